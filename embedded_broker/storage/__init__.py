@@ -1,0 +1,1 @@
+"""Durable storage: the SQLite (WAL) event log and its single group-commit writer."""

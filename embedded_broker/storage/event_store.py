@@ -1,0 +1,474 @@
+"""The event store: projects, topics and their durable, encrypted event logs.
+
+One SQLite database (WAL) holds projects, topics and event blocks; a keyring beside it holds
+each topic's data key wrapped by the master key. Writes go through one group-commit writer
+thread; reads run on any thread, each with its own connection.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from embedded_broker.core.dedup import DedupPolicy, fingerprint_parts
+from embedded_broker.core.errors import AlreadyExists, InvalidArgument, NotFound
+from embedded_broker.core.ids import RlidGenerator, new_ulid, now_ms, parse_ulid, ulid_str
+from embedded_broker.core.model import (
+    EventRecord,
+    Project,
+    PublishReceipt,
+    Topic,
+    TopicState,
+    TopicStats,
+)
+from embedded_broker.core.names import validate_project_name, validate_topic_name
+from embedded_broker.crypto.aead import keyed_digest
+from embedded_broker.crypto.keyring import Keyring
+from embedded_broker.storage.blocks import iter_events, open_block
+from embedded_broker.storage.files import ensure_private_dir
+from embedded_broker.storage.publish_batch import PreparedPublishes
+from embedded_broker.storage.schema import DATABASE_FILE, Durability, connect
+from embedded_broker.storage.topic_catalog import TopicCatalog, TopicEntry, TopicKeys
+from embedded_broker.storage.writer import GroupCommitWriter, PublishRequest
+
+if TYPE_CHECKING:
+    from embedded_broker.proto.ensign.v1beta1.event_pb2 import Event
+
+log = logging.getLogger(__name__)
+
+_TOPIC_COLUMNS = (
+    "seq, id, project_id, name, state, created_ms, modified_ms, dedup, "
+    "events, bytes, duplicates, first_ms, last_ms, types"
+)
+
+
+class EventStore:
+    """Projects, topics and events in a data directory. Thread-safe.
+
+    Open it with :meth:`open`; close it with :meth:`close` (or use it as a context manager).
+    """
+
+    def __init__(self, data_dir: Path, keyring: Keyring, durability: Durability) -> None:
+        self.data_dir = data_dir
+        self._path = data_dir / DATABASE_FILE
+        self._keyring = keyring
+        self._durability = durability
+        self._catalog = TopicCatalog()
+        self._readers = threading.local()
+        self._reader_conns: list[sqlite3.Connection] = []
+        self._reader_lock = threading.Lock()
+        conn = connect(self._path, durability, writer=True)
+        self._recover(conn)
+        self._load_topics(conn)
+        self._rlids = RlidGenerator(self._last_id(conn))
+        self._writer = GroupCommitWriter(
+            conn, lambda c, reqs: PreparedPublishes(c, reqs, self._catalog, self._rlids)
+        )
+
+    @classmethod
+    def open(
+        cls,
+        data_dir: Path | str,
+        *,
+        passphrase: str | None = None,
+        durability: Durability = "full",
+    ) -> EventStore:
+        """Open (creating on first use) the store in ``data_dir``.
+
+        Raises:
+            KeyUnavailable: if the master key is missing or the passphrase is wrong.
+            StorageError: if the event log cannot be opened.
+        """
+        directory = ensure_private_dir(Path(data_dir))
+        return cls(directory, Keyring.open(directory, passphrase), durability)
+
+    def __enter__(self) -> EventStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Commit everything queued, then close all connections."""
+        with self._reader_lock:
+            for conn in self._reader_conns:
+                conn.close()
+            self._reader_conns.clear()
+        self._writer.close()
+
+    # -- projects ---------------------------------------------------------------------------
+
+    def create_project(self, name: str) -> Project:
+        """Create a project.
+
+        Raises:
+            InvalidArgument: if the name is unusable.
+            AlreadyExists: if a project with that name exists.
+        """
+        name = validate_project_name(name)
+        project = Project(new_ulid(), name, now_ms())
+
+        def insert(conn: sqlite3.Connection) -> Project:
+            if conn.execute("SELECT 1 FROM projects WHERE name=?", (name,)).fetchone():
+                raise AlreadyExists(f"a project named {name!r} already exists")
+            conn.execute(
+                "INSERT INTO projects VALUES (?, ?, ?)", (project.id, name, project.created_ms)
+            )
+            return project
+
+        return self._writer.submit(insert).result()
+
+    def ensure_project(self, name: str) -> Project:
+        """Return the project called ``name``, creating it if needed."""
+        try:
+            return self.project_by_name(name)
+        except NotFound:
+            try:
+                return self.create_project(name)
+            except AlreadyExists:
+                return self.project_by_name(name)
+
+    def projects(self) -> list[Project]:
+        """Every project, by name."""
+        rows = self._reader().execute("SELECT id, name, created_ms FROM projects ORDER BY name")
+        return [Project(*row) for row in rows]
+
+    def project(self, project_id: bytes | str) -> Project:
+        """Return one project by id.
+
+        Raises:
+            NotFound: if it does not exist.
+        """
+        raw = parse_ulid(project_id)
+        row = (
+            self._reader()
+            .execute("SELECT id, name, created_ms FROM projects WHERE id=?", (raw,))
+            .fetchone()
+        )
+        if row is None:
+            raise NotFound(f"project {ulid_str(raw)} does not exist")
+        return Project(*row)
+
+    def project_by_name(self, name: str) -> Project:
+        """Return one project by name.
+
+        Raises:
+            NotFound: if it does not exist.
+        """
+        row = (
+            self._reader()
+            .execute("SELECT id, name, created_ms FROM projects WHERE name=?", (name,))
+            .fetchone()
+        )
+        if row is None:
+            raise NotFound(f"project {name!r} does not exist")
+        return Project(*row)
+
+    # -- topics -----------------------------------------------------------------------------
+
+    def create_topic(
+        self, project_id: bytes | str, name: str, dedup: DedupPolicy | None = None
+    ) -> Topic:
+        """Create a topic in a project.
+
+        Raises:
+            InvalidArgument: if the name breaks Ensign's topic-name rules.
+            NotFound: if the project does not exist.
+            AlreadyExists: if the project already has a topic with that name.
+        """
+        project = self.project(project_id)
+        name = validate_topic_name(name)
+        policy = dedup or DedupPolicy()
+
+        def insert(conn: sqlite3.Connection) -> Topic:
+            if conn.execute(
+                "SELECT 1 FROM topics WHERE project_id=? AND name=?", (project.id, name)
+            ).fetchone():
+                raise AlreadyExists(f"project {project.name!r} already has a topic named {name!r}")
+            created = now_ms()
+            topic = Topic(
+                new_ulid(created),
+                project.id,
+                name,
+                TopicState.READY,
+                created,
+                created,
+                policy,
+                TopicStats(),
+            )
+            # The key is stored first: a crash before the row commits leaves only an orphan key,
+            # which the next open removes.
+            keys = TopicKeys.from_data_key(self._keyring.create_key(topic.id))
+            cursor = conn.execute(
+                "INSERT INTO topics (id, project_id, name, state, created_ms, modified_ms, dedup) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (topic.id, project.id, name, topic.state.value, created, created, policy.to_json()),
+            )
+            assert cursor.lastrowid is not None
+            self._catalog.put(TopicEntry(cursor.lastrowid, topic, keys))
+            return topic
+
+        return self._writer.submit(insert).result()
+
+    def topics(self, project_id: bytes | str | None = None) -> list[Topic]:
+        """Every topic (of one project, if given), by name."""
+        wanted = parse_ulid(project_id) if project_id is not None else None
+        found = [e.topic for e in self._catalog if wanted is None or e.topic.project_id == wanted]
+        return sorted(found, key=lambda t: (t.project_id, t.name))
+
+    def topic(self, topic_id: bytes | str) -> Topic:
+        """Return one topic, with current statistics.
+
+        Raises:
+            NotFound: if it does not exist.
+        """
+        return self._catalog.get(parse_ulid(topic_id)).topic
+
+    def topic_by_name(self, project_id: bytes | str, name: str) -> Topic:
+        """Return a project's topic by name.
+
+        Raises:
+            NotFound: if the project has no such topic.
+        """
+        raw = parse_ulid(project_id)
+        for entry in self._catalog:
+            if entry.topic.project_id == raw and entry.topic.name == name:
+                return entry.topic
+        raise NotFound(f"topic {name!r} does not exist in project {ulid_str(raw)}")
+
+    def archive_topic(self, topic_id: bytes | str) -> Topic:
+        """Make a topic read-only: its events stay readable, publishing is refused."""
+        return self._update_topic(topic_id, state=TopicState.ARCHIVED)
+
+    def set_dedup_policy(self, topic_id: bytes | str, policy: DedupPolicy) -> Topic:
+        """Change a topic's deduplication policy.
+
+        Events already stored keep their flags; they are fingerprinted under the new policy so
+        that later events are compared with the whole history.
+        """
+        return self._update_topic(topic_id, dedup=policy)
+
+    def _update_topic(
+        self,
+        topic_id: bytes | str,
+        *,
+        state: TopicState | None = None,
+        dedup: DedupPolicy | None = None,
+    ) -> Topic:
+        raw = parse_ulid(topic_id)
+
+        def update(conn: sqlite3.Connection) -> Topic:
+            entry = self._catalog.get(raw)
+            topic = entry.topic
+            changed = Topic(
+                topic.id,
+                topic.project_id,
+                topic.name,
+                state or topic.state,
+                topic.created_ms,
+                now_ms(),
+                dedup or topic.dedup,
+                topic.stats,
+            )
+            conn.execute(
+                "UPDATE topics SET state=?, dedup=?, modified_ms=? WHERE seq=?",
+                (changed.state.value, changed.dedup.to_json(), changed.modified_ms, entry.seq),
+            )
+            if dedup is not None:
+                self._reindex(conn, entry, dedup)
+            self._catalog.put(TopicEntry(entry.seq, changed, entry.keys))
+            return changed
+
+        return self._writer.submit(update).result()
+
+    def _reindex(self, conn: sqlite3.Connection, entry: TopicEntry, policy: DedupPolicy) -> None:
+        conn.execute("DELETE FROM dedup WHERE topic=?", (entry.seq,))
+        if not policy.enabled:
+            return
+        fingerprints: dict[bytes, int] = {}
+        latest = policy.offset.name == "LATEST"
+        for record in self._scan(conn, entry, 1):
+            parts = fingerprint_parts(policy, record.event)
+            if parts is not None:
+                fingerprint = keyed_digest(entry.keys.dedup, *parts)
+                if latest or fingerprint not in fingerprints:
+                    fingerprints[fingerprint] = record.offset
+        conn.executemany(
+            "INSERT INTO dedup (topic, fingerprint, event_offset) VALUES (?, ?, ?)",
+            [(entry.seq, fp, offset) for fp, offset in fingerprints.items()],
+        )
+
+    def destroy_topic(self, topic_id: bytes | str) -> None:
+        """Destroy a topic: its data key is erased first, then its events and record.
+
+        Once the key is gone no copy of the event log can be decrypted, so this is final.
+        """
+        raw = parse_ulid(topic_id)
+
+        def destroy(conn: sqlite3.Connection) -> None:
+            entry = self._catalog.get(raw)
+            self._keyring.destroy_key(raw)
+            self._delete_topic_rows(conn, entry.seq)
+            self._catalog.remove(raw)
+
+        self._writer.submit(destroy).result()
+        self._writer.checkpoint()
+
+    @staticmethod
+    def _delete_topic_rows(conn: sqlite3.Connection, seq: int) -> None:
+        conn.execute("DELETE FROM blocks WHERE topic=?", (seq,))
+        conn.execute("DELETE FROM dedup WHERE topic=?", (seq,))
+        conn.execute("DELETE FROM topics WHERE seq=?", (seq,))
+
+    # -- events -----------------------------------------------------------------------------
+
+    def publish(self, topic_id: bytes | str, events: Sequence[Event]) -> Future[PublishReceipt]:
+        """Append events to a topic, in order.
+
+        The returned future resolves with a :class:`PublishReceipt` once every event is
+        committed to disk, or fails with :class:`TopicArchived`, :class:`NotFound`,
+        :class:`EventTooLarge` (nothing of the call is stored) or :class:`StorageFull`.
+        """
+        raw = parse_ulid(topic_id)
+        return self._writer.publish(PublishRequest(raw, list(events)))
+
+    def read(self, topic_id: bytes | str, start: int = 1, limit: int = 1000) -> list[EventRecord]:
+        """Return up to ``limit`` events from offset ``start`` on, in offset order.
+
+        Raises:
+            NotFound: if the topic does not exist.
+            CorruptData: if a stored block in the range fails authentication.
+        """
+        if start < 1:
+            raise InvalidArgument(f"offsets start at 1, got {start}")
+        if limit < 0:
+            raise InvalidArgument(f"limit must not be negative, got {limit}")
+        entry = self._catalog.get(parse_ulid(topic_id))
+        out: list[EventRecord] = []
+        if limit:
+            for record in self._scan(self._reader(), entry, start):
+                out.append(record)
+                if len(out) >= limit:
+                    break
+        return out
+
+    def read_time(
+        self,
+        topic_id: bytes | str,
+        start_ms: int,
+        end_ms: int | None = None,
+        limit: int = 1000,
+    ) -> list[EventRecord]:
+        """Return up to ``limit`` events committed in ``[start_ms, end_ms)``, in order."""
+        entry = self._catalog.get(parse_ulid(topic_id))
+        start = self.offset_at(entry.topic.id, start_ms)
+        out: list[EventRecord] = []
+        if start is None or limit <= 0:
+            return out
+        for record in self._scan(self._reader(), entry, start):
+            if end_ms is not None and record.committed_ms >= end_ms:
+                break
+            if record.committed_ms >= start_ms:
+                out.append(record)
+                if len(out) >= limit:
+                    break
+        return out
+
+    def offset_at(self, topic_id: bytes | str, ms: int) -> int | None:
+        """Return the offset of the first event committed at or after ``ms``, or None."""
+        entry = self._catalog.get(parse_ulid(topic_id))
+        row = (
+            self._reader()
+            .execute(
+                "SELECT first_offset, count, first_id, payload FROM blocks "
+                "WHERE topic=? AND last_ms>=? ORDER BY last_ms, first_offset LIMIT 1",
+                (entry.seq, ms),
+            )
+            .fetchone()
+        )
+        if row is None:
+            return None
+        for record in self._records(entry, *row):
+            if record.committed_ms >= ms:
+                return record.offset
+        return None
+
+    def iter_events(self, topic_id: bytes | str, start: int = 1) -> Iterator[EventRecord]:
+        """Yield every event from offset ``start`` to the current end, in order."""
+        entry = self._catalog.get(parse_ulid(topic_id))
+        yield from self._scan(self._reader(), entry, start)
+
+    def _scan(
+        self, conn: sqlite3.Connection, entry: TopicEntry, start: int
+    ) -> Iterator[EventRecord]:
+        cursor = conn.execute(
+            "SELECT first_offset, count, first_id, payload FROM blocks WHERE topic=? AND "
+            "first_offset >= coalesce((SELECT max(first_offset) FROM blocks "
+            "WHERE topic=? AND first_offset<=?), 0) ORDER BY first_offset",
+            (entry.seq, entry.seq, start),
+        )
+        for first, count, first_id, sealed in cursor:
+            yield from self._records(entry, first, count, first_id, sealed, start)
+
+    @staticmethod
+    def _records(
+        entry: TopicEntry, first: int, count: int, first_id: bytes, sealed: bytes, start: int = 0
+    ) -> Iterator[EventRecord]:
+        topic = entry.topic
+        plain = open_block(entry.keys.blocks, topic.id, topic.name, first, count, first_id, sealed)
+        return iter_events(topic.id, first, plain, start)
+
+    # -- opening ----------------------------------------------------------------------------
+
+    def _reader(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._readers, "conn", None)
+        if conn is None:
+            conn = connect(self._path, self._durability, writer=False)
+            self._readers.conn = conn
+            with self._reader_lock:
+                self._reader_conns.append(conn)
+        return conn
+
+    def _recover(self, conn: sqlite3.Connection) -> None:
+        """Finish what a crash interrupted: destroys whose key is gone, creates never committed."""
+        keyed = self._keyring.topic_ids()
+        rows = conn.execute("SELECT seq, id, name FROM topics").fetchall()
+        for seq, topic_id, name in rows:
+            if topic_id not in keyed:
+                log.warning("finishing the interrupted destruction of topic %r", name)
+                conn.execute("BEGIN IMMEDIATE")
+                self._delete_topic_rows(conn, seq)
+                conn.execute("COMMIT")
+        known = {row[1] for row in rows}
+        for topic_id in keyed - known:
+            self._keyring.destroy_key(topic_id)
+
+    def _load_topics(self, conn: sqlite3.Connection) -> None:
+        for row in conn.execute(f"SELECT {_TOPIC_COLUMNS} FROM topics"):
+            seq, topic_id, project_id, name, state, created, modified, dedup = row[:8]
+            events, size, duplicates, first_ms, last_ms, types = row[8:]
+            keys = TopicKeys.from_data_key(self._keyring.data_key(topic_id))
+            stats = TopicStats(
+                events, size, duplicates, first_ms, last_ms, keys.open_types(topic_id, types)
+            )
+            topic = Topic(
+                topic_id,
+                project_id,
+                name,
+                TopicState(state),
+                created,
+                modified,
+                DedupPolicy.from_json(dedup),
+                stats,
+            )
+            self._catalog.put(TopicEntry(seq, topic, keys))
+
+    @staticmethod
+    def _last_id(conn: sqlite3.Connection) -> bytes | None:
+        row = conn.execute("SELECT value FROM meta WHERE key='last_id'").fetchone()
+        return bytes(row[0]) if row else None

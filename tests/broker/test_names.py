@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+import pytest
+
+from embedded_broker.core.errors import AlreadyExists, InvalidArgument, NotFound
+from embedded_broker.core.model import Project
+from embedded_broker.core.names import validate_project_name, validate_topic_name
+from embedded_broker.storage.event_store import EventStore
+
+
+@pytest.mark.parametrize("name", ["a", "orders", "Sensor.readings-v2_raw", "x" * 512])
+def test_valid_topic_names(name: str) -> None:
+    assert validate_topic_name(name) == name
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("", "required"),
+        ("1orders", "must start with a letter"),
+        ("_orders", "must start with a letter"),
+        ("örders", "must start with a letter"),
+        ("orders now", "may contain only"),
+        ("orders/eu", "may contain only"),
+        ("x" * 513, "513 characters long; the limit is 512"),
+    ],
+)
+def test_invalid_topic_names_say_which_rule_they_break(name: str, message: str) -> None:
+    with pytest.raises(InvalidArgument, match=message):
+        validate_topic_name(name)
+
+
+@pytest.mark.parametrize(("name", "message"), [("  ", "required"), ("a\x00b", "control")])
+def test_invalid_project_names(name: str, message: str) -> None:
+    with pytest.raises(InvalidArgument, match=message):
+        validate_project_name(name)
+
+
+def test_store_rejects_a_bad_topic_name_and_creates_nothing(
+    store: EventStore, project: Project
+) -> None:
+    with pytest.raises(InvalidArgument, match="must start with a letter"):
+        store.create_topic(project.id, "9lives")
+    assert store.topics(project.id) == []
+
+
+def test_topic_names_are_unique_per_project(store: EventStore, project: Project) -> None:
+    store.create_topic(project.id, "orders")
+    with pytest.raises(AlreadyExists, match="already has a topic named 'orders'"):
+        store.create_topic(project.id, "orders")
+    other = store.create_project("other")
+    assert store.create_topic(other.id, "orders").name == "orders"
+
+
+def test_project_names_are_unique(store: EventStore, project: Project) -> None:
+    with pytest.raises(AlreadyExists):
+        store.create_project(project.name)
+    assert store.ensure_project(project.name) == project
+
+
+def test_unknown_and_malformed_ids_are_reported(store: EventStore, project: Project) -> None:
+    with pytest.raises(NotFound, match="does not exist"):
+        store.topic("01ARZ3NDEKTSV4RRFFQ69G5FAV")
+    with pytest.raises(InvalidArgument, match="not a ULID"):
+        store.topic("not-an-id")
+    with pytest.raises(NotFound, match="project"):
+        store.create_topic("01ARZ3NDEKTSV4RRFFQ69G5FAV", "orders")

@@ -1,0 +1,50 @@
+"""Shared fixtures: a fresh event store in a temporary data directory, and event builders."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from embedded_broker.core.model import Project
+from embedded_broker.proto.ensign.v1beta1.event_pb2 import Event, Type
+from embedded_broker.proto.mimetype.v1beta1 import mimetype_pb2
+from embedded_broker.storage.event_store import EventStore
+
+
+def make_event(
+    data: bytes | str = b"hello",
+    metadata: dict[str, str] | None = None,
+    mimetype: int = mimetype_pb2.APPLICATION_OCTET_STREAM,
+    type_name: str = "Generic",
+    version: tuple[int, int, int] = (1, 0, 0),
+) -> Event:
+    """Build an ``ensign.v1beta1.Event``."""
+    raw = data.encode() if isinstance(data, str) else data
+    major, minor, patch = version
+    return Event(
+        data=raw,
+        metadata=metadata or {},
+        mimetype=mimetype,
+        type=Type(name=type_name, major_version=major, minor_version=minor, patch_version=patch),
+    )
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    return tmp_path / "broker"
+
+
+@pytest.fixture
+def store(data_dir: Path) -> Iterator[EventStore]:
+    with EventStore.open(data_dir) as opened:
+        yield opened
+
+
+@pytest.fixture
+def project(store: EventStore) -> Project:
+    return store.create_project("demo")

@@ -1,0 +1,7 @@
+"""``python -m workbench``: the same as ``ensign-workbench``."""
+
+import sys
+
+from workbench.app import main
+
+sys.exit(main())

@@ -1,0 +1,157 @@
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import stat
+from pathlib import Path
+
+import pytest
+
+from embedded_broker.core.errors import CorruptData, KeyUnavailable, NotFound
+from embedded_broker.crypto.keyring import KEYRING_FILE
+from embedded_broker.crypto.master_key import MASTER_KEY_FILE
+from embedded_broker.storage.event_store import EventStore
+from embedded_broker.storage.schema import DATABASE_FILE
+from tests.conftest import make_event
+
+
+def _all_bytes(directory: Path) -> bytes:
+    return b"".join(p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file())
+
+
+def _flip_bit_in_block(data_dir: Path, first_offset: int = 1) -> None:
+    conn = sqlite3.connect(data_dir / DATABASE_FILE)
+    (payload,) = conn.execute(
+        "SELECT payload FROM blocks WHERE first_offset=?", (first_offset,)
+    ).fetchone()
+    damaged = bytearray(payload)
+    damaged[len(damaged) // 2] ^= 0x01
+    conn.execute("UPDATE blocks SET payload=? WHERE first_offset=?", (bytes(damaged), first_offset))
+    conn.commit()
+    conn.close()
+
+
+def test_no_plaintext_of_payloads_or_metadata_reaches_the_disk(data_dir: Path) -> None:
+    payloads = [f"SECRET-PAYLOAD-{i:04d}-{os.urandom(4).hex()}".encode() for i in range(300)]
+    values = [f"SECRET-META-{i:04d}-{os.urandom(4).hex()}" for i in range(300)]
+    with EventStore.open(data_dir) as store:
+        topic = store.create_topic(store.create_project("p").id, "t")
+        for start in range(0, 300, 50):
+            events = [
+                make_event(payloads[i], {"customer": values[i]}, type_name="SecretTypeName")
+                for i in range(start, start + 50)
+            ]
+            store.publish(topic.id, events).result()
+        # Search while open (WAL and -shm present) and again after close.
+        disk = _all_bytes(data_dir)
+        for needle in [*payloads, *(v.encode() for v in values), b"SECRET-", b"SecretTypeName"]:
+            assert needle not in disk
+    disk = _all_bytes(data_dir)
+    assert b"SECRET-" not in disk and b"SecretTypeName" not in disk
+    with EventStore.open(data_dir) as store:  # and it all still decrypts
+        assert [r.event.data for r in store.read(topic.id, 1, 300)] == payloads
+
+
+def test_key_material_is_private(data_dir: Path) -> None:
+    EventStore.open(data_dir).close()
+    for name in (MASTER_KEY_FILE, KEYRING_FILE, DATABASE_FILE):
+        assert stat.S_IMODE((data_dir / name).stat().st_mode) == 0o600, name
+    assert stat.S_IMODE(data_dir.stat().st_mode) == 0o700
+
+
+def test_a_flipped_bit_is_reported_as_corruption_not_returned(data_dir: Path) -> None:
+    with EventStore.open(data_dir) as store:
+        topic = store.create_topic(store.create_project("p").id, "t")
+        store.publish(topic.id, [make_event(f"first-{i}") for i in range(10)]).result()
+        store.publish(topic.id, [make_event(f"second-{i}") for i in range(10)]).result()
+    _flip_bit_in_block(data_dir, first_offset=1)
+    with EventStore.open(data_dir) as store:
+        with pytest.raises(CorruptData, match=r"events 1-10 of topic 't' failed authentication"):
+            store.read(topic.id, 1)
+        # The undamaged block stays readable.
+        assert [r.event.data for r in store.read(topic.id, 11)] == [
+            f"second-{i}".encode() for i in range(10)
+        ]
+
+
+def test_a_block_moved_to_another_place_fails_authentication(data_dir: Path) -> None:
+    with EventStore.open(data_dir) as store:
+        topic = store.create_topic(store.create_project("p").id, "t")
+        store.publish(topic.id, [make_event("a")]).result()
+        store.publish(topic.id, [make_event("b")]).result()
+    conn = sqlite3.connect(data_dir / DATABASE_FILE)
+    rows = conn.execute("SELECT first_offset, payload FROM blocks ORDER BY first_offset").fetchall()
+    conn.execute("UPDATE blocks SET payload=? WHERE first_offset=2", (rows[0][1],))
+    conn.commit()
+    conn.close()
+    with EventStore.open(data_dir) as store, pytest.raises(CorruptData):
+        store.read(topic.id, 2)
+
+
+def test_destroy_makes_the_events_unreadable_even_from_an_old_copy(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    with EventStore.open(data_dir) as store:
+        project = store.create_project("p")
+        doomed = store.create_topic(project.id, "doomed")
+        kept = store.create_topic(project.id, "kept")
+        store.publish(doomed.id, [make_event(f"doomed-{i}") for i in range(50)]).result()
+        store.publish(kept.id, [make_event("kept")]).result()
+    backup = tmp_path / "backup-of-the-event-log"
+    backup.mkdir()
+    shutil.copy(data_dir / DATABASE_FILE, backup / DATABASE_FILE)
+    wrapped = (data_dir / KEYRING_FILE).read_text()
+
+    with EventStore.open(data_dir) as store:
+        store.destroy_topic(doomed.id)
+        with pytest.raises(NotFound):
+            store.read(doomed.id)
+        assert [t.name for t in store.topics(project.id)] == ["kept"]
+        assert [r.event.data for r in store.read(kept.id)] == [b"kept"]
+    assert doomed.id.hex() in wrapped
+    assert doomed.id.hex() not in (data_dir / KEYRING_FILE).read_text()
+    conn = sqlite3.connect(backup / DATABASE_FILE)
+    doomed_blocks = [row[0] for row in conn.execute("SELECT payload FROM blocks WHERE topic=1")]
+    conn.close()
+    disk = _all_bytes(data_dir)
+    assert doomed_blocks and not any(block[:64] in disk for block in doomed_blocks)
+
+    # Put the old copy of the event log back: the topic's blocks are there, its key is not.
+    shutil.copy(backup / DATABASE_FILE, data_dir / DATABASE_FILE)
+    with EventStore.open(data_dir) as store:
+        assert [t.name for t in store.topics(project.id)] == ["kept"]
+        with pytest.raises(NotFound):
+            store.read(doomed.id)
+    conn = sqlite3.connect(data_dir / DATABASE_FILE)
+    assert conn.execute("SELECT count(*) FROM topics WHERE name='doomed'").fetchone() == (0,)
+    conn.close()
+
+
+def test_passphrase_protected_store(data_dir: Path) -> None:
+    with EventStore.open(data_dir, passphrase="correct horse battery staple") as store:
+        topic = store.create_topic(store.create_project("p").id, "t")
+        store.publish(topic.id, [make_event("guarded")]).result()
+    assert not (data_dir / MASTER_KEY_FILE).exists()
+    with pytest.raises(KeyUnavailable, match="passphrase is wrong"):
+        EventStore.open(data_dir, passphrase="wrong")
+    with pytest.raises(KeyUnavailable, match="ENSIGN_BROKER_PASSPHRASE"):
+        EventStore.open(data_dir)
+    with EventStore.open(data_dir, passphrase="correct horse battery staple") as store:
+        assert store.read(topic.id)[0].event.data == b"guarded"
+
+
+def test_a_missing_master_key_is_a_clear_error_not_a_new_key(data_dir: Path) -> None:
+    with EventStore.open(data_dir) as store:
+        store.create_project("p")
+    (data_dir / MASTER_KEY_FILE).unlink()
+    with pytest.raises(KeyUnavailable, match="master key file .* is missing"):
+        EventStore.open(data_dir)
+    assert not (data_dir / MASTER_KEY_FILE).exists()
+
+
+def test_a_different_master_key_is_refused(data_dir: Path) -> None:
+    EventStore.open(data_dir).close()
+    (data_dir / MASTER_KEY_FILE).write_bytes(os.urandom(32))
+    with pytest.raises(KeyUnavailable, match="does not match"):
+        EventStore.open(data_dir)

@@ -145,7 +145,7 @@ def test_a_missing_master_key_is_a_clear_error_not_a_new_key(data_dir: Path) -> 
     with EventStore.open(data_dir) as store:
         store.create_project("p")
     (data_dir / MASTER_KEY_FILE).unlink()
-    with pytest.raises(KeyUnavailable, match="master key file .* is missing"):
+    with pytest.raises(KeyUnavailable, match=r"master key file .* is missing"):
         EventStore.open(data_dir)
     assert not (data_dir / MASTER_KEY_FILE).exists()
 

@@ -16,7 +16,7 @@ open.
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterator
+from collections.abc import Callable
 
 from embedded_broker.core.model import EventRecord
 from embedded_broker.crypto.aead import Sealer
@@ -29,9 +29,8 @@ MAX_BLOCK_EVENTS = 512
 MAX_BLOCK_BYTES = 256 * 1024
 
 
-def frame(event_id: bytes, duplicate_of: int, body: bytes) -> bytes:
-    """Return the framing header for one event; the body follows it in the block."""
-    return _HEADER.pack(event_id, duplicate_of, len(body))
+pack_header: Callable[[bytes, int, int], bytes] = _HEADER.pack
+"""``pack_header(event_id, duplicate_of, length)``: the framing header that precedes an event."""
 
 
 def block_aad(topic_id: bytes, first_offset: int, count: int) -> bytes:
@@ -67,16 +66,19 @@ def open_block(
     )
 
 
-def iter_events(
-    topic_id: bytes, first_offset: int, plain: bytes, start: int = 0
-) -> Iterator[EventRecord]:
-    """Yield the events of a decrypted block whose offset is at least ``start``."""
+def decode_block(
+    topic_id: bytes, first_offset: int, plain: bytes, start: int = 0, stop: int | None = None
+) -> list[EventRecord]:
+    """Return the events of a decrypted block with ``start <= offset < stop``, in order."""
+    out: list[EventRecord] = []
+    append, unpack = out.append, _HEADER.unpack_from
     pos, offset, end = 0, first_offset, len(plain)
-    unpack = _HEADER.unpack_from
-    while pos < end:
+    stop = stop if stop is not None else 1 << 62
+    while pos < end and offset < stop:
         event_id, duplicate_of, length = unpack(plain, pos)
         pos += HEADER_SIZE
         if offset >= start:
-            yield EventRecord(topic_id, offset, event_id, duplicate_of, plain[pos : pos + length])
+            append(EventRecord(topic_id, offset, event_id, duplicate_of, plain[pos : pos + length]))
         pos += length
         offset += 1
+    return out

@@ -29,7 +29,7 @@ from embedded_broker.core.model import (
 from embedded_broker.core.names import validate_project_name, validate_topic_name
 from embedded_broker.crypto.aead import keyed_digest
 from embedded_broker.crypto.keyring import Keyring
-from embedded_broker.storage.blocks import iter_events, open_block
+from embedded_broker.storage.blocks import decode_block, open_block
 from embedded_broker.storage.files import ensure_private_dir
 from embedded_broker.storage.publish_batch import PreparedPublishes
 from embedded_broker.storage.schema import DATABASE_FILE, Durability, connect
@@ -350,11 +350,9 @@ class EventStore:
             raise InvalidArgument(f"limit must not be negative, got {limit}")
         entry = self._catalog.get(parse_ulid(topic_id))
         out: list[EventRecord] = []
-        if limit:
-            for record in self._scan(self._reader(), entry, start):
-                out.append(record)
-                if len(out) >= limit:
-                    break
+        stop = start + limit
+        for page in self._pages(self._reader(), entry, start, stop):
+            out += page
         return out
 
     def read_time(
@@ -393,7 +391,7 @@ class EventStore:
         )
         if row is None:
             return None
-        for record in self._records(entry, *row):
+        for record in self._decode(entry, *row):
             if record.committed_ms >= ms:
                 return record.offset
         return None
@@ -406,22 +404,35 @@ class EventStore:
     def _scan(
         self, conn: sqlite3.Connection, entry: TopicEntry, start: int
     ) -> Iterator[EventRecord]:
+        for page in self._pages(conn, entry, start):
+            yield from page
+
+    def _pages(
+        self, conn: sqlite3.Connection, entry: TopicEntry, start: int, stop: int | None = None
+    ) -> Iterator[list[EventRecord]]:
+        """Yield the events with ``start <= offset < stop`` block by block."""
         cursor = conn.execute(
             "SELECT first_offset, count, first_id, payload FROM blocks WHERE topic=? AND "
             "first_offset >= coalesce((SELECT max(first_offset) FROM blocks "
-            "WHERE topic=? AND first_offset<=?), 0) ORDER BY first_offset",
-            (entry.seq, entry.seq, start),
+            "WHERE topic=? AND first_offset<=?), 0) AND first_offset < ? ORDER BY first_offset",
+            (entry.seq, entry.seq, start, stop if stop is not None else 1 << 62),
         )
         for first, count, first_id, sealed in cursor:
-            yield from self._records(entry, first, count, first_id, sealed, start)
+            yield self._decode(entry, first, count, first_id, sealed, start, stop)
 
     @staticmethod
-    def _records(
-        entry: TopicEntry, first: int, count: int, first_id: bytes, sealed: bytes, start: int = 0
-    ) -> Iterator[EventRecord]:
+    def _decode(
+        entry: TopicEntry,
+        first: int,
+        count: int,
+        first_id: bytes,
+        sealed: bytes,
+        start: int = 0,
+        stop: int | None = None,
+    ) -> list[EventRecord]:
         topic = entry.topic
         plain = open_block(entry.keys.blocks, topic.id, topic.name, first, count, first_id, sealed)
-        return iter_events(topic.id, first, plain, start)
+        return decode_block(topic.id, first, plain, start, stop)
 
     # -- opening ----------------------------------------------------------------------------
 

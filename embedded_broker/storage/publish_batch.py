@@ -7,14 +7,13 @@ from dataclasses import dataclass, field
 
 from embedded_broker.core.dedup import OffsetPosition, fingerprint_parts
 from embedded_broker.core.errors import BrokerError, EventTooLarge, TopicArchived
-from embedded_broker.core.ids import RlidGenerator, make_rlid
+from embedded_broker.core.ids import RLID_SIZE, RlidGenerator, rlid_ms
 from embedded_broker.core.model import MAX_EVENT_SIZE, PublishReceipt, TopicState, TopicStats
 from embedded_broker.crypto.aead import keyed_digest
 from embedded_broker.storage.blocks import (
-    HEADER_SIZE,
     MAX_BLOCK_BYTES,
     MAX_BLOCK_EVENTS,
-    frame,
+    pack_header,
     seal_block,
 )
 from embedded_broker.storage.topic_catalog import TopicCatalog, TopicEntry
@@ -23,22 +22,18 @@ from embedded_broker.storage.writer import PublishRequest
 
 @dataclass(slots=True)
 class _TopicBatch:
-    """What one group commit appends to one topic."""
+    """What one group commit appends to one topic: framed events, then sealed blocks."""
 
     entry: TopicEntry
-    next_offset: int
+    first_offset: int
     events: int
     size: int
     duplicates: int
     first_ms: int | None
     last_ms: int | None
     types: dict[tuple[str, int, int, int], int]
-    blocks: list[tuple[int, int, bytes, int, bytes]] = field(default_factory=list)
-    open_parts: list[bytes] = field(default_factory=list)
-    open_first: int = 0
-    open_first_id: bytes = b""
-    open_count: int = 0
-    open_bytes: int = 0
+    frames: list[bytes] = field(default_factory=list)
+    ids: list[bytes] = field(default_factory=list)
     fingerprints: dict[bytes, int] = field(default_factory=dict)
 
     @classmethod
@@ -46,7 +41,7 @@ class _TopicBatch:
         stats = entry.topic.stats
         return cls(
             entry=entry,
-            next_offset=stats.events + 1,
+            first_offset=stats.events + 1,
             events=stats.events,
             size=stats.bytes,
             duplicates=stats.duplicates,
@@ -55,23 +50,31 @@ class _TopicBatch:
             types=dict(stats.types),
         )
 
-    def close_block(self, last_ms: int) -> None:
-        if not self.open_count:
-            return
-        topic_id = self.entry.topic.id
-        plain = b"".join(self.open_parts)
+    @property
+    def next_offset(self) -> int:
+        return self.first_offset + len(self.frames)
+
+    def sealed_blocks(self) -> list[tuple[int, int, bytes, int, bytes]]:
+        """Cut the frames into blocks and seal each: (first offset, count, first id, ms, data)."""
+        blocks = []
+        frames, ids = self.frames, self.ids
+        start, size = 0, 0
+        for index, framed in enumerate(frames):
+            if index - start >= MAX_BLOCK_EVENTS or size >= MAX_BLOCK_BYTES:
+                blocks.append(self._seal(start, index))
+                start, size = index, 0
+            size += len(framed)
+        if start < len(frames):
+            blocks.append(self._seal(start, len(frames)))
+        return blocks
+
+    def _seal(self, start: int, end: int) -> tuple[int, int, bytes, int, bytes]:
+        first_offset, count, first_id = self.first_offset + start, end - start, self.ids[start]
+        plain = b"".join(self.frames[start:end])
         sealed = seal_block(
-            self.entry.keys.blocks,
-            topic_id,
-            self.open_first,
-            self.open_count,
-            self.open_first_id,
-            plain,
+            self.entry.keys.blocks, self.entry.topic.id, first_offset, count, first_id, plain
         )
-        self.blocks.append((self.open_first, self.open_count, self.open_first_id, last_ms, sealed))
-        self.open_parts = []
-        self.open_count = 0
-        self.open_bytes = 0
+        return first_offset, count, first_id, rlid_ms(self.ids[end - 1]), sealed
 
     def stats(self) -> TopicStats:
         return TopicStats(
@@ -105,8 +108,6 @@ class PreparedPublishes:
                 request.future.set_exception(exc)
             else:
                 self._accepted.append((request, receipt))
-        for batch in self._topics.values():
-            batch.close_block(batch.last_ms or 0)
 
     def _append(
         self, conn: sqlite3.Connection, request: PublishRequest, rlids: RlidGenerator
@@ -125,30 +126,34 @@ class PreparedPublishes:
         batch = self._topics.get(topic.id)
         if batch is None:
             batch = self._topics[topic.id] = _TopicBatch.start(entry)
-        ms, seq = rlids.next_block(len(bodies))
+        count = len(bodies)
+        ms, seq = rlids.next_block(count)
+        base = (ms << 32) | seq
         first_offset = batch.next_offset
-        ids = [make_rlid(ms, seq + i) for i in range(len(bodies))]
+        ids = [(base + i).to_bytes(RLID_SIZE, "big") for i in range(count)]
         duplicates = self._deduplicate(conn, batch, request, first_offset)
+        pack = pack_header
+        if duplicates:
+            dup = duplicates.get
+            batch.frames += [
+                pack(event_id, dup(offset, 0), len(body)) + body
+                for offset, event_id, body in zip(
+                    range(first_offset, first_offset + count), ids, bodies, strict=True
+                )
+            ]
+        else:
+            batch.frames += [
+                pack(i, 0, len(body)) + body for i, body in zip(ids, bodies, strict=True)
+            ]
+        batch.ids += ids
         types = batch.types
-        offset = first_offset
-        for event, body, event_id in zip(request.events, bodies, ids, strict=True):
-            kind = event.type
+        for kind in [event.type for event in request.events]:
             key = (kind.name, kind.major_version, kind.minor_version, kind.patch_version)
             types[key] = types.get(key, 0) + 1
-            if batch.open_count >= MAX_BLOCK_EVENTS or batch.open_bytes >= MAX_BLOCK_BYTES:
-                batch.close_block(ms)
-            if not batch.open_count:
-                batch.open_first, batch.open_first_id = offset, event_id
-            batch.open_parts.append(frame(event_id, duplicates.get(offset, 0), body))
-            batch.open_parts.append(body)
-            batch.open_count += 1
-            batch.open_bytes += HEADER_SIZE + len(body)
-            batch.size += len(body)
-            offset += 1
-        batch.next_offset = offset
-        batch.events += len(bodies)
+        batch.events += count
+        batch.size += sum(map(len, bodies))
         batch.duplicates += len(duplicates)
-        if bodies:
+        if count:
             batch.first_ms = batch.first_ms or ms
             batch.last_ms = ms
             self._last_id = ids[-1]
@@ -191,7 +196,7 @@ class PreparedPublishes:
             conn.executemany(
                 "INSERT INTO blocks (topic, first_offset, count, first_id, last_ms, payload) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
-                [(seq, *block) for block in batch.blocks],
+                [(seq, *block) for block in batch.sealed_blocks()],
             )
             if batch.fingerprints:
                 conn.executemany(

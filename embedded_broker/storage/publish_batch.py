@@ -57,7 +57,7 @@ class _TopicBatch:
     def sealed_blocks(self) -> list[tuple[int, int, bytes, int, bytes]]:
         """Cut the frames into blocks and seal each: (first offset, count, first id, ms, data)."""
         blocks = []
-        frames, ids = self.frames, self.ids
+        frames = self.frames
         start, size = 0, 0
         for index, framed in enumerate(frames):
             if index - start >= MAX_BLOCK_EVENTS or size >= MAX_BLOCK_BYTES:

@@ -30,6 +30,7 @@ from embedded_broker.core.names import validate_project_name, validate_topic_nam
 from embedded_broker.crypto.aead import keyed_digest
 from embedded_broker.crypto.keyring import Keyring
 from embedded_broker.storage.blocks import decode_block, open_block
+from embedded_broker.storage.dir_lock import DirectoryLock
 from embedded_broker.storage.files import ensure_private_dir
 from embedded_broker.storage.publish_batch import PreparedPublishes
 from embedded_broker.storage.schema import DATABASE_FILE, Durability, connect
@@ -53,8 +54,11 @@ class EventStore:
     Open it with :meth:`open`; close it with :meth:`close` (or use it as a context manager).
     """
 
-    def __init__(self, data_dir: Path, keyring: Keyring, durability: Durability) -> None:
+    def __init__(
+        self, data_dir: Path, keyring: Keyring, durability: Durability, lock: DirectoryLock
+    ) -> None:
         self.data_dir = data_dir
+        self._lock = lock
         self._path = data_dir / DATABASE_FILE
         self._keyring = keyring
         self._durability = durability
@@ -85,7 +89,12 @@ class EventStore:
             StorageError: if the event log cannot be opened.
         """
         directory = ensure_private_dir(Path(data_dir))
-        return cls(directory, Keyring.open(directory, passphrase), durability)
+        lock = DirectoryLock(directory)
+        try:
+            return cls(directory, Keyring.open(directory, passphrase), durability, lock)
+        except BaseException:
+            lock.release()
+            raise
 
     def __enter__(self) -> EventStore:
         return self
@@ -99,7 +108,10 @@ class EventStore:
             for conn in self._reader_conns:
                 conn.close()
             self._reader_conns.clear()
-        self._writer.close()
+        try:
+            self._writer.close()
+        finally:
+            self._lock.release()
 
     # -- projects ---------------------------------------------------------------------------
 

@@ -6,7 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from embedded_broker.core.errors import EventTooLarge, InvalidArgument, NotFound, TopicArchived
+from embedded_broker.core.errors import (
+    EventTooLarge,
+    InvalidArgument,
+    NotFound,
+    StorageError,
+    TopicArchived,
+)
 from embedded_broker.core.model import MAX_EVENT_SIZE, Project, TopicState
 from embedded_broker.proto.mimetype.v1beta1 import mimetype_pb2
 from embedded_broker.storage.event_store import EventStore
@@ -173,3 +179,12 @@ def test_large_events_round_trip(store: EventStore, project: Project) -> None:
     records = store.read(topic.id)
     assert [len(r.event.data) for r in records] == [5, len(blob), 4]
     assert records[1].event.data == blob
+
+
+def test_a_data_directory_is_used_by_one_store_at_a_time(data_dir: Path) -> None:
+    with (
+        EventStore.open(data_dir),
+        pytest.raises(StorageError, match=r"in use by another broker \(process \d+\)"),
+    ):
+        EventStore.open(data_dir)
+    EventStore.open(data_dir).close()  # free again once closed

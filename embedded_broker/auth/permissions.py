@@ -1,0 +1,38 @@
+"""Ensign's API key permissions."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+
+from embedded_broker.core.errors import InvalidArgument
+
+
+class Permission(enum.StrEnum):
+    """What an API key may do (the names are Ensign's)."""
+
+    PUBLISHER = "publisher"
+    SUBSCRIBER = "subscriber"
+    TOPICS_CREATE = "topics:create"
+    TOPICS_EDIT = "topics:edit"
+    TOPICS_DESTROY = "topics:destroy"
+    TOPICS_READ = "topics:read"
+    METRICS_READ = "metrics:read"
+
+
+def parse_permissions(names: Iterable[str]) -> frozenset[Permission]:
+    """Parse permission names.
+
+    Raises:
+        InvalidArgument: naming the unknown permission and listing the valid ones.
+    """
+    parsed = set()
+    for name in names:
+        try:
+            parsed.add(Permission(name.strip()))
+        except ValueError:
+            valid = ", ".join(p.value for p in Permission)
+            raise InvalidArgument(f"unknown permission {name!r}; valid: {valid}") from None
+    if not parsed:
+        raise InvalidArgument("an API key needs at least one permission")
+    return frozenset(parsed)

@@ -145,7 +145,7 @@ def _encode_map(items: Iterable[tuple[str, str]]) -> bytes:
 def _json_fields(data: bytes, fields: tuple[str, ...]) -> list[bytes] | None:
     try:
         doc = json.loads(data)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return None
     if not isinstance(doc, dict):
         return None

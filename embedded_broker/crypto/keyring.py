@@ -13,7 +13,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from embedded_broker.core.errors import KeyUnavailable, NotFound
+from embedded_broker.core.errors import KeyUnavailable, NotFound, StorageError
 from embedded_broker.crypto.aead import Sealer, random_key
 from embedded_broker.crypto.master_key import (
     KdfParams,
@@ -43,11 +43,14 @@ class Keyring:
         self._master = master
         self._header = header
         self._wrapped: dict[bytes, bytes] = {}
+        self._destroyed: set[bytes] = set()
         self._keys: dict[bytes, bytes] = {}
         self._lock = threading.Lock()
 
     @classmethod
-    def open(cls, data_dir: Path, passphrase: str | None = None) -> Keyring:
+    def open(
+        cls, data_dir: Path, passphrase: str | None = None, *, may_create: bool = True
+    ) -> Keyring:
         """Open (or create) the keyring in ``data_dir``.
 
         Without a passphrase the master key comes from the 0600 ``master.key`` file, created on
@@ -58,12 +61,18 @@ class Keyring:
         """
         path = data_dir / KEYRING_FILE
         if not path.exists():
+            if not may_create:
+                raise KeyUnavailable(
+                    f"the keyring {path} is missing but the event log holds topics: without "
+                    "it their events cannot be decrypted. Restore keyring.json from a backup."
+                )
             return cls._create(path, data_dir, passphrase)
         try:
             doc = json.loads(path.read_text())
             header = doc["master"]
             verifier = _unb64(doc["verifier"])
             wrapped = {bytes.fromhex(k): _unb64(v) for k, v in doc["keys"].items()}
+            destroyed = {bytes.fromhex(k) for k in doc.get("destroyed", [])}
         except (ValueError, KeyError, TypeError) as exc:
             raise KeyUnavailable(f"the keyring {path} is damaged: {exc}") from None
         master = Sealer(cls._master_key(data_dir, header, passphrase))
@@ -77,6 +86,7 @@ class Keyring:
             ) from None
         keyring = cls(path, master, header)
         keyring._wrapped = wrapped
+        keyring._destroyed = destroyed
         return keyring
 
     @classmethod
@@ -118,21 +128,31 @@ class Keyring:
             )
         return load_or_create_key_file(data_dir, create=not (data_dir / KEYRING_FILE).exists())
 
-    def _save(self) -> None:
+    def _save(
+        self, wrapped: dict[bytes, bytes] | None = None, destroyed: set[bytes] | None = None
+    ) -> None:
+        """Write the keyring; the in-memory state changes only once the file is safely written."""
+        wrapped = self._wrapped if wrapped is None else wrapped
+        destroyed = self._destroyed if destroyed is None else destroyed
         doc = {
             "format": _FORMAT,
             "master": self._header,
             "verifier": _b64(self._master.seal_random(_VERIFIER, b"verifier")),
-            "keys": {k.hex(): _b64(v) for k, v in sorted(self._wrapped.items())},
+            "keys": {k.hex(): _b64(v) for k, v in sorted(wrapped.items())},
+            "destroyed": sorted(k.hex() for k in destroyed),
         }
-        write_private_file(self._path, json.dumps(doc, indent=1).encode())
+        try:
+            write_private_file(self._path, json.dumps(doc, indent=1).encode())
+        except OSError as exc:
+            raise StorageError(f"cannot write the keyring {self._path}: {exc}") from exc
+        self._wrapped, self._destroyed = wrapped, destroyed
 
     def create_key(self, topic_id: bytes) -> bytes:
         """Make, wrap and durably store a new data key for ``topic_id``; return it."""
         key = random_key()
         with self._lock:
-            self._wrapped[topic_id] = self._master.seal_random(key, b"topic:" + topic_id)
-            self._save()
+            sealed = self._master.seal_random(key, b"topic:" + topic_id)
+            self._save(wrapped={**self._wrapped, topic_id: sealed})
             self._keys[topic_id] = key
         return key
 
@@ -153,11 +173,19 @@ class Keyring:
             return key
 
     def destroy_key(self, topic_id: bytes) -> None:
-        """Forget ``topic_id``'s data key, in memory and on disk."""
+        """Erase ``topic_id``'s data key, in memory and on disk, and record that it was destroyed.
+
+        The record lets a restart finish deleting the topic's rows if a crash interrupted it.
+        """
         with self._lock:
-            self._wrapped.pop(topic_id, None)
+            remaining = {k: v for k, v in self._wrapped.items() if k != topic_id}
+            self._save(wrapped=remaining, destroyed=self._destroyed | {topic_id})
             self._keys.pop(topic_id, None)
-            self._save()
+
+    def was_destroyed(self, topic_id: bytes) -> bool:
+        """True if ``topic_id``'s key was destroyed on purpose (not merely missing)."""
+        with self._lock:
+            return topic_id in self._destroyed
 
     def topic_ids(self) -> set[bytes]:
         """Return the ids of every topic that has a key."""

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from embedded_broker.core.dedup import DedupPolicy, fingerprint_parts
-from embedded_broker.core.errors import AlreadyExists, InvalidArgument, NotFound
+from embedded_broker.core.errors import AlreadyExists, InvalidArgument, KeyUnavailable, NotFound
 from embedded_broker.core.ids import RlidGenerator, new_ulid, now_ms, parse_ulid, ulid_str
 from embedded_broker.core.model import (
     EventRecord,
@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+_BLOCKS_PER_FETCH = 8
 _TOPIC_COLUMNS = (
     "seq, id, project_id, name, state, created_ms, modified_ms, dedup, "
     "events, bytes, duplicates, first_ms, last_ms, types"
@@ -91,7 +92,10 @@ class EventStore:
         directory = ensure_private_dir(Path(data_dir))
         lock = DirectoryLock(directory)
         try:
-            return cls(directory, Keyring.open(directory, passphrase), durability, lock)
+            keyring = Keyring.open(
+                directory, passphrase, may_create=not _has_topics(directory / DATABASE_FILE)
+            )
+            return cls(directory, keyring, durability, lock)
         except BaseException:
             lock.release()
             raise
@@ -222,7 +226,8 @@ class EventStore:
                 (topic.id, project.id, name, topic.state.value, created, created, policy.to_json()),
             )
             assert cursor.lastrowid is not None
-            self._catalog.put(TopicEntry(cursor.lastrowid, topic, keys))
+            entry = TopicEntry(cursor.lastrowid, topic, keys)
+            self._writer.on_commit(lambda: self._catalog.put(entry))
             return topic
 
         return self._writer.submit(insert).result()
@@ -293,7 +298,8 @@ class EventStore:
             )
             if dedup is not None:
                 self._reindex(conn, entry, dedup)
-            self._catalog.put(TopicEntry(entry.seq, changed, entry.keys))
+            updated = TopicEntry(entry.seq, changed, entry.keys)
+            self._writer.on_commit(lambda: self._catalog.put(updated))
             return changed
 
         return self._writer.submit(update).result()
@@ -324,9 +330,11 @@ class EventStore:
 
         def destroy(conn: sqlite3.Connection) -> None:
             entry = self._catalog.get(raw)
+            # The key goes first and for good: if deleting the rows fails, the topic cannot be
+            # read any more, and the next open finishes the job (see _recover).
+            self._catalog.remove(raw)
             self._keyring.destroy_key(raw)
             self._delete_topic_rows(conn, entry.seq)
-            self._catalog.remove(raw)
 
         self._writer.submit(destroy).result()
         self._writer.checkpoint()
@@ -422,15 +430,29 @@ class EventStore:
     def _pages(
         self, conn: sqlite3.Connection, entry: TopicEntry, start: int, stop: int | None = None
     ) -> Iterator[list[EventRecord]]:
-        """Yield the events with ``start <= offset < stop`` block by block."""
-        cursor = conn.execute(
-            "SELECT first_offset, count, first_id, payload FROM blocks WHERE topic=? AND "
-            "first_offset >= coalesce((SELECT max(first_offset) FROM blocks "
-            "WHERE topic=? AND first_offset<=?), 0) AND first_offset < ? ORDER BY first_offset",
-            (entry.seq, entry.seq, start, stop if stop is not None else 1 << 62),
-        )
-        for first, count, first_id, sealed in cursor:
-            yield self._decode(entry, first, count, first_id, sealed, start, stop)
+        """Yield the events with ``start <= offset < stop`` block by block.
+
+        Blocks are fetched a few at a time with short statements, so a slow consumer of this
+        iterator never holds a read transaction open (which would pin an old snapshot and keep
+        the WAL from being checkpointed).
+        """
+        end = stop if stop is not None else 1 << 62
+        row = conn.execute(
+            "SELECT max(first_offset) FROM blocks WHERE topic=? AND first_offset<=?",
+            (entry.seq, start),
+        ).fetchone()
+        after = row[0] if row and row[0] is not None else 0
+        while True:
+            rows = conn.execute(
+                "SELECT first_offset, count, first_id, payload FROM blocks WHERE topic=? AND "
+                "first_offset>=? AND first_offset<? ORDER BY first_offset LIMIT ?",
+                (entry.seq, after, end, _BLOCKS_PER_FETCH),
+            ).fetchall()
+            for first, count, first_id, sealed in rows:
+                yield self._decode(entry, first, count, first_id, sealed, start, stop)
+            if len(rows) < _BLOCKS_PER_FETCH:
+                return
+            after = rows[-1][0] + 1
 
     @staticmethod
     def _decode(
@@ -458,18 +480,36 @@ class EventStore:
         return conn
 
     def _recover(self, conn: sqlite3.Connection) -> None:
-        """Finish what a crash interrupted: destroys whose key is gone, creates never committed."""
+        """Finish destroys a crash interrupted; refuse to open if a topic's key is just missing.
+
+        Rows are deleted only with positive evidence (the keyring's record of the destroy): a
+        keyring restored from an old backup must never cost the event log its data.
+        """
         keyed = self._keyring.topic_ids()
-        rows = conn.execute("SELECT seq, id, name FROM topics").fetchall()
-        for seq, topic_id, name in rows:
-            if topic_id not in keyed:
-                log.warning("finishing the interrupted destruction of topic %r", name)
-                conn.execute("BEGIN IMMEDIATE")
-                self._delete_topic_rows(conn, seq)
-                conn.execute("COMMIT")
-        known = {row[1] for row in rows}
-        for topic_id in keyed - known:
-            self._keyring.destroy_key(topic_id)
+        missing = []
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for seq, topic_id, name in conn.execute("SELECT seq, id, name FROM topics").fetchall():
+                if topic_id in keyed:
+                    continue
+                if self._keyring.was_destroyed(topic_id):
+                    log.warning("finishing the interrupted destruction of topic %r", name)
+                    self._delete_topic_rows(conn, seq)
+                else:
+                    missing.append(name)
+            # Rows of topics whose record is gone (a create that never committed its row).
+            conn.execute("DELETE FROM blocks WHERE topic NOT IN (SELECT seq FROM topics)")
+            conn.execute("DELETE FROM dedup WHERE topic NOT IN (SELECT seq FROM topics)")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        if missing:
+            conn.close()
+            raise KeyUnavailable(
+                f"the keyring has no key for topic(s) {', '.join(map(repr, missing))}: restore "
+                "the keyring.json that belongs with this event log"
+            )
 
     def _load_topics(self, conn: sqlite3.Connection) -> None:
         for row in conn.execute(f"SELECT {_TOPIC_COLUMNS} FROM topics"):
@@ -495,3 +535,16 @@ class EventStore:
     def _last_id(conn: sqlite3.Connection) -> bytes | None:
         row = conn.execute("SELECT value FROM meta WHERE key='last_id'").fetchone()
         return bytes(row[0]) if row else None
+
+
+def _has_topics(path: Path) -> bool:
+    """True if the event log at ``path`` exists and records at least one topic."""
+    if not path.exists():
+        return False
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return conn.execute("SELECT 1 FROM topics LIMIT 1").fetchone() is not None
+    except sqlite3.DatabaseError:
+        return False
+    finally:
+        conn.close()

@@ -6,7 +6,12 @@ import sqlite3
 from dataclasses import dataclass, field
 
 from embedded_broker.core.dedup import OffsetPosition, fingerprint_parts
-from embedded_broker.core.errors import BrokerError, EventTooLarge, TopicArchived
+from embedded_broker.core.errors import (
+    BrokerError,
+    EventTooLarge,
+    InvalidArgument,
+    TopicArchived,
+)
 from embedded_broker.core.ids import RLID_SIZE, RlidGenerator, rlid_ms
 from embedded_broker.core.model import MAX_EVENT_SIZE, PublishReceipt, TopicState, TopicStats
 from embedded_broker.crypto.aead import keyed_digest
@@ -106,6 +111,8 @@ class PreparedPublishes:
                 receipt = self._append(conn, request, rlids)
             except BrokerError as exc:
                 request.future.set_exception(exc)
+            except Exception as exc:  # a malformed event must not fail the other publishers
+                request.future.set_exception(InvalidArgument(f"malformed event: {exc}"))
             else:
                 self._accepted.append((request, receipt))
 

@@ -26,7 +26,7 @@ CREATE TABLE IF NOT EXISTS projects (
     created_ms INTEGER NOT NULL
 );
 CREATE TABLE IF NOT EXISTS topics (
-    seq INTEGER PRIMARY KEY,
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused, so old blocks never alias
     id BLOB NOT NULL UNIQUE,
     project_id BLOB NOT NULL REFERENCES projects(id),
     name TEXT NOT NULL,

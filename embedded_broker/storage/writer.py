@@ -63,6 +63,7 @@ class GroupCommitWriter:
         self._queue: queue.SimpleQueue[PublishRequest | _AdminRequest | None] = queue.SimpleQueue()
         self._closed = False
         self._close_lock = threading.Lock()
+        self._after_commit: list[Callable[[], None]] = []
         self._thread = threading.Thread(target=self._run, name="event-log-writer", daemon=True)
         self._thread.start()
 
@@ -77,6 +78,13 @@ class GroupCommitWriter:
         self._put(request)
         return request.future
 
+    def on_commit(self, action: Callable[[], None]) -> None:
+        """From inside an admin transaction: run ``action`` once it has committed.
+
+        In-memory state changes go here, so a failed commit leaves memory matching the disk.
+        """
+        self._after_commit.append(action)
+
     def checkpoint(self) -> None:
         """Fold the WAL into the database file and truncate the WAL, then return."""
         request = _AdminRequest(_truncate_wal, transactional=False)
@@ -84,6 +92,11 @@ class GroupCommitWriter:
         request.future.result()
 
     def _put(self, request: PublishRequest | _AdminRequest) -> None:
+        if threading.current_thread() is self._thread and isinstance(request, _AdminRequest):
+            raise RuntimeError(
+                "the event store cannot be changed from a publish callback (it runs on the "
+                "writer thread); hand the work to another thread"
+            )
         with self._close_lock:
             if self._closed:
                 raise StoreClosed("the event store is closed")
@@ -128,7 +141,11 @@ class GroupCommitWriter:
                 size += len(more.events)
             self._commit_publishes(batch)
 
-    def _commit_publishes(self, batch: list[PublishRequest]) -> None:
+    def _commit_publishes(self, requests: list[PublishRequest]) -> None:
+        # A future cancelled while queued is dropped; once running it can no longer be cancelled.
+        batch = [r for r in requests if r.future.set_running_or_notify_cancel()]
+        if not batch:
+            return
         try:
             self._conn.execute("BEGIN IMMEDIATE")
             prepared = self._prepare(self._conn, batch)
@@ -142,9 +159,14 @@ class GroupCommitWriter:
                 if not request.future.done():
                     request.future.set_exception(error)
             return
-        prepared.committed()
+        try:
+            prepared.committed()
+        except Exception:  # pragma: no cover - a bug; keep the writer alive for other publishers
+            log.exception("acknowledging a committed batch failed")
 
     def _run_admin(self, request: _AdminRequest) -> None:
+        if not request.future.set_running_or_notify_cancel():
+            return
         try:
             if request.transactional:
                 self._conn.execute("BEGIN IMMEDIATE")
@@ -152,9 +174,13 @@ class GroupCommitWriter:
             if request.transactional:
                 self._conn.execute("COMMIT")
         except Exception as exc:
+            self._after_commit.clear()
             self._rollback()
             request.future.set_exception(_storage_error(exc))
         else:
+            actions, self._after_commit = self._after_commit, []
+            for action in actions:
+                action()
             request.future.set_result(result)
 
     def _rollback(self) -> None:
@@ -166,7 +192,12 @@ class GroupCommitWriter:
 
 
 def _truncate_wal(conn: sqlite3.Connection) -> None:
-    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+    # A reader mid-statement can hold the checkpoint up; wait briefly, not the full timeout.
+    conn.execute("PRAGMA busy_timeout=2000")
+    try:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+    finally:
+        conn.execute("PRAGMA busy_timeout=30000")
 
 
 def _storage_error(exc: BaseException) -> BaseException:

@@ -39,3 +39,26 @@ def test_full_disk_refuses_the_batch_and_keeps_what_was_acknowledged(
     receipt = store.publish(topic.id, [make_event("after")]).result()
     assert receipt.first_offset == 21  # still gapless
     assert store.read(topic.id, 21)[0].event.data == b"after"
+
+
+def test_a_topic_that_could_not_be_created_does_not_appear(
+    store: EventStore, project: Project
+) -> None:
+    store.create_topic(project.id, "first")
+
+    def no_room(conn: sqlite3.Connection) -> None:
+        current = conn.execute("PRAGMA page_count").fetchone()[0]
+        conn.execute(f"PRAGMA max_page_count={current}")
+
+    store._writer.submit(no_room).result()
+    with pytest.raises(StorageFull):
+        for i in range(100):  # fill the last free page, then fail
+            store.create_topic(project.id, f"topic{i:03d}" + "x" * 400)
+    listed = {t.name for t in store.topics(project.id)}
+    conn = sqlite3.connect(store.data_dir / "events.db")
+    on_disk = {name for (name,) in conn.execute("SELECT name FROM topics")}
+    conn.close()
+    assert listed == on_disk  # the failed one is in neither
+
+    _limit_database_pages(store, 1_000_000_000)
+    assert store.create_topic(project.id, "after").name in {t.name for t in store.topics()}

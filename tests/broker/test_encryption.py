@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sqlite3
@@ -109,8 +110,11 @@ def test_destroy_makes_the_events_unreadable_even_from_an_old_copy(
             store.read(doomed.id)
         assert [t.name for t in store.topics(project.id)] == ["kept"]
         assert [r.event.data for r in store.read(kept.id)] == [b"kept"]
-    assert doomed.id.hex() in wrapped
-    assert doomed.id.hex() not in (data_dir / KEYRING_FILE).read_text()
+    assert doomed.id.hex() in json.loads(wrapped)["keys"]
+    keyring = json.loads((data_dir / KEYRING_FILE).read_text())
+    assert doomed.id.hex() not in keyring["keys"]
+    assert keyring["destroyed"] == [doomed.id.hex()]
+    assert json.loads(wrapped)["keys"][doomed.id.hex()] not in (data_dir / KEYRING_FILE).read_text()
     conn = sqlite3.connect(backup / DATABASE_FILE)
     doomed_blocks = [row[0] for row in conn.execute("SELECT payload FROM blocks WHERE topic=1")]
     conn.close()
@@ -155,3 +159,32 @@ def test_a_different_master_key_is_refused(data_dir: Path) -> None:
     (data_dir / MASTER_KEY_FILE).write_bytes(os.urandom(32))
     with pytest.raises(KeyUnavailable, match="does not match"):
         EventStore.open(data_dir)
+
+
+def test_a_lost_keyring_is_reported_not_taken_as_an_empty_one(data_dir: Path) -> None:
+    with EventStore.open(data_dir) as store:
+        topic = store.create_topic(store.create_project("p").id, "t")
+        store.publish(topic.id, [make_event("precious")]).result()
+    saved = (data_dir / KEYRING_FILE).read_bytes()
+    (data_dir / KEYRING_FILE).unlink()
+    with pytest.raises(KeyUnavailable, match="keyring .* is missing but the event log holds"):
+        EventStore.open(data_dir)
+    (data_dir / KEYRING_FILE).write_bytes(saved)  # restored from a backup: nothing was lost
+    with EventStore.open(data_dir) as store:
+        assert store.read(topic.id)[0].event.data == b"precious"
+
+
+def test_a_keyring_older_than_the_log_is_reported_and_deletes_nothing(data_dir: Path) -> None:
+    with EventStore.open(data_dir) as store:
+        project = store.create_project("p")
+        store.create_topic(project.id, "old")
+        older = (data_dir / KEYRING_FILE).read_bytes()
+        newer = store.create_topic(project.id, "newer")
+        store.publish(newer.id, [make_event("recent")]).result()
+    current = (data_dir / KEYRING_FILE).read_bytes()
+    (data_dir / KEYRING_FILE).write_bytes(older)
+    with pytest.raises(KeyUnavailable, match="no key for topic\\(s\\) 'newer'"):
+        EventStore.open(data_dir)
+    (data_dir / KEYRING_FILE).write_bytes(current)
+    with EventStore.open(data_dir) as store:
+        assert store.read(newer.id)[0].event.data == b"recent"

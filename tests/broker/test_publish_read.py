@@ -188,3 +188,36 @@ def test_a_data_directory_is_used_by_one_store_at_a_time(data_dir: Path) -> None
     ):
         EventStore.open(data_dir)
     EventStore.open(data_dir).close()  # free again once closed
+
+
+def test_a_cancelled_publish_does_not_stop_other_publishers(
+    store: EventStore, project: Project
+) -> None:
+    topic = store.create_topic(project.id, "t")
+    futures = [store.publish(topic.id, [make_event(f"e{i}")]) for i in range(200)]
+    cancelled = [f for f in futures[50:] if f.cancel()]
+    done = [f.result(timeout=10) for f in futures if not f.cancelled()]
+    assert store.publish(topic.id, [make_event("later")]).result(timeout=10)
+    stats = store.topic(topic.id).stats
+    assert stats.events == len(done) + 1 == 201 - len(cancelled)
+    assert [r.offset for r in store.read(topic.id, 1, 500)] == list(range(1, stats.events + 1))
+
+
+def test_a_malformed_publish_fails_alone(store: EventStore, project: Project) -> None:
+    topic = store.create_topic(project.id, "t")
+    bad = store.publish(topic.id, [{"data": b"not an Event"}])  # type: ignore[list-item]
+    good = store.publish(topic.id, [make_event("fine")])
+    with pytest.raises(InvalidArgument, match="malformed event"):
+        bad.result(timeout=10)
+    assert good.result(timeout=10).first_offset == 1
+
+
+def test_a_slow_reader_does_not_pin_an_old_snapshot(store: EventStore, project: Project) -> None:
+    topic = store.create_topic(project.id, "t")
+    store.publish(topic.id, [make_event(str(i)) for i in range(5000)]).result()
+    reader = store.iter_events(topic.id)
+    next(reader)  # a consumer that stops reading part-way
+    store.publish(topic.id, [make_event("new")]).result()
+    assert store.read(topic.id, 5001)[0].event.data == b"new"
+    store.destroy_topic(store.create_topic(project.id, "other").id)  # checkpoint not held up
+    reader.close()

@@ -167,7 +167,7 @@ def test_a_lost_keyring_is_reported_not_taken_as_an_empty_one(data_dir: Path) ->
         store.publish(topic.id, [make_event("precious")]).result()
     saved = (data_dir / KEYRING_FILE).read_bytes()
     (data_dir / KEYRING_FILE).unlink()
-    with pytest.raises(KeyUnavailable, match="keyring .* is missing but the event log holds"):
+    with pytest.raises(KeyUnavailable, match=r"keyring .* is missing but the event log holds"):
         EventStore.open(data_dir)
     (data_dir / KEYRING_FILE).write_bytes(saved)  # restored from a backup: nothing was lost
     with EventStore.open(data_dir) as store:

@@ -16,7 +16,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from embedded_broker.core.dedup import DedupPolicy, fingerprint_parts
-from embedded_broker.core.errors import AlreadyExists, InvalidArgument, KeyUnavailable, NotFound
+from embedded_broker.core.errors import (
+    AlreadyExists,
+    InvalidArgument,
+    KeyUnavailable,
+    NotFound,
+    StoreClosed,
+)
 from embedded_broker.core.ids import RlidGenerator, new_ulid, now_ms, parse_ulid, ulid_str
 from embedded_broker.core.model import (
     EventRecord,
@@ -67,6 +73,7 @@ class EventStore:
         self._readers = threading.local()
         self._reader_conns: list[sqlite3.Connection] = []
         self._reader_lock = threading.Lock()
+        self._closed = False
         conn = connect(self._path, durability, writer=True)
         self._recover(conn)
         self._load_topics(conn)
@@ -108,6 +115,7 @@ class EventStore:
 
     def close(self) -> None:
         """Commit everything queued, then close all connections."""
+        self._closed = True
         with self._reader_lock:
             for conn in self._reader_conns:
                 conn.close()
@@ -471,6 +479,8 @@ class EventStore:
     # -- opening ----------------------------------------------------------------------------
 
     def _reader(self) -> sqlite3.Connection:
+        if self._closed:
+            raise StoreClosed("the event store is closed")
         conn: sqlite3.Connection | None = getattr(self._readers, "conn", None)
         if conn is None:
             conn = connect(self._path, self._durability, writer=False)

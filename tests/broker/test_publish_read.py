@@ -11,6 +11,7 @@ from embedded_broker.core.errors import (
     InvalidArgument,
     NotFound,
     StorageError,
+    StoreClosed,
     TopicArchived,
 )
 from embedded_broker.core.model import MAX_EVENT_SIZE, Project, TopicState
@@ -221,3 +222,14 @@ def test_a_slow_reader_does_not_pin_an_old_snapshot(store: EventStore, project: 
     assert store.read(topic.id, 5001)[0].event.data == b"new"
     store.destroy_topic(store.create_topic(project.id, "other").id)  # checkpoint not held up
     reader.close()
+
+
+def test_a_closed_store_says_so(data_dir: Path) -> None:
+    store = EventStore.open(data_dir)
+    topic = store.create_topic(store.create_project("p").id, "t")
+    store.read(topic.id)
+    store.close()
+    with pytest.raises(StoreClosed):
+        store.read(topic.id)
+    with pytest.raises(StoreClosed):
+        store.publish(topic.id, [make_event("late")])

@@ -12,10 +12,11 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from embedded_broker.core.dedup import DedupPolicy, fingerprint_parts
+from embedded_broker.core.dedup import DedupPolicy, OffsetPosition
 from embedded_broker.core.errors import (
     AlreadyExists,
     InvalidArgument,
@@ -33,7 +34,6 @@ from embedded_broker.core.model import (
     TopicStats,
 )
 from embedded_broker.core.names import validate_project_name, validate_topic_name
-from embedded_broker.crypto.aead import keyed_digest
 from embedded_broker.crypto.keyring import Keyring
 from embedded_broker.storage.blocks import decode_block, open_block
 from embedded_broker.storage.dir_lock import DirectoryLock
@@ -290,15 +290,8 @@ class EventStore:
         def update(conn: sqlite3.Connection) -> Topic:
             entry = self._catalog.get(raw)
             topic = entry.topic
-            changed = Topic(
-                topic.id,
-                topic.project_id,
-                topic.name,
-                state or topic.state,
-                topic.created_ms,
-                now_ms(),
-                dedup or topic.dedup,
-                topic.stats,
+            changed = replace(
+                topic, state=state or topic.state, dedup=dedup or topic.dedup, modified_ms=now_ms()
             )
             conn.execute(
                 "UPDATE topics SET state=?, dedup=?, modified_ms=? WHERE seq=?",
@@ -317,13 +310,11 @@ class EventStore:
         if not policy.enabled:
             return
         fingerprints: dict[bytes, int] = {}
-        latest = policy.offset.name == "LATEST"
+        latest = policy.offset is OffsetPosition.LATEST
         for record in self._scan(conn, entry, 1):
-            parts = fingerprint_parts(policy, record.event)
-            if parts is not None:
-                fingerprint = keyed_digest(entry.keys.dedup, *parts)
-                if latest or fingerprint not in fingerprints:
-                    fingerprints[fingerprint] = record.offset
+            fingerprint = entry.keys.fingerprint(policy, record.event)
+            if fingerprint is not None and (latest or fingerprint not in fingerprints):
+                fingerprints[fingerprint] = record.offset
         conn.executemany(
             "INSERT INTO dedup (topic, fingerprint, event_offset) VALUES (?, ?, ?)",
             [(entry.seq, fp, offset) for fp, offset in fingerprints.items()],

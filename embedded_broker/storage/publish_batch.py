@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass, field
 
-from embedded_broker.core.dedup import OffsetPosition, fingerprint_parts
+from embedded_broker.core.dedup import OffsetPosition
 from embedded_broker.core.errors import (
     BrokerError,
     EventTooLarge,
@@ -14,7 +14,6 @@ from embedded_broker.core.errors import (
 )
 from embedded_broker.core.ids import RLID_SIZE, RlidGenerator, rlid_ms
 from embedded_broker.core.model import MAX_EVENT_SIZE, PublishReceipt, TopicState, TopicStats
-from embedded_broker.crypto.aead import keyed_digest
 from embedded_broker.storage.blocks import (
     MAX_BLOCK_BYTES,
     MAX_BLOCK_EVENTS,
@@ -179,10 +178,9 @@ class PreparedPublishes:
         found: dict[int, int] = {}
         seen = batch.fingerprints
         for offset, event in enumerate(request.events, first_offset):
-            parts = fingerprint_parts(policy, event)
-            if parts is None:
+            fingerprint = batch.entry.keys.fingerprint(policy, event)
+            if fingerprint is None:
                 continue
-            fingerprint = keyed_digest(batch.entry.keys.dedup, *parts)
             original = seen.get(fingerprint)
             if original is None:
                 row = conn.execute(

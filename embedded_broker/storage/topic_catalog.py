@@ -7,10 +7,11 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
+from embedded_broker.core.dedup import DedupPolicy, EventLike, fingerprint_parts
 from embedded_broker.core.errors import NotFound
 from embedded_broker.core.ids import ulid_str
 from embedded_broker.core.model import Topic, TopicStats, TypeKey
-from embedded_broker.crypto.aead import Sealer, derive_subkey
+from embedded_broker.crypto.aead import Sealer, derive_subkey, keyed_digest
 
 
 @dataclass(slots=True)
@@ -29,6 +30,11 @@ class TopicKeys:
             stats=Sealer(derive_subkey(data_key, "statistics")),
             dedup=derive_subkey(data_key, "deduplication"),
         )
+
+    def fingerprint(self, policy: DedupPolicy, event: EventLike) -> bytes | None:
+        """The keyed dedup fingerprint of ``event`` under ``policy``, or None if not comparable."""
+        parts = fingerprint_parts(policy, event)
+        return None if parts is None else keyed_digest(self.dedup, *parts)
 
     def seal_types(self, topic_id: bytes, types: dict[TypeKey, int]) -> bytes:
         """Seal per-type event counts (type names are part of the encrypted payload)."""

@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 from bench.report import Row
+from embedded_broker.core.ids import new_ulid
 from embedded_broker.proto.ensign.v1beta1.event_pb2 import Event, Type
 from embedded_broker.storage.event_store import EventStore
 
@@ -73,7 +74,7 @@ def _raw_sqlite(directory: Path, bodies: list[bytes]) -> tuple[float, float]:
 
 def _store(directory: Path, events: list[Event]) -> tuple[float, float]:
     with EventStore.open(directory / "store") as store:
-        topic = store.create_topic(store.create_project("bench").id, "bench")
+        topic = store.create_topic(new_ulid(), "bench")
         start = time.perf_counter()
         futures = [
             store.publish(topic.id, events[i : i + CALL_SIZE])

@@ -10,6 +10,7 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+from embedded_broker.auth.projects import ProjectDirectory
 from embedded_broker.core.model import Project
 from embedded_broker.proto.ensign.v1beta1.event_pb2 import Event, Type
 from embedded_broker.proto.mimetype.v1beta1 import mimetype_pb2
@@ -46,5 +47,12 @@ def store(data_dir: Path) -> Iterator[EventStore]:
 
 
 @pytest.fixture
-def project(store: EventStore) -> Project:
-    return store.create_project("demo")
+def projects(data_dir: Path) -> Iterator[ProjectDirectory]:
+    directory = ProjectDirectory(data_dir)
+    yield directory
+    directory.close()
+
+
+@pytest.fixture
+def project(store: EventStore, projects: ProjectDirectory) -> Project:
+    return projects.create("demo")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 import secrets
-import sqlite3
 import string
 import threading
 from dataclasses import dataclass
@@ -18,10 +17,10 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from embedded_broker.auth.permissions import Permission, parse_permissions
+from embedded_broker.auth.projects import open_auth_database
 from embedded_broker.core.errors import BrokerError, NotFound
 from embedded_broker.core.ids import new_ulid, now_ms, ulid_str
 
-AUTH_DATABASE_FILE = "auth.db"
 CLIENT_ID_LENGTH = 32
 CLIENT_SECRET_LENGTH = 64
 _LETTERS = string.ascii_letters
@@ -87,14 +86,7 @@ class KeyStore:
     """API keys in ``auth.db``. Thread-safe; several processes may use one file."""
 
     def __init__(self, data_dir: Path) -> None:
-        path = data_dir / AUTH_DATABASE_FILE
-        if not path.exists():
-            path.touch(mode=0o600)
-        self._conn = sqlite3.connect(
-            path, isolation_level=None, check_same_thread=False, timeout=30
-        )
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=FULL")
+        self._conn = open_auth_database(data_dir)
         self._conn.executescript(_DDL)
         self._lock = threading.Lock()
 

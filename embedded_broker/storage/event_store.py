@@ -1,6 +1,6 @@
-"""The event store: projects, topics and their durable, encrypted event logs.
+"""The event store: topics and their durable, encrypted event logs.
 
-One SQLite database (WAL) holds projects, topics and event blocks; a keyring beside it holds
+One SQLite database (WAL) holds topics and event blocks; a keyring beside it holds
 each topic's data key wrapped by the master key. Writes go through one group-commit writer
 thread; reads run on any thread, each with its own connection.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
 from dataclasses import replace
 from pathlib import Path
@@ -27,13 +27,12 @@ from embedded_broker.core.errors import (
 from embedded_broker.core.ids import RlidGenerator, new_ulid, now_ms, parse_ulid, ulid_str
 from embedded_broker.core.model import (
     EventRecord,
-    Project,
     PublishReceipt,
     Topic,
     TopicState,
     TopicStats,
 )
-from embedded_broker.core.names import validate_project_name, validate_topic_name
+from embedded_broker.core.names import validate_topic_name
 from embedded_broker.crypto.keyring import Keyring
 from embedded_broker.storage.blocks import decode_block, open_block
 from embedded_broker.storage.dir_lock import DirectoryLock
@@ -56,7 +55,7 @@ _TOPIC_COLUMNS = (
 
 
 class EventStore:
-    """Projects, topics and events in a data directory. Thread-safe.
+    """Topics and events in a data directory. Thread-safe.
 
     Open it with :meth:`open`; close it with :meth:`close` (or use it as a context manager).
     """
@@ -78,8 +77,10 @@ class EventStore:
         self._recover(conn)
         self._load_topics(conn)
         self._rlids = RlidGenerator(self._last_id(conn))
+        self._listeners: list[Callable[[dict[bytes, int]], None]] = []
         self._writer = GroupCommitWriter(
-            conn, lambda c, reqs: PreparedPublishes(c, reqs, self._catalog, self._rlids)
+            conn,
+            lambda c, reqs: PreparedPublishes(c, reqs, self._catalog, self._rlids, self._notify),
         )
 
     @classmethod
@@ -125,73 +126,20 @@ class EventStore:
         finally:
             self._lock.release()
 
-    # -- projects ---------------------------------------------------------------------------
+    def add_commit_listener(self, listener: Callable[[dict[bytes, int]], None]) -> None:
+        """Call ``listener({topic_id: last_offset})`` after each commit that appended events.
 
-    def create_project(self, name: str) -> Project:
-        """Create a project.
-
-        Raises:
-            InvalidArgument: if the name is unusable.
-            AlreadyExists: if a project with that name exists.
+        It runs on the writer thread, after the events are readable: keep it short and never
+        call back into the store from it (hand work to another thread or an event loop).
         """
-        name = validate_project_name(name)
-        project = Project(new_ulid(), name, now_ms())
+        self._listeners.append(listener)
 
-        def insert(conn: sqlite3.Connection) -> Project:
-            if conn.execute("SELECT 1 FROM projects WHERE name=?", (name,)).fetchone():
-                raise AlreadyExists(f"a project named {name!r} already exists")
-            conn.execute(
-                "INSERT INTO projects VALUES (?, ?, ?)", (project.id, name, project.created_ms)
-            )
-            return project
-
-        return self._writer.submit(insert).result()
-
-    def ensure_project(self, name: str) -> Project:
-        """Return the project called ``name``, creating it if needed."""
-        try:
-            return self.project_by_name(name)
-        except NotFound:
+    def _notify(self, last_offsets: dict[bytes, int]) -> None:
+        for listener in self._listeners:
             try:
-                return self.create_project(name)
-            except AlreadyExists:
-                return self.project_by_name(name)
-
-    def projects(self) -> list[Project]:
-        """Every project, by name."""
-        rows = self._reader().execute("SELECT id, name, created_ms FROM projects ORDER BY name")
-        return [Project(*row) for row in rows]
-
-    def project(self, project_id: bytes | str) -> Project:
-        """Return one project by id.
-
-        Raises:
-            NotFound: if it does not exist.
-        """
-        raw = parse_ulid(project_id)
-        row = (
-            self._reader()
-            .execute("SELECT id, name, created_ms FROM projects WHERE id=?", (raw,))
-            .fetchone()
-        )
-        if row is None:
-            raise NotFound(f"project {ulid_str(raw)} does not exist")
-        return Project(*row)
-
-    def project_by_name(self, name: str) -> Project:
-        """Return one project by name.
-
-        Raises:
-            NotFound: if it does not exist.
-        """
-        row = (
-            self._reader()
-            .execute("SELECT id, name, created_ms FROM projects WHERE name=?", (name,))
-            .fetchone()
-        )
-        if row is None:
-            raise NotFound(f"project {name!r} does not exist")
-        return Project(*row)
+                listener(last_offsets)
+            except Exception:  # a listener's bug must not stop acknowledgements
+                log.exception("a commit listener failed")
 
     # -- topics -----------------------------------------------------------------------------
 
@@ -200,24 +148,26 @@ class EventStore:
     ) -> Topic:
         """Create a topic in a project.
 
+        The store does not check that the project exists: projects live in the project
+        directory (``auth.db``), which callers consult.
+
         Raises:
             InvalidArgument: if the name breaks Ensign's topic-name rules.
-            NotFound: if the project does not exist.
             AlreadyExists: if the project already has a topic with that name.
         """
-        project = self.project(project_id)
+        project = parse_ulid(project_id)
         name = validate_topic_name(name)
         policy = dedup or DedupPolicy()
 
         def insert(conn: sqlite3.Connection) -> Topic:
             if conn.execute(
-                "SELECT 1 FROM topics WHERE project_id=? AND name=?", (project.id, name)
+                "SELECT 1 FROM topics WHERE project_id=? AND name=?", (project, name)
             ).fetchone():
-                raise AlreadyExists(f"project {project.name!r} already has a topic named {name!r}")
+                raise AlreadyExists(f"the project already has a topic named {name!r}")
             created = now_ms()
             topic = Topic(
                 new_ulid(created),
-                project.id,
+                project,
                 name,
                 TopicState.READY,
                 created,
@@ -231,7 +181,7 @@ class EventStore:
             cursor = conn.execute(
                 "INSERT INTO topics (id, project_id, name, state, created_ms, modified_ms, dedup) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (topic.id, project.id, name, topic.state.value, created, created, policy.to_json()),
+                (topic.id, project, name, topic.state.value, created, created, policy.to_json()),
             )
             assert cursor.lastrowid is not None
             entry = TopicEntry(cursor.lastrowid, topic, keys)

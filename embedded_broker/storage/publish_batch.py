@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from embedded_broker.core.dedup import OffsetPosition
@@ -100,8 +101,10 @@ class PreparedPublishes:
         requests: list[PublishRequest],
         catalog: TopicCatalog,
         rlids: RlidGenerator,
+        notify: Callable[[dict[bytes, int]], None] | None = None,
     ) -> None:
         self._catalog = catalog
+        self._notify = notify
         self._topics: dict[bytes, _TopicBatch] = {}
         self._accepted: list[tuple[PublishRequest, PublishReceipt]] = []
         self._last_id = b""
@@ -231,3 +234,5 @@ class PreparedPublishes:
             self._catalog.put(batch.entry.with_stats(batch.stats()))
         for request, receipt in self._accepted:
             request.future.set_result(receipt)
+        if self._notify is not None and self._topics:
+            self._notify({t: b.next_offset - 1 for t, b in self._topics.items() if b.frames})

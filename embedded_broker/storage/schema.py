@@ -20,15 +20,10 @@ CREATE TABLE IF NOT EXISTS meta (
     key TEXT PRIMARY KEY,
     value
 );
-CREATE TABLE IF NOT EXISTS projects (
-    id BLOB PRIMARY KEY,
-    name TEXT NOT NULL UNIQUE,
-    created_ms INTEGER NOT NULL
-);
 CREATE TABLE IF NOT EXISTS topics (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused, so old blocks never alias
     id BLOB NOT NULL UNIQUE,
-    project_id BLOB NOT NULL REFERENCES projects(id),
+    project_id BLOB NOT NULL,  -- a project of the directory in auth.db
     name TEXT NOT NULL,
     state TEXT NOT NULL,
     created_ms INTEGER NOT NULL,
@@ -73,7 +68,6 @@ def connect(path: Path, durability: Durability, *, writer: bool) -> sqlite3.Conn
         conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute(f"PRAGMA synchronous={'FULL' if durability == 'full' else 'NORMAL'}")
-        conn.execute("PRAGMA foreign_keys=ON")
         # Deleted content (destroyed topics) is overwritten, not left in free pages.
         conn.execute("PRAGMA secure_delete=ON")
         if writer:

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from embedded_broker.auth.api_keys import (
-    AUTH_DATABASE_FILE,
     AuthenticationFailed,
     KeyStore,
 )
 from embedded_broker.auth.permissions import Permission
+from embedded_broker.auth.projects import AUTH_DATABASE_FILE
 from embedded_broker.auth.rate_limit import FREE_FAILURES, FailureLimiter
 from embedded_broker.auth.tokens import ACCESS_TTL_S, InvalidToken, TokenIssuer
 from embedded_broker.core.errors import InvalidArgument

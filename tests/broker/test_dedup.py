@@ -6,6 +6,7 @@ import pytest
 
 from embedded_broker.core.dedup import DedupPolicy, DedupStrategy, OffsetPosition
 from embedded_broker.core.errors import InvalidArgument
+from embedded_broker.core.ids import new_ulid
 from embedded_broker.core.model import Project
 from embedded_broker.proto.ensign.v1beta1.event_pb2 import Event
 from embedded_broker.proto.mimetype.v1beta1 import mimetype_pb2
@@ -102,9 +103,9 @@ def test_latest_offset_points_at_the_most_recent_duplicate(
 
 def test_duplicates_are_found_across_batches_and_restarts(data_dir: Path) -> None:
     with EventStore.open(data_dir) as store:
-        project = store.create_project("p")
+        project = new_ulid()
         policy = DedupPolicy(DedupStrategy.DATAGRAM)
-        topic = store.create_topic(project.id, "t", policy)
+        topic = store.create_topic(project, "t", policy)
         store.publish(topic.id, [make_event("once")]).result()
     with EventStore.open(data_dir) as store:
         receipt = store.publish(topic.id, [make_event("once"), make_event("new")]).result()

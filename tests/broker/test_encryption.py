@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from embedded_broker.core.errors import CorruptData, KeyUnavailable, NotFound
+from embedded_broker.core.ids import new_ulid
 from embedded_broker.crypto.keyring import KEYRING_FILE
 from embedded_broker.crypto.master_key import MASTER_KEY_FILE
 from embedded_broker.storage.event_store import EventStore
@@ -37,7 +38,7 @@ def test_no_plaintext_of_payloads_or_metadata_reaches_the_disk(data_dir: Path) -
     payloads = [f"SECRET-PAYLOAD-{i:04d}-{os.urandom(4).hex()}".encode() for i in range(300)]
     values = [f"SECRET-META-{i:04d}-{os.urandom(4).hex()}" for i in range(300)]
     with EventStore.open(data_dir) as store:
-        topic = store.create_topic(store.create_project("p").id, "t")
+        topic = store.create_topic(new_ulid(), "t")
         for start in range(0, 300, 50):
             events = [
                 make_event(payloads[i], {"customer": values[i]}, type_name="SecretTypeName")
@@ -63,7 +64,7 @@ def test_key_material_is_private(data_dir: Path) -> None:
 
 def test_a_flipped_bit_is_reported_as_corruption_not_returned(data_dir: Path) -> None:
     with EventStore.open(data_dir) as store:
-        topic = store.create_topic(store.create_project("p").id, "t")
+        topic = store.create_topic(new_ulid(), "t")
         store.publish(topic.id, [make_event(f"first-{i}") for i in range(10)]).result()
         store.publish(topic.id, [make_event(f"second-{i}") for i in range(10)]).result()
     _flip_bit_in_block(data_dir, first_offset=1)
@@ -78,7 +79,7 @@ def test_a_flipped_bit_is_reported_as_corruption_not_returned(data_dir: Path) ->
 
 def test_a_block_moved_to_another_place_fails_authentication(data_dir: Path) -> None:
     with EventStore.open(data_dir) as store:
-        topic = store.create_topic(store.create_project("p").id, "t")
+        topic = store.create_topic(new_ulid(), "t")
         store.publish(topic.id, [make_event("a")]).result()
         store.publish(topic.id, [make_event("b")]).result()
     conn = sqlite3.connect(data_dir / DATABASE_FILE)
@@ -94,9 +95,9 @@ def test_destroy_makes_the_events_unreadable_even_from_an_old_copy(
     data_dir: Path, tmp_path: Path
 ) -> None:
     with EventStore.open(data_dir) as store:
-        project = store.create_project("p")
-        doomed = store.create_topic(project.id, "doomed")
-        kept = store.create_topic(project.id, "kept")
+        project = new_ulid()
+        doomed = store.create_topic(project, "doomed")
+        kept = store.create_topic(project, "kept")
         store.publish(doomed.id, [make_event(f"doomed-{i}") for i in range(50)]).result()
         store.publish(kept.id, [make_event("kept")]).result()
     backup = tmp_path / "backup-of-the-event-log"
@@ -108,7 +109,7 @@ def test_destroy_makes_the_events_unreadable_even_from_an_old_copy(
         store.destroy_topic(doomed.id)
         with pytest.raises(NotFound):
             store.read(doomed.id)
-        assert [t.name for t in store.topics(project.id)] == ["kept"]
+        assert [t.name for t in store.topics(project)] == ["kept"]
         assert [r.event.data for r in store.read(kept.id)] == [b"kept"]
     assert doomed.id.hex() in json.loads(wrapped)["keys"]
     keyring = json.loads((data_dir / KEYRING_FILE).read_text())
@@ -124,7 +125,7 @@ def test_destroy_makes_the_events_unreadable_even_from_an_old_copy(
     # Put the old copy of the event log back: the topic's blocks are there, its key is not.
     shutil.copy(backup / DATABASE_FILE, data_dir / DATABASE_FILE)
     with EventStore.open(data_dir) as store:
-        assert [t.name for t in store.topics(project.id)] == ["kept"]
+        assert [t.name for t in store.topics(project)] == ["kept"]
         with pytest.raises(NotFound):
             store.read(doomed.id)
     conn = sqlite3.connect(data_dir / DATABASE_FILE)
@@ -134,7 +135,7 @@ def test_destroy_makes_the_events_unreadable_even_from_an_old_copy(
 
 def test_passphrase_protected_store(data_dir: Path) -> None:
     with EventStore.open(data_dir, passphrase="correct horse battery staple") as store:
-        topic = store.create_topic(store.create_project("p").id, "t")
+        topic = store.create_topic(new_ulid(), "t")
         store.publish(topic.id, [make_event("guarded")]).result()
     assert not (data_dir / MASTER_KEY_FILE).exists()
     with pytest.raises(KeyUnavailable, match="passphrase is wrong"):
@@ -147,7 +148,7 @@ def test_passphrase_protected_store(data_dir: Path) -> None:
 
 def test_a_missing_master_key_is_a_clear_error_not_a_new_key(data_dir: Path) -> None:
     with EventStore.open(data_dir) as store:
-        store.create_project("p")
+        store.create_topic(new_ulid(), "t")
     (data_dir / MASTER_KEY_FILE).unlink()
     with pytest.raises(KeyUnavailable, match=r"master key file .* is missing"):
         EventStore.open(data_dir)
@@ -163,7 +164,7 @@ def test_a_different_master_key_is_refused(data_dir: Path) -> None:
 
 def test_a_lost_keyring_is_reported_not_taken_as_an_empty_one(data_dir: Path) -> None:
     with EventStore.open(data_dir) as store:
-        topic = store.create_topic(store.create_project("p").id, "t")
+        topic = store.create_topic(new_ulid(), "t")
         store.publish(topic.id, [make_event("precious")]).result()
     saved = (data_dir / KEYRING_FILE).read_bytes()
     (data_dir / KEYRING_FILE).unlink()
@@ -176,10 +177,10 @@ def test_a_lost_keyring_is_reported_not_taken_as_an_empty_one(data_dir: Path) ->
 
 def test_a_keyring_older_than_the_log_is_reported_and_deletes_nothing(data_dir: Path) -> None:
     with EventStore.open(data_dir) as store:
-        project = store.create_project("p")
-        store.create_topic(project.id, "old")
+        project = new_ulid()
+        store.create_topic(project, "old")
         older = (data_dir / KEYRING_FILE).read_bytes()
-        newer = store.create_topic(project.id, "newer")
+        newer = store.create_topic(project, "newer")
         store.publish(newer.id, [make_event("recent")]).result()
     current = (data_dir / KEYRING_FILE).read_bytes()
     (data_dir / KEYRING_FILE).write_bytes(older)

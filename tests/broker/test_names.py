@@ -2,7 +2,9 @@ from __future__ import annotations
 
 import pytest
 
+from embedded_broker.auth.projects import ProjectDirectory
 from embedded_broker.core.errors import AlreadyExists, InvalidArgument, NotFound
+from embedded_broker.core.ids import new_ulid
 from embedded_broker.core.model import Project
 from embedded_broker.core.names import validate_project_name, validate_topic_name
 from embedded_broker.storage.event_store import EventStore
@@ -48,14 +50,18 @@ def test_topic_names_are_unique_per_project(store: EventStore, project: Project)
     store.create_topic(project.id, "orders")
     with pytest.raises(AlreadyExists, match="already has a topic named 'orders'"):
         store.create_topic(project.id, "orders")
-    other = store.create_project("other")
-    assert store.create_topic(other.id, "orders").name == "orders"
+    other = new_ulid()
+    assert store.create_topic(other, "orders").name == "orders"
 
 
-def test_project_names_are_unique(store: EventStore, project: Project) -> None:
+def test_project_names_are_unique(projects: ProjectDirectory, project: Project) -> None:
     with pytest.raises(AlreadyExists):
-        store.create_project(project.name)
-    assert store.ensure_project(project.name) == project
+        projects.create(project.name)
+    assert projects.ensure(project.name) == project
+    assert projects.ensure("second").name == "second"
+    assert [p.name for p in projects.list()] == ["demo", "second"]
+    with pytest.raises(NotFound, match="project 'nope' does not exist"):
+        projects.by_name("nope")
 
 
 def test_unknown_and_malformed_ids_are_reported(store: EventStore, project: Project) -> None:
@@ -63,5 +69,3 @@ def test_unknown_and_malformed_ids_are_reported(store: EventStore, project: Proj
         store.topic("01ARZ3NDEKTSV4RRFFQ69G5FAV")
     with pytest.raises(InvalidArgument, match="not a ULID"):
         store.topic("not-an-id")
-    with pytest.raises(NotFound, match="project"):
-        store.create_topic("01ARZ3NDEKTSV4RRFFQ69G5FAV", "orders")

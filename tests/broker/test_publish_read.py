@@ -14,6 +14,7 @@ from embedded_broker.core.errors import (
     StoreClosed,
     TopicArchived,
 )
+from embedded_broker.core.ids import new_ulid
 from embedded_broker.core.model import MAX_EVENT_SIZE, Project, TopicState
 from embedded_broker.proto.mimetype.v1beta1 import mimetype_pb2
 from embedded_broker.storage.event_store import EventStore
@@ -121,14 +122,14 @@ def test_statistics_count_events_bytes_and_types(store: EventStore, project: Pro
 
 def test_everything_survives_a_restart(data_dir: Path) -> None:
     with EventStore.open(data_dir) as store:
-        project = store.create_project("demo")
-        topic = store.create_topic(project.id, "durable")
-        archived = store.create_topic(project.id, "old")
+        project = new_ulid()
+        topic = store.create_topic(project, "durable")
+        archived = store.create_topic(project, "old")
         first = store.publish(topic.id, [make_event(f"e{i}", {"i": str(i)}) for i in range(100)])
         first.result()
         store.archive_topic(archived.id)
     with EventStore.open(data_dir) as store:
-        assert [p.name for p in store.projects()] == ["demo"]
+        assert [t.name for t in store.topics(project)] == ["durable", "old"]
         reopened = store.topic(topic.id)
         assert reopened.stats.events == 100
         assert reopened.stats.types == {("Generic", 1, 0, 0): 100}
@@ -226,7 +227,7 @@ def test_a_slow_reader_does_not_pin_an_old_snapshot(store: EventStore, project: 
 
 def test_a_closed_store_says_so(data_dir: Path) -> None:
     store = EventStore.open(data_dir)
-    topic = store.create_topic(store.create_project("p").id, "t")
+    topic = store.create_topic(new_ulid(), "t")
     store.read(topic.id)
     store.close()
     with pytest.raises(StoreClosed):

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from embedded_broker.core.ids import new_ulid
 from embedded_broker.storage.event_store import EventStore
 from embedded_broker.storage.schema import DATABASE_FILE
 from tests.reliability.crash_publisher import payload
@@ -45,7 +46,7 @@ def _run_and_kill(data_dir: Path, topic_id: bytes, start: int, rng: random.Rando
 def test_acknowledged_events_survive_sigkill(data_dir: Path) -> None:
     rng = random.Random()
     with EventStore.open(data_dir) as store:
-        topic = store.create_topic(store.create_project("crash").id, "crash")
+        topic = store.create_topic(new_ulid(), "crash")
 
     next_seq, total_acked = 0, 0
     for _ in range(ROUNDS):

@@ -1,43 +1,104 @@
-"""``ensign-broker``: manage the broker's data directory from the command line."""
+"""``ensign-broker``: run the broker headless and manage its data directory."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
+import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from embedded_broker import __version__
+from embedded_broker.auth.api_keys import KeyStore
+from embedded_broker.auth.permissions import Permission
+from embedded_broker.auth.projects import ProjectDirectory
 from embedded_broker.config import default_data_dir, passphrase_from_env
 from embedded_broker.core.dedup import DedupPolicy, DedupStrategy
 from embedded_broker.core.errors import BrokerError
+from embedded_broker.core.ids import ulid_str
 from embedded_broker.core.model import Topic
 from embedded_broker.storage.event_store import EventStore
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="ensign-broker", description="The embedded Ensign-compatible broker."
-    )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    parser.add_argument(
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
         "--data-dir",
         type=Path,
-        default=None,
+        default=argparse.SUPPRESS,
         help="data directory (default: $ENSIGN_BROKER_DATA_DIR or the user data directory)",
     )
+    parser = argparse.ArgumentParser(
+        prog="ensign-broker",
+        description="The embedded Ensign-compatible broker.",
+        parents=[common],
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    commands.add_parser("init", help="create the data directory and its master key")
+    serve = commands.add_parser(
+        "serve", parents=[common], help="serve the Ensign gRPC API and the auth endpoint"
+    )
+    serve.add_argument("--listen", default=None, help="gRPC address (default 127.0.0.1:5356)")
+    serve.add_argument(
+        "--auth-listen", default=None, help="auth endpoint address (default 127.0.0.1:5357)"
+    )
+    serve.add_argument(
+        "--tls",
+        action="store_true",
+        help="serve TLS on loopback too (always on for other addresses)",
+    )
+    serve.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING or ERROR")
 
-    projects = commands.add_parser("projects", help="list or create projects")
+    commands.add_parser("init", parents=[common], help="create the data directory and master key")
+
+    projects = commands.add_parser("projects", parents=[common], help="list or create projects")
     project_commands = projects.add_subparsers(dest="action", required=True)
-    project_commands.add_parser("list", help="list projects")
-    create_project = project_commands.add_parser("create", help="create a project")
+    project_commands.add_parser("list", parents=[common], help="list projects")
+    create_project = project_commands.add_parser("create", parents=[common], help="create one")
     create_project.add_argument("name")
 
-    topics = commands.add_parser("topics", help="list, create, archive or destroy topics")
+    _add_key_commands(commands, common)
+    _add_topic_commands(commands, common)
+    return parser
+
+
+def _add_key_commands(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+    common: argparse.ArgumentParser,
+) -> None:
+    keys = commands.add_parser(
+        "keys", parents=[common], help="create, list or revoke API keys (works while serving)"
+    )
+    key_commands = keys.add_subparsers(dest="action", required=True)
+    create = key_commands.add_parser("create", parents=[common], help="create an API key")
+    create.add_argument("--project", required=True, help="project name (created if needed)")
+    create.add_argument(
+        "--permission",
+        action="append",
+        required=True,
+        choices=[p.value for p in Permission] + ["all"],
+        help="a permission to grant (repeat it); 'all' grants every one",
+    )
+    create.add_argument("--name", default="", help="a label for the key")
+    create.add_argument("--json", action="store_true", help="print JSON")
+    listing = key_commands.add_parser("list", parents=[common], help="list keys (no secrets)")
+    listing.add_argument("--project", default=None, help="only this project's keys")
+    listing.add_argument("--json", action="store_true", help="print JSON")
+    revoke = key_commands.add_parser("revoke", parents=[common], help="revoke a key at once")
+    revoke.add_argument("client_id")
+    revoke.add_argument("--json", action="store_true", help="print JSON")
+
+
+def _add_topic_commands(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+    common: argparse.ArgumentParser,
+) -> None:
+    topics = commands.add_parser(
+        "topics", parents=[common], help="list, create, archive or destroy topics"
+    )
     topic_commands = topics.add_subparsers(dest="action", required=True)
     for action, text in (
         ("list", "list a project's topics"),
@@ -46,7 +107,7 @@ def _parser() -> argparse.ArgumentParser:
         ("archive", "make a topic read-only"),
         ("destroy", "destroy a topic and its data key (irreversible)"),
     ):
-        sub = topic_commands.add_parser(action, help=text)
+        sub = topic_commands.add_parser(action, parents=[common], help=text)
         sub.add_argument("--project", required=True, help="project name")
         if action != "list":
             sub.add_argument("topic", help="topic name")
@@ -61,34 +122,125 @@ def _parser() -> argparse.ArgumentParser:
             sub.add_argument("--field", action="append", default=[], help="JSON field (dedup)")
         if action == "destroy":
             sub.add_argument("--yes", action="store_true", help="do not ask for confirmation")
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     args = _parser().parse_args(argv)
-    data_dir = args.data_dir or default_data_dir()
+    data_dir = getattr(args, "data_dir", None) or default_data_dir()
     try:
+        if args.command == "serve":
+            return _serve(args, data_dir)
+        if args.command == "keys":
+            return _keys(args, data_dir)
+        if args.command == "projects":
+            return _projects(args, data_dir)
         with EventStore.open(data_dir, passphrase=passphrase_from_env()) as store:
-            return _run(store, args)
+            if args.command == "init":
+                print(f"data directory: {store.data_dir}")
+                return 0
+            return _topics(store, args)
     except BrokerError as exc:
         print(f"ensign-broker: {exc}", file=sys.stderr)
         return 1
 
 
-def _run(store: EventStore, args: argparse.Namespace) -> int:
-    if args.command == "init":
-        print(f"data directory: {store.data_dir}")
-        return 0
-    if args.command == "projects":
+def _serve(args: argparse.Namespace, data_dir: Path) -> int:
+    from embedded_broker.api.listen_address import DEFAULT_AUTH, DEFAULT_GRPC, ListenAddress
+    from embedded_broker.api.server import ServeOptions, serve
+
+    logging.basicConfig(
+        level=args.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    options = ServeOptions(
+        data_dir=data_dir,
+        listen=ListenAddress.parse(args.listen or DEFAULT_GRPC),
+        auth_listen=ListenAddress.parse(args.auth_listen or DEFAULT_AUTH),
+        tls=args.tls,
+        passphrase=passphrase_from_env(),
+    )
+    try:
+        asyncio.run(serve(options))
+    except OSError as exc:
+        print(f"ensign-broker: cannot serve: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:  # a second Ctrl-C while stopping
+        return 130
+    return 0
+
+
+def _keys(args: argparse.Namespace, data_dir: Path) -> int:
+    projects = ProjectDirectory(data_dir)
+    keys = KeyStore(data_dir)
+    try:
         if args.action == "create":
-            project = store.create_project(args.name)
+            project = projects.ensure(args.project)
+            chosen = args.permission
+            granted = [p.value for p in Permission] if "all" in chosen else chosen
+            key, secret = keys.create(project.id, granted, args.name)
+            if args.json:
+                print(
+                    json.dumps(
+                        {
+                            "client_id": key.client_id,
+                            "client_secret": secret,
+                            "project_id": project.id_str,
+                        }
+                    )
+                )
+            else:
+                print(f"ClientID:     {key.client_id}")
+                print(f"ClientSecret: {secret}")
+                print(f"Project:      {project.name} ({project.id_str})")
+                print("The secret is shown only this once: store it now.")
+            return 0
+        if args.action == "list":
+            project_id = projects.by_name(args.project).id if args.project else None
+            names = {p.id: p.name for p in projects.list()}
+            listed = keys.list(project_id)
+            if args.json:
+                print(json.dumps([k.to_json() for k in listed], indent=2))
+            for key in [] if args.json else listed:
+                state = "revoked" if not key.active else "active"
+                used = key.last_used_ms or "never"
+                print(
+                    f"{key.client_id}  {names.get(key.project_id, ulid_str(key.project_id))}  "
+                    f"{state}  last used {used}  {','.join(sorted(key.permissions))}"
+                )
+            return 0
+        revoked = keys.revoke(args.client_id)
+        if args.json:
+            print(json.dumps(revoked.to_json()))
+        else:
+            print(f"revoked {revoked.client_id}: its tokens stop working now")
+        return 0
+    finally:
+        keys.close()
+        projects.close()
+
+
+def _projects(args: argparse.Namespace, data_dir: Path) -> int:
+    projects = ProjectDirectory(data_dir)
+    try:
+        if args.action == "create":
+            project = projects.create(args.name)
             print(f"{project.id_str}  {project.name}")
         else:
-            for project in store.projects():
+            for project in projects.list():
                 print(f"{project.id_str}  {project.name}")
         return 0
-    project = store.project_by_name(args.project)
+    finally:
+        projects.close()
+
+
+def _topics(store: EventStore, args: argparse.Namespace) -> int:
+    with_projects = ProjectDirectory(store.data_dir)
+    try:
+        project = with_projects.by_name(args.project)
+    finally:
+        with_projects.close()
     if args.action == "list":
         for topic in store.topics(project.id):
             stats = topic.stats

@@ -89,6 +89,9 @@ class KeyStore:
         self._conn = open_auth_database(data_dir)
         self._conn.executescript(_DDL)
         self._lock = threading.Lock()
+        self._revoked: frozenset[bytes] = frozenset()
+        self._revoked_version: tuple[int, int] = (-1, -1)
+        self._own_changes = 0
 
     def close(self) -> None:
         """Close the database."""
@@ -178,7 +181,23 @@ class KeyStore:
                 "UPDATE api_keys SET revoked_ms=coalesce(revoked_ms, ?) WHERE id=?",
                 (now_ms(), key.id),
             )
+            self._own_changes += 1
         return self.by_id(key.id)
+
+    def revoked_ids(self) -> frozenset[bytes]:
+        """Ids of revoked keys, cheap to call often: re-read only when ``auth.db`` changed.
+
+        SQLite's ``data_version`` changes when another connection (say, the command line)
+        commits; this store's own revocations are counted separately.
+        """
+        with self._lock:
+            (data_version,) = self._conn.execute("PRAGMA data_version").fetchone()
+            version = (int(data_version), self._own_changes)
+            if version != self._revoked_version:
+                rows = self._conn.execute("SELECT id FROM api_keys WHERE revoked_ms IS NOT NULL")
+                self._revoked = frozenset(row[0] for row in rows)
+                self._revoked_version = version
+            return self._revoked
 
     def _one(self, where: str, value: object, missing: str) -> ApiKey:
         with self._lock:

@@ -18,6 +18,12 @@ class Permission(enum.StrEnum):
     TOPICS_DESTROY = "topics:destroy"
     TOPICS_READ = "topics:read"
     METRICS_READ = "metrics:read"
+    BROKER_ADMIN = "broker:admin"
+    """The broker's own addition, not Ensign's: manage projects and keys, act on any project."""
+
+
+ENSIGN_PERMISSIONS = frozenset(p for p in Permission if p is not Permission.BROKER_ADMIN)
+"""Every permission an Ensign API key can carry."""
 
 
 def parse_permissions(names: Iterable[str]) -> frozenset[Permission]:

@@ -1,0 +1,1 @@
+"""Network endpoints of the broker outside gRPC (the authentication HTTP API)."""

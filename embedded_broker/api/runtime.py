@@ -1,0 +1,138 @@
+"""Everything a running broker's services share: the stores, auth, signals, groups, metrics."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Any, TypeVar
+
+from embedded_broker import __version__
+from embedded_broker.api.access import Authorizer, Caller
+from embedded_broker.api.commit_signals import CommitSignals
+from embedded_broker.api.consumer_groups import ConsumerGroups
+from embedded_broker.auth.api_keys import KeyStore
+from embedded_broker.auth.projects import ProjectDirectory
+from embedded_broker.auth.tokens import TokenIssuer
+from embedded_broker.core.errors import NotFound
+from embedded_broker.core.ids import new_ulid, parse_ulid
+from embedded_broker.core.metrics import MetricsRecorder, Sample
+from embedded_broker.core.model import Topic
+from embedded_broker.storage.event_store import EventStore
+from embedded_broker.storage.group_offsets import GroupOffsets
+
+T = TypeVar("T")
+_LISTENER_BACKLOG = 30
+
+READ_THREADS = 4
+"""Threads that read the event log for subscribers and queries (each keeps one connection)."""
+
+
+@dataclass
+class Endpoints:
+    """Where the broker listens, for ``BrokerInfo``."""
+
+    grpc_address: str = ""
+    auth_url: str = ""
+    tls: bool = False
+    tls_fingerprint: str = ""
+
+
+@dataclass
+class BrokerRuntime:
+    """The shared state of one broker process. Services use it from the event loop."""
+
+    data_dir: Path
+    store: EventStore
+    projects: ProjectDirectory
+    keys: KeyStore
+    tokens: TokenIssuer
+    group_offsets: GroupOffsets
+    loop: asyncio.AbstractEventLoop
+    endpoints: Endpoints = field(default_factory=Endpoints)
+    server_id: str = field(default_factory=lambda: new_ulid().hex())
+    version: str = __version__
+    started: float = field(default_factory=time.monotonic)
+
+    def __post_init__(self) -> None:
+        self.readers = ThreadPoolExecutor(READ_THREADS, thread_name_prefix="event-log-reader")
+        self.admin = ThreadPoolExecutor(2, thread_name_prefix="event-log-admin")
+        self.authorizer = Authorizer(self.tokens, self.keys)
+        self.signals = CommitSignals(self.loop)
+        self.store.add_commit_listener(self.signals.committed)
+        self.groups = ConsumerGroups(self.group_offsets, self.store, self.admin)
+        self.metrics = MetricsRecorder()
+        self.metrics_listeners = SampleFanout()
+        self.subscribers: dict[bytes, dict[str, int]] = {}
+        """Topic id -> group name ("" without a group) -> live subscriber streams."""
+
+    @property
+    def uptime_s(self) -> float:
+        """Seconds since the broker started."""
+        return time.monotonic() - self.started
+
+    async def read(self, fn: Any, *args: Any) -> Any:
+        """Run a blocking read of the event log on a reader thread."""
+        return await self.loop.run_in_executor(self.readers, partial(fn, *args))
+
+    async def change(self, fn: Any, *args: Any) -> Any:
+        """Run a blocking change (topic admin, which waits for the writer) off the loop."""
+        return await self.loop.run_in_executor(self.admin, partial(fn, *args))
+
+    def project_topic(self, caller: Caller, ref: bytes | str) -> Topic:
+        """A topic of the caller's project, by 16-byte id, ULID string or name.
+
+        Raises:
+            NotFound: if the project has no such topic (another project's topic included).
+        """
+        topic: Topic | None = None
+        if isinstance(ref, bytes) or _looks_like_ulid(ref):
+            try:
+                topic = self.store.topic(parse_ulid(ref))
+            except (NotFound, ValueError):
+                topic = None
+        if topic is None and isinstance(ref, str):
+            try:
+                topic = self.store.topic_by_name(caller.project_id, ref)
+            except NotFound:
+                topic = None
+        if topic is None or topic.project_id != caller.project_id:
+            shown = ref if isinstance(ref, str) else (ref.hex() or "(empty id)")
+            raise NotFound(f"unknown topic {shown!r} in this project")
+        return topic
+
+    def close(self) -> None:
+        """Stop the worker threads (the stores are closed by their owner)."""
+        self.readers.shutdown(wait=True)
+        self.admin.shutdown(wait=True)
+
+
+class SampleFanout:
+    """Hands each new metrics sample to every metrics stream; a stalled stream drops old ones."""
+
+    def __init__(self) -> None:
+        self._queues: set[asyncio.Queue[Sample]] = set()
+
+    def add(self) -> asyncio.Queue[Sample]:
+        """A new listener's queue."""
+        queue: asyncio.Queue[Sample] = asyncio.Queue(maxsize=_LISTENER_BACKLOG)
+        self._queues.add(queue)
+        return queue
+
+    def remove(self, queue: asyncio.Queue[Sample]) -> None:
+        """Forget a listener."""
+        self._queues.discard(queue)
+
+    def publish(self, sample: Sample) -> None:
+        """Give a sample to every listener."""
+        for queue in self._queues:
+            if queue.full():
+                queue.get_nowait()
+            queue.put_nowait(sample)
+
+
+def _looks_like_ulid(text: str) -> bool:
+    return len(text) == 26 and text.isalnum()

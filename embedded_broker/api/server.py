@@ -1,0 +1,240 @@
+"""``ensign-broker serve``: the gRPC API, the auth endpoint and their housekeeping, in one process.
+
+The process owns the data directory (the event log's lock). It serves until SIGTERM or SIGINT,
+then stops taking calls, commits every queued event, saves consumer-group offsets and exits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import signal
+import time
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from pathlib import Path
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+
+from embedded_broker.api.admin_service import AdminService
+from embedded_broker.api.auth_http import AuthHttpServer
+from embedded_broker.api.ensign_service import EnsignService
+from embedded_broker.api.listen_address import ListenAddress
+from embedded_broker.api.runtime import BrokerRuntime, Endpoints
+from embedded_broker.auth.api_keys import KeyStore
+from embedded_broker.auth.projects import ProjectDirectory
+from embedded_broker.auth.tokens import TokenIssuer
+from embedded_broker.core.ids import now_ms
+from embedded_broker.crypto.tls_certificate import ensure_certificate, server_ssl_context
+from embedded_broker.proto.admin.v1 import admin_pb2_grpc
+from embedded_broker.proto.ensign.v1beta1 import ensign_pb2_grpc
+from embedded_broker.storage.event_store import EventStore
+from embedded_broker.storage.files import write_private_file
+from embedded_broker.storage.group_offsets import GroupOffsets
+
+log = logging.getLogger("embedded_broker.server")
+
+SERVE_FILE = "serve.json"
+"""Written while serving: where to reach this broker (for the workbench and scripts)."""
+MAX_MESSAGE_BYTES = 8 * 1024 * 1024  # a 5 MiB event must arrive whole, to be nacked politely
+HOUSEKEEPING_S = 0.25
+METRICS_S = 1.0
+STOP_GRACE_S = 2.0
+
+
+@dataclass(frozen=True)
+class ServeOptions:
+    """How to serve."""
+
+    data_dir: Path
+    listen: ListenAddress
+    auth_listen: ListenAddress
+    tls: bool = False
+    passphrase: str | None = None
+
+    def needs_tls(self) -> bool:
+        """TLS when asked for, and always when either address is reachable off this machine."""
+        return self.tls or not (self.listen.is_loopback and self.auth_listen.is_loopback)
+
+
+class BrokerServer:
+    """A running broker: start it, then ``wait()`` for a stop signal, then ``stop()``."""
+
+    def __init__(self, options: ServeOptions) -> None:
+        self.options = options
+        self._stack = AsyncExitStack()
+        self._grpc: grpc.aio.Server | None = None
+        self._auth: AuthHttpServer | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._stopped = asyncio.Event()
+        self.runtime: BrokerRuntime | None = None
+        self.grpc_address: ListenAddress | None = None
+        self.auth_url = ""
+
+    async def start(self) -> None:
+        """Open the data directory and start listening.
+
+        Raises:
+            BrokerError: if the data directory cannot be opened (locked, wrong key, ...).
+            OSError: if an address cannot be bound.
+        """
+        opts = self.options
+        loop = asyncio.get_running_loop()
+        store = await asyncio.to_thread(EventStore.open, opts.data_dir, passphrase=opts.passphrase)
+        self._stack.callback(store.close)
+        data_dir = store.data_dir
+        projects = ProjectDirectory(data_dir)
+        self._stack.callback(projects.close)
+        keys = KeyStore(data_dir)
+        self._stack.callback(keys.close)
+        offsets = GroupOffsets(data_dir)
+        self._stack.callback(offsets.close)
+        runtime = BrokerRuntime(
+            data_dir, store, projects, keys, TokenIssuer(data_dir), offsets, loop
+        )
+        self.runtime = runtime
+        self._stack.push_async_callback(self._save_groups)
+        self._stack.callback(runtime.close)
+        tls = opts.needs_tls()
+        material = None
+        if tls:
+            hosts = [opts.listen.host, opts.auth_listen.host]
+            material = await asyncio.to_thread(ensure_certificate, data_dir, hosts)
+        server = grpc.aio.server(
+            options=[
+                ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+                ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+                ("grpc.so_reuseport", 0),  # a second broker on the same port must fail loudly
+            ]
+        )
+        ensign_pb2_grpc.add_EnsignServicer_to_server(EnsignService(runtime), server)
+        admin_pb2_grpc.add_BrokerAdminServicer_to_server(AdminService(runtime), server)
+        health_servicer = health.aio.HealthServicer()
+        health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+        address = str(opts.listen)
+        if material is not None:
+            credentials = grpc.ssl_server_credentials([(material.key_pem, material.cert_pem)])
+            port = server.add_secure_port(address, credentials)
+        else:
+            port = server.add_insecure_port(address)
+        if port == 0:
+            raise OSError(f"cannot listen on {address}: the address is in use or not available")
+        await server.start()
+        self._grpc = server
+        self._stack.push_async_callback(self._stop_grpc)
+        self.grpc_address = opts.listen.with_port(port)
+        for service in ("", "ensign.v1beta1.Ensign", "ensign_workbench.admin.v1.BrokerAdmin"):
+            await health_servicer.set(service, health_pb2.HealthCheckResponse.SERVING)
+
+        auth = AuthHttpServer(
+            keys, runtime.tokens, ssl_context=server_ssl_context(material) if material else None
+        )
+        auth_port = await auth.start(opts.auth_listen.host, opts.auth_listen.port)
+        self._auth = auth
+        self._stack.push_async_callback(auth.close)
+        scheme = "https" if material else "http"
+        self.auth_url = f"{scheme}://{opts.auth_listen.with_port(auth_port)}"
+        runtime.endpoints = Endpoints(
+            str(self.grpc_address),
+            self.auth_url,
+            tls,
+            material.fingerprint_sha256 if material else "",
+        )
+        self._tasks = [
+            asyncio.create_task(self._housekeeping(runtime)),
+            asyncio.create_task(self._sample_metrics(runtime)),
+        ]
+        self._write_serve_file(runtime, material.cert_path if material else None)
+        log.info(
+            "ready: gRPC %s (%s), auth %s, data %s, pid %d",
+            self.grpc_address,
+            "TLS" if tls else "plaintext",
+            self.auth_url,
+            data_dir,
+            os.getpid(),
+        )
+
+    def _write_serve_file(self, runtime: BrokerRuntime, cert: Path | None) -> None:
+        info = {
+            "pid": os.getpid(),
+            "grpc_address": str(self.grpc_address),
+            "auth_url": self.auth_url,
+            "tls": cert is not None,
+            "tls_certificate": str(cert) if cert else None,
+            "version": runtime.version,
+            "started_ms": now_ms(),
+        }
+        path = runtime.data_dir / SERVE_FILE
+        write_private_file(path, json.dumps(info, indent=2).encode())
+        self._stack.callback(path.unlink, missing_ok=True)
+
+    async def _housekeeping(self, runtime: BrokerRuntime) -> None:
+        """Redeliver timed-out events and save group offsets, a few times a second."""
+        while True:
+            await asyncio.sleep(HOUSEKEEPING_S)
+            try:
+                woken = runtime.groups.expire()
+                if woken:
+                    runtime.signals.wake(woken)
+                await runtime.groups.save()
+            except Exception:
+                log.exception("consumer group housekeeping failed")
+
+    async def _sample_metrics(self, runtime: BrokerRuntime) -> None:
+        while True:
+            try:
+                topics = runtime.store.topics()
+                totals = {t.id: (t.stats.events, t.stats.bytes) for t in topics}
+                ends = {t.id: t.stats.events for t in topics}
+                subscribers = {t: sum(c.values()) for t, c in runtime.subscribers.items()}
+                lags = runtime.groups.lags(ends.get)
+                sample = runtime.metrics.sample(now_ms(), totals, subscribers, lags)
+                runtime.metrics_listeners.publish(sample)
+            except Exception:
+                log.exception("sampling metrics failed")
+            await asyncio.sleep(METRICS_S - (time.monotonic() % METRICS_S))
+
+    async def _save_groups(self) -> None:
+        if self.runtime is not None:
+            await self.runtime.groups.save()
+
+    async def _stop_grpc(self) -> None:
+        if self._grpc is not None:
+            await self._grpc.stop(STOP_GRACE_S)
+
+    def request_stop(self) -> None:
+        """Ask ``wait`` to return (safe from a signal handler)."""
+        self._stopped.set()
+
+    async def wait(self) -> None:
+        """Wait until a stop is requested."""
+        await self._stopped.wait()
+
+    async def stop(self) -> None:
+        """Stop serving; every acknowledged event is on disk when this returns."""
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._stack.aclose()
+        log.info("stopped")
+
+
+async def serve(options: ServeOptions) -> None:
+    """Serve until SIGTERM or SIGINT."""
+    server = BrokerServer(options)
+    try:
+        await server.start()
+    except BaseException:
+        await server.stop()
+        raise
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, server.request_stop)
+    try:
+        await server.wait()
+    finally:
+        log.info("stopping")
+        await server.stop()

@@ -1,0 +1,1 @@
+"""The broker's own admin API (generated code)."""

@@ -8,6 +8,7 @@ set when it comes back, and reads what it missed from the log.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import defaultdict
 from collections.abc import Iterable
 
@@ -21,10 +22,8 @@ class CommitSignals:
 
     def committed(self, last_offsets: dict[bytes, int]) -> None:
         """From any thread: these topics now end at these offsets."""
-        try:
+        with contextlib.suppress(RuntimeError):  # a closed loop: the server is stopping
             self._loop.call_soon_threadsafe(self.wake, list(last_offsets))
-        except RuntimeError:  # the loop is closed: the server is shutting down
-            pass
 
     def wake(self, topic_ids: Iterable[bytes]) -> None:
         """On the loop: wake every waiter of these topics."""

@@ -10,6 +10,7 @@ publisher faster than the disk is slowed by gRPC flow control, never by unbounde
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -220,9 +221,7 @@ class PublishStream:
                 self.acks += 1
                 self._unacked.release()
 
-    async def _reply_nack(
-        self, local_id: bytes, code: ensign_pb2.Nack.Code, message: str
-    ) -> None:
+    async def _reply_nack(self, local_id: bytes, code: ensign_pb2.Nack.Code, message: str) -> None:
         self.nacks += 1
         await self._write(
             ensign_pb2.PublisherReply(nack=ensign_pb2.Nack(id=local_id, code=code, error=message))
@@ -230,10 +229,10 @@ class PublishStream:
 
     async def _write(self, reply: ensign_pb2.PublisherReply) -> None:
         async with self._write_lock:
-            try:
+            # If the client went away, the events it sent are still durable; it resends
+            # whatever it saw no ack for.
+            with contextlib.suppress(Exception):
                 await self._context.write(reply)
-            except Exception:  # the client went away; its unacked events are still durable
-                pass
 
 
 async def serve_publish(

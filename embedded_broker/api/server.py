@@ -96,8 +96,8 @@ class BrokerServer:
             data_dir, store, projects, keys, TokenIssuer(data_dir), offsets, loop
         )
         self.runtime = runtime
+        self._stack.callback(runtime.close)  # (exit callbacks run last-in, first-out)
         self._stack.push_async_callback(self._save_groups)
-        self._stack.callback(runtime.close)
         tls = opts.needs_tls()
         material = None
         if tls:

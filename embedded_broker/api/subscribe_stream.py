@@ -14,6 +14,7 @@ timed-out events are delivered again.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -123,10 +124,8 @@ class SubscribeStream:
                 except BrokerError as exc:
                     await abort(self._context, exc)
             if not sent:
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._waiter.wait(), IDLE_WAKE_S)
-                except TimeoutError:
-                    pass
 
     async def _deliver_topic(self, topic_id: bytes) -> int:
         try:

@@ -200,9 +200,8 @@ class AdminService(admin_pb2_grpc.BrokerAdminServicer):
             yield self._sample(sample, project, history=True)
         queue = self._rt.metrics_listeners.add()
         try:
-            while True:
-                sample = await queue.get()
-                yield self._sample(sample, project, history=False)
+            while (live := await queue.get()) is not None:
+                yield self._sample(live, project, history=False)
         finally:
             self._rt.metrics_listeners.remove(queue)
 

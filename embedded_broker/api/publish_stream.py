@@ -116,7 +116,9 @@ class PublishStream:
         flusher = asyncio.create_task(self._flush())
         acker = asyncio.create_task(self._ack())
         try:
-            await self._read(requests)
+            # When the broker stops, reading ends but queued events are still committed and
+            # acknowledged before the stream closes.
+            await self._rt.until_stopping(self._read(requests))
         except BaseException:
             # Cancelled or failed: events already handed to the store still commit; the rest
             # were never acknowledged, so the client knows to send them again.

@@ -66,6 +66,8 @@ class BrokerRuntime:
         self.groups = ConsumerGroups(self.group_offsets, self.store, self.admin)
         self.metrics = MetricsRecorder()
         self.metrics_listeners = SampleFanout()
+        self.stopping = asyncio.Event()
+        """Set when the broker stops: streams finish what they hold and end normally."""
         self.subscribers: dict[bytes, dict[str, int]] = {}
         """Topic id -> group name ("" without a group) -> live subscriber streams."""
 
@@ -104,6 +106,25 @@ class BrokerRuntime:
             raise NotFound(f"unknown topic {shown!r} in this project")
         return topic
 
+    async def until_stopping(self, work: Any) -> bool:
+        """Await ``work`` (a coroutine) unless the broker starts stopping first.
+
+        Returns True if ``work`` finished, False if it was cancelled because of the stop.
+        """
+        task = asyncio.ensure_future(work)
+        stop = asyncio.ensure_future(self.stopping.wait())
+        try:
+            await asyncio.wait({task, stop}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stop.cancel()
+            if not task.done():
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+        if task.cancelled():
+            return False
+        task.result()  # re-raise the work's error
+        return True
+
     def close(self) -> None:
         """Stop the worker threads (the stores are closed by their owner)."""
         self.readers.shutdown(wait=True)
@@ -114,19 +135,19 @@ class SampleFanout:
     """Hands each new metrics sample to every metrics stream; a stalled stream drops old ones."""
 
     def __init__(self) -> None:
-        self._queues: set[asyncio.Queue[Sample]] = set()
+        self._queues: set[asyncio.Queue[Sample | None]] = set()
 
-    def add(self) -> asyncio.Queue[Sample]:
-        """A new listener's queue."""
-        queue: asyncio.Queue[Sample] = asyncio.Queue(maxsize=_LISTENER_BACKLOG)
+    def add(self) -> asyncio.Queue[Sample | None]:
+        """A new listener's queue; None in it means the broker is stopping."""
+        queue: asyncio.Queue[Sample | None] = asyncio.Queue(maxsize=_LISTENER_BACKLOG)
         self._queues.add(queue)
         return queue
 
-    def remove(self, queue: asyncio.Queue[Sample]) -> None:
+    def remove(self, queue: asyncio.Queue[Sample | None]) -> None:
         """Forget a listener."""
         self._queues.discard(queue)
 
-    def publish(self, sample: Sample) -> None:
+    def publish(self, sample: Sample | None) -> None:
         """Give a sample to every listener."""
         for queue in self._queues:
             if queue.full():

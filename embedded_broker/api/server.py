@@ -203,6 +203,9 @@ class BrokerServer:
 
     async def _stop_grpc(self) -> None:
         if self._grpc is not None:
+            if self.runtime is not None:
+                self.runtime.stopping.set()  # streams end themselves within the grace period
+                self.runtime.metrics_listeners.publish(None)
             await self._grpc.stop(STOP_GRACE_S)
 
     def request_stop(self) -> None:

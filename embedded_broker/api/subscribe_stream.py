@@ -72,7 +72,7 @@ class SubscribeStream:
             counts[self._label] = counts.get(self._label, 0) + 1
         deliver = asyncio.create_task(self._deliver())
         try:
-            await self._read_acks(requests)
+            await self._rt.until_stopping(self._read_acks(requests))
         finally:
             deliver.cancel()
             await asyncio.gather(deliver, return_exceptions=True)

@@ -85,7 +85,10 @@ class MetricsRecorder:
         elapsed = (now_ms - self._previous_ms) / 1000 if self._previous_ms is not None else 0.0
         topics = []
         for topic_id, (events, size) in totals.items():
-            before_events, before_bytes = self._previous.get(topic_id, (events, size))
+            # A topic first seen now started from zero since the last sample (or, on the very
+            # first sample, has no rate yet).
+            start = (0, 0) if self._previous_ms is not None else (events, size)
+            before_events, before_bytes = self._previous.get(topic_id, start)
             latencies = self._latencies.get(topic_id, _Latencies())
             topics.append(
                 TopicSample(

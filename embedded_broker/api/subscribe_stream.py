@@ -155,7 +155,8 @@ class SubscribeStream:
                 if self._group is not None:  # nothing to deliver: done with it
                     self._group.delivery.topics[topic_id].ack(record.offset, self._consumer)
                 continue
-            event = None if self._query is None else self._query.project(record)
+            reshape = self._query is not None and not self._query.selects_all
+            event = self._query.project(record) if reshape and self._query else None
             if self._group is not None:
                 self._in_flight[record.id] = (topic_id, record.offset)
             await self._context.write(ensign_pb2.SubscribeReply(event=event_wrapper(record, event)))

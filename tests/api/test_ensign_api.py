@@ -341,3 +341,14 @@ def test_set_topic_policy_and_info(client: Client) -> None:
     # A JSON event type round trip through the mimetype enum.
     json_event = wrap(topic.id, event('{"a": 1}', mimetype=mimetype_pb2.APPLICATION_JSON))
     assert client.publish(topic.id, [json_event])[1].HasField("ack")
+
+
+def test_undecodable_requests_are_refused_and_the_broker_carries_on(client: Client) -> None:
+    raw_list = client.channel.unary_unary("/ensign.v1beta1.Ensign/ListTopics")
+    error = _rpc_error(lambda: raw_list(b"\xff\xff\xff\xff", metadata=client.auth))
+    assert error.code() != grpc.StatusCode.OK
+    raw_publish = client.channel.stream_stream("/ensign.v1beta1.Ensign/Publish")
+    error = _rpc_error(lambda: list(raw_publish(iter([b"\x12\xff\xff"]), metadata=client.auth)))
+    assert error.code() != grpc.StatusCode.OK
+    state = client.ensign.Status(ensign_pb2.HealthCheck())
+    assert state.status == ensign_pb2.ServiceState.HEALTHY

@@ -179,23 +179,25 @@ class PublishStream:
 
     async def _flush(self) -> None:
         while True:
-            await self._wake.wait()
+            if not self._pending and not self._reading_done:
+                await self._wake.wait()
             self._wake.clear()
             batch, self._pending = self._pending, []
-            if batch:
-                by_topic: dict[bytes, list[_Pending]] = {}
-                for item in batch:
-                    by_topic.setdefault(item.topic_id, []).append(item)
-                for topic_id, items in by_topic.items():
-                    try:
-                        future = self._rt.store.publish(topic_id, [i.event for i in items])
-                        wrapped: asyncio.Future[PublishReceipt] | None = asyncio.wrap_future(future)
-                    except BrokerError:
-                        wrapped = None  # the store is closing: nack below
-                    await self._commits.put((wrapped, items))
-            elif self._reading_done:
-                await self._commits.put(None)
-                return
+            if not batch:
+                if self._reading_done:
+                    await self._commits.put(None)
+                    return
+                continue
+            by_topic: dict[bytes, list[_Pending]] = {}
+            for item in batch:
+                by_topic.setdefault(item.topic_id, []).append(item)
+            for topic_id, items in by_topic.items():
+                try:
+                    future = self._rt.store.publish(topic_id, [i.event for i in items])
+                    wrapped: asyncio.Future[PublishReceipt] | None = asyncio.wrap_future(future)
+                except BrokerError:
+                    wrapped = None  # the store is closing: nacked below
+                await self._commits.put((wrapped, items))
 
     async def _ack(self) -> None:
         while (entry := await self._commits.get()) is not None:

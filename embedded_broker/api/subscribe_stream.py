@@ -19,8 +19,6 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
-import grpc
-
 from embedded_broker.api.access import Caller
 from embedded_broker.api.consumer_groups import LiveGroup
 from embedded_broker.api.convert import event_wrapper
@@ -71,12 +69,20 @@ class SubscribeStream:
             counts = self._rt.subscribers.setdefault(topic.id, {})
             counts[self._label] = counts.get(self._label, 0) + 1
         deliver = asyncio.create_task(self._deliver())
+        acks = asyncio.create_task(self._read_acks(requests))
+        stop = asyncio.create_task(self._rt.stopping.wait())
+        tasks = {deliver, acks, stop}
         try:
-            await self._rt.until_stopping(self._read_acks(requests))
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         finally:
-            deliver.cancel()
-            await asyncio.gather(deliver, return_exceptions=True)
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
             self._close()
+        if deliver in done and (error := deliver.exception()) is not None:
+            if isinstance(error, BrokerError):
+                await abort(self._context, error)
+            raise error
 
     def _close(self) -> None:
         self._rt.signals.unregister(self._waiter)
@@ -119,10 +125,7 @@ class SubscribeStream:
             now = time.monotonic()
             if now - checked > REVOCATION_CHECK_S:
                 checked = now
-                try:
-                    self._rt.authorizer.check_active(self._caller)
-                except BrokerError as exc:
-                    await abort(self._context, exc)
+                self._rt.authorizer.check_active(self._caller)
             if not sent:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._waiter.wait(), IDLE_WAKE_S)
@@ -131,7 +134,7 @@ class SubscribeStream:
         try:
             end = self._rt.store.topic(topic_id).stats.events
         except NotFound:
-            await self._context.abort(grpc.StatusCode.NOT_FOUND, "a subscribed topic was destroyed")
+            raise NotFound("a subscribed topic was destroyed") from None
         if self._group is None:
             start = self._cursor[topic_id]
             if start > end:

@@ -6,6 +6,7 @@ import base64
 import json
 import subprocess
 import uuid
+from collections.abc import Iterator
 
 import grpc
 import pytest
@@ -352,3 +353,17 @@ def test_undecodable_requests_are_refused_and_the_broker_carries_on(client: Clie
     assert error.code() != grpc.StatusCode.OK
     state = client.ensign.Status(ensign_pb2.HealthCheck())
     assert state.status == ensign_pb2.ServiceState.HEALTHY
+
+
+def test_a_publisher_that_half_closes_gets_every_ack_then_the_stream_ends(client: Client) -> None:
+    topic = client.create_topic(_name())
+    wrappers = [wrap(topic.id, event(f"e{i}")) for i in range(300)]
+
+    def requests() -> Iterator[ensign_pb2.PublisherRequest]:
+        yield ensign_pb2.PublisherRequest(open_stream=ensign_pb2.OpenStream(client_id="t"))
+        for wrapper in wrappers:
+            yield ensign_pb2.PublisherRequest(event=wrapper)
+
+    replies = list(client.ensign.Publish(requests(), metadata=client.auth, timeout=30))
+    acked = {r.ack.id for r in replies if r.HasField("ack")}
+    assert acked == {w.local_id for w in wrappers}

@@ -6,8 +6,8 @@ import datetime as _dt
 from collections.abc import Callable
 from typing import Final
 
-from embedded_broker.core.ensql.mime_names import _mime_number, _mime_text
 from embedded_broker.core.ensql.tokens import _INT, _VERSION
+from embedded_broker.core.mime_names import mime_number, mime_text
 
 
 class _BadValue(Exception):
@@ -20,12 +20,12 @@ Converter = Callable[[object, str | None], object]
 
 def _mime_value(value: object, raw: str | None) -> object:
     if isinstance(value, str):
-        number = _mime_number(value)
+        number = mime_number(value)
         if number is None:
             raise _BadValue(f"unknown mimetype {value!r}")
-        return _mime_text(number)
+        return mime_text(number)
     if isinstance(value, int) and not isinstance(value, bool):
-        return _mime_text(value)
+        return mime_text(value)
     raise _BadValue("mimetype is compared with a string such as 'application/json'")
 
 

@@ -13,8 +13,8 @@ from embedded_broker.core.ensql.conversions import (
     _time_value,
     _version_value,
 )
-from embedded_broker.core.ensql.mime_names import _mime_text
 from embedded_broker.core.ensql.rows import _MISSING, Getter, _lookup, _Row
+from embedded_broker.core.mime_names import mime_text
 
 
 def _created_ms(row: _Row) -> object:
@@ -43,7 +43,7 @@ _SPECIAL: Final[dict[str, tuple[Getter, Converter | None]]] = {
     "type.major_version": (lambda row: row.event.type.major_version, None),
     "type.minor_version": (lambda row: row.event.type.minor_version, None),
     "type.patch_version": (lambda row: row.event.type.patch_version, None),
-    "mimetype": (lambda row: _mime_text(row.event.mimetype), _mime_value),
+    "mimetype": (lambda row: mime_text(row.event.mimetype), _mime_value),
 }
 
 

@@ -49,11 +49,12 @@ _MIME_ALIASES: Final[dict[str, int]] = {
 _MIME_NAMES: Final[dict[str, int]] = {name: int(n) for name, n in mimetype_pb2.MIME.items()}
 
 
-def _mime_text(number: int) -> str:
+def mime_text(number: int) -> str:
+    """The usual text form of a ``MIME`` value ('application/json'); the number if unknown."""
     return _MIME_TEXT.get(number) or str(number)
 
 
-def _mime_number(text: str) -> int | None:
+def mime_number(text: str) -> int | None:
     """Map 'application/json', 'APPLICATION_JSON' and the like to the enum value, or None."""
     essence = text.split(";", 1)[0].strip().lower()
     if essence in _MIME_ALIASES:

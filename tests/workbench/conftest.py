@@ -1,0 +1,60 @@
+"""Qt tests on a qasync loop: ``qloop`` runs coroutines while Qt processes its events."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Coroutine, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+import qasync
+from PySide6.QtWidgets import QApplication
+
+from workbench.secret_store import FileSecretStore
+
+T = TypeVar("T")
+
+
+class QLoop:
+    """Drive the app's asyncio work from a test."""
+
+    def __init__(self, loop: qasync.QEventLoop) -> None:
+        self.loop = loop
+
+    def run(self, coro: Coroutine[Any, Any, T], timeout: float = 30.0) -> T:
+        """Run a coroutine to completion (Qt keeps processing events meanwhile)."""
+        return self.loop.run_until_complete(asyncio.wait_for(coro, timeout))
+
+    def until(self, condition: Callable[[], bool], timeout: float = 30.0, what: str = "") -> None:
+        """Process events until ``condition()`` holds."""
+
+        async def wait() -> None:
+            while not condition():
+                await asyncio.sleep(0.02)
+
+        try:
+            self.run(wait(), timeout)
+        except TimeoutError:
+            raise AssertionError(
+                f"timed out after {timeout} s waiting for {what or condition}"
+            ) from None
+
+
+@pytest.fixture
+def qloop(qapp: QApplication) -> Iterator[QLoop]:
+    loop = qasync.QEventLoop(qapp, already_running=False)
+    asyncio.set_event_loop(loop)
+    yield QLoop(loop)
+    pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+    for task in pending:
+        task.cancel()
+    if pending:
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+    loop.close()  # also stops its worker threads
+    asyncio.set_event_loop(None)
+
+
+@pytest.fixture
+def secrets(tmp_path: Path) -> FileSecretStore:
+    return FileSecretStore(tmp_path / "config" / "secrets.json")

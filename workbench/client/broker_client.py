@@ -1,0 +1,445 @@
+"""An async client of a broker's Ensign and admin services, for the GUI.
+
+Every call is a coroutine on the running event loop (qasync's, in the app), so the window never
+waits on the network. Login runs the HTTP call in a thread. Results come back as the plain
+records of :mod:`workbench.client.records`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import ssl
+import time
+import urllib.error
+import urllib.request
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, TypeVar
+
+import grpc
+
+from embedded_broker.proto.admin.v1 import admin_pb2, admin_pb2_grpc
+from embedded_broker.proto.ensign.v1beta1 import ensign_pb2, ensign_pb2_grpc, query_pb2, topic_pb2
+from embedded_broker.proto.ensign.v1beta1.event_pb2 import Event, EventWrapper, Type
+from workbench.client.connection_settings import ConnectionSettings
+from workbench.client.errors import AuthError, ClientError, PermissionError_, Unavailable
+from workbench.client.records import (
+    BrokerInfo,
+    EventPage,
+    EventRow,
+    KeyRow,
+    MetricsSample,
+    NewEvent,
+    ProjectRow,
+    TopicRate,
+    TopicRow,
+)
+
+T = TypeVar("T")
+LOGIN_TIMEOUT_S = 10.0
+CALL_TIMEOUT_S = 30.0
+_REFRESH_MARGIN_S = 120
+
+
+class BrokerClient:
+    """One logged-in connection to a broker."""
+
+    def __init__(self, settings: ConnectionSettings) -> None:
+        self.settings = settings
+        self._token = ""
+        self._expires = 0.0
+        options = [
+            ("grpc.max_receive_message_length", 64 * 1024 * 1024),
+            ("grpc.max_send_message_length", 16 * 1024 * 1024),
+        ]
+        if settings.tls:
+            credentials = grpc.ssl_channel_credentials(root_certificates=settings.ca_certificate)
+            self._channel = grpc.aio.secure_channel(settings.grpc_address, credentials, options)
+        else:
+            self._channel = grpc.aio.insecure_channel(settings.grpc_address, options)
+        self._ensign = ensign_pb2_grpc.EnsignStub(self._channel)
+        self._admin = admin_pb2_grpc.BrokerAdminStub(self._channel)
+
+    # -- session ------------------------------------------------------------------------------
+
+    async def login(self) -> None:
+        """Authenticate with the ClientID and ClientSecret.
+
+        Raises:
+            AuthError: if the broker refuses them (the message says why).
+            Unavailable: if the auth endpoint cannot be reached.
+        """
+        self._token, self._expires = await asyncio.to_thread(self._login_blocking)
+
+    def _login_blocking(self) -> tuple[str, float]:
+        settings = self.settings
+        body = json.dumps(
+            {"client_id": settings.client_id, "client_secret": settings.client_secret}
+        ).encode()
+        request = urllib.request.Request(
+            f"{settings.auth_url.rstrip('/')}/v1/authenticate",
+            data=body,
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
+        context = None
+        if settings.auth_url.startswith("https"):
+            context = ssl.create_default_context(
+                cadata=settings.ca_certificate.decode() if settings.ca_certificate else None
+            )
+        opener = urllib.request.build_opener(
+            urllib.request.ProxyHandler({}), urllib.request.HTTPSHandler(context=context)
+        )
+        try:
+            with opener.open(request, timeout=LOGIN_TIMEOUT_S) as reply:
+                token = str(json.load(reply)["access_token"])
+        except urllib.error.HTTPError as exc:
+            reason = _error_text(exc)
+            if exc.code in (400, 401, 403):
+                raise AuthError(f"the broker refused the key: {reason}") from None
+            if exc.code == 429:
+                raise AuthError(f"too many failed logins: {reason}") from None
+            raise ClientError(f"login failed ({exc.code}): {reason}") from None
+        except (urllib.error.URLError, OSError, ValueError, KeyError) as exc:
+            reason = str(getattr(exc, "reason", None) or exc)
+            raise Unavailable(
+                f"cannot reach the broker's auth endpoint {settings.auth_url}: {reason}"
+            ) from None
+        return token, _expiry(token)
+
+    async def close(self) -> None:
+        """Close the connection."""
+        await self._channel.close()
+
+    async def _auth(self) -> list[tuple[str, str]]:
+        if not self._token or time.time() > self._expires - _REFRESH_MARGIN_S:
+            await self.login()
+        return [("authorization", f"Bearer {self._token}")]
+
+    async def _call(self, make: Callable[[list[tuple[str, str]]], Awaitable[T]]) -> T:
+        try:
+            return await make(await self._auth())
+        except grpc.aio.AioRpcError as exc:
+            raise _translate(exc, self.settings.grpc_address) from None
+
+    # -- broker and projects ------------------------------------------------------------------
+
+    async def broker_info(self) -> BrokerInfo:
+        """What the broker says about itself."""
+        info = await self._call(
+            lambda md: self._admin.BrokerInfo(
+                admin_pb2.BrokerInfoRequest(), metadata=md, timeout=CALL_TIMEOUT_S
+            )
+        )
+        return BrokerInfo(
+            info.version,
+            info.uptime_seconds,
+            info.data_dir,
+            info.grpc_address,
+            info.auth_url,
+            info.tls,
+            info.pid,
+        )
+
+    async def projects(self) -> list[ProjectRow]:
+        """Projects this key may see."""
+        reply = await self._call(
+            lambda md: self._admin.ListProjects(
+                admin_pb2.ListProjectsRequest(), metadata=md, timeout=CALL_TIMEOUT_S
+            )
+        )
+        return [ProjectRow(p.id, p.name) for p in reply.projects]
+
+    # -- topics -------------------------------------------------------------------------------
+
+    async def topics(self, all_projects: bool = False) -> list[TopicRow]:
+        """Topics with statistics (of every project, for a broker:admin key)."""
+        reply = await self._call(
+            lambda md: self._admin.ListTopics(
+                admin_pb2.ListTopicsRequest(all_projects=all_projects),
+                metadata=md,
+                timeout=CALL_TIMEOUT_S,
+            )
+        )
+        return [_topic_row(t) for t in reply.topics]
+
+    async def create_topic(self, name: str) -> bytes:
+        """Create a topic in the key's project; return its id."""
+        topic = await self._call(
+            lambda md: self._ensign.CreateTopic(
+                topic_pb2.Topic(name=name), metadata=md, timeout=CALL_TIMEOUT_S
+            )
+        )
+        return bytes(topic.id)
+
+    async def archive_topic(self, topic_id: bytes) -> None:
+        """Make a topic read-only."""
+        await self._topic_mod(topic_id, topic_pb2.TopicMod.ARCHIVE)
+
+    async def destroy_topic(self, topic_id: bytes) -> None:
+        """Destroy a topic and its events for good."""
+        await self._topic_mod(topic_id, topic_pb2.TopicMod.DESTROY)
+
+    async def _topic_mod(self, topic_id: bytes, operation: int) -> None:
+        mod = topic_pb2.TopicMod(id=_ulid_text(topic_id), operation=operation)  # type: ignore[arg-type]
+        await self._call(
+            lambda md: self._ensign.DeleteTopic(mod, metadata=md, timeout=CALL_TIMEOUT_S)
+        )
+
+    async def set_dedup_policy(
+        self, topic_id: bytes, strategy: str, keys: list[str], fields: list[str]
+    ) -> None:
+        """Change a topic's deduplication policy (``strategy`` is a Deduplication name)."""
+        policy = topic_pb2.TopicPolicy(
+            id=_ulid_text(topic_id),
+            deduplication_policy=topic_pb2.Deduplication(
+                strategy=topic_pb2.Deduplication.Strategy.Value(strategy),
+                keys=keys,
+                fields=fields,
+            ),
+        )
+        await self._call(
+            lambda md: self._ensign.SetTopicPolicy(policy, metadata=md, timeout=CALL_TIMEOUT_S)
+        )
+
+    # -- events -------------------------------------------------------------------------------
+
+    async def read_events(
+        self,
+        topic_id: bytes,
+        offset: int | None = None,
+        after_ms: int | None = None,
+        from_end: bool = False,
+        limit: int = 200,
+    ) -> EventPage:
+        """A page of a topic: from an offset, from a time, or the last ``limit`` events."""
+        request = admin_pb2.ReadEventsRequest(topic_id=topic_id, limit=limit)
+        if from_end:
+            request.from_end = True
+        elif after_ms is not None:
+            request.after.FromMilliseconds(after_ms)
+        else:
+            request.offset = offset or 1
+        reply = await self._call(
+            lambda md: self._admin.ReadEvents(request, metadata=md, timeout=CALL_TIMEOUT_S)
+        )
+        return EventPage([event_row(w) for w in reply.events], reply.next_offset, reply.last_offset)
+
+    async def publish(self, topic_id: bytes, events: list[NewEvent]) -> int:
+        """Publish a batch durably; return the first event's offset."""
+        request = admin_pb2.PublishBatchRequest(
+            topic_id=topic_id, events=[_event_message(e) for e in events]
+        )
+        reply = await self._call(
+            lambda md: self._admin.PublishBatch(request, metadata=md, timeout=CALL_TIMEOUT_S)
+        )
+        return int(reply.first_offset)
+
+    async def query(self, ensql: str) -> AsyncIterator[EventRow]:
+        """Run an EnSQL query; yield the matching events.
+
+        Raises:
+            ClientError: with the broker's explanation for a bad query.
+        """
+        md = await self._auth()
+        call = self._ensign.EnSQL(query_pb2.Query(query=ensql), metadata=md)
+        try:
+            async for wrapper in call:
+                yield event_row(wrapper)
+        except grpc.aio.AioRpcError as exc:
+            raise _translate(exc, self.settings.grpc_address) from None
+        finally:
+            call.cancel()
+
+    async def tail(self, topic: str) -> AsyncIterator[EventRow]:
+        """Yield events published to ``topic`` (name or id) from now on, until cancelled."""
+        md = await self._auth()
+        subscription = ensign_pb2.Subscription(client_id="ensign-workbench", topics=[topic])
+        requests: asyncio.Queue[ensign_pb2.SubscribeRequest | None] = asyncio.Queue()
+        await requests.put(ensign_pb2.SubscribeRequest(subscription=subscription))
+
+        async def outgoing() -> AsyncIterator[ensign_pb2.SubscribeRequest]:
+            while (request := await requests.get()) is not None:
+                yield request
+
+        call = self._ensign.Subscribe(outgoing(), metadata=md)
+        try:
+            async for reply in call:
+                if reply.HasField("event"):
+                    yield event_row(reply.event)
+        except grpc.aio.AioRpcError as exc:
+            if exc.code() != grpc.StatusCode.CANCELLED:
+                raise _translate(exc, self.settings.grpc_address) from None
+        finally:
+            call.cancel()
+
+    async def metrics(self, history_seconds: int = 3600) -> AsyncIterator[MetricsSample]:
+        """Yield the broker's metrics: its history first, then a sample each second."""
+        md = await self._auth()
+        call = self._admin.StreamMetrics(
+            admin_pb2.MetricsRequest(history_seconds=history_seconds), metadata=md
+        )
+        try:
+            async for sample in call:
+                yield _metrics_sample(sample)
+        except grpc.aio.AioRpcError as exc:
+            if exc.code() != grpc.StatusCode.CANCELLED:
+                raise _translate(exc, self.settings.grpc_address) from None
+        finally:
+            call.cancel()
+
+    # -- keys ---------------------------------------------------------------------------------
+
+    async def keys(self) -> list[KeyRow]:
+        """The project's API keys (never their secrets)."""
+        reply = await self._call(
+            lambda md: self._admin.ListKeys(
+                admin_pb2.ListKeysRequest(), metadata=md, timeout=CALL_TIMEOUT_S
+            )
+        )
+        return [_key_row(k) for k in reply.keys]
+
+    async def create_key(self, name: str, permissions: list[str]) -> tuple[KeyRow, str]:
+        """Create a key; return it with its ClientSecret (shown once)."""
+        reply = await self._call(
+            lambda md: self._admin.CreateKey(
+                admin_pb2.CreateKeyRequest(name=name, permissions=permissions),
+                metadata=md,
+                timeout=CALL_TIMEOUT_S,
+            )
+        )
+        return _key_row(reply.key), reply.client_secret
+
+    async def revoke_key(self, client_id: str) -> None:
+        """Revoke a key at once."""
+        await self._call(
+            lambda md: self._admin.RevokeKey(
+                admin_pb2.RevokeKeyRequest(client_id=client_id),
+                metadata=md,
+                timeout=CALL_TIMEOUT_S,
+            )
+        )
+
+
+def event_row(wrapper: EventWrapper) -> EventRow:
+    """An EventWrapper as a plain record."""
+    event = Event.FromString(wrapper.event)
+    t = event.type
+    created = event.created.ToMilliseconds() if event.HasField("created") else 0
+    return EventRow(
+        topic_id=wrapper.topic_id,
+        offset=wrapper.offset,
+        id=wrapper.id,
+        committed_ms=wrapper.committed.ToMilliseconds(),
+        created_ms=created,
+        type_name=t.name,
+        type_version=f"{t.major_version}.{t.minor_version}.{t.patch_version}",
+        mimetype=int(event.mimetype),
+        data=event.data,
+        metadata=dict(event.metadata),
+        is_duplicate=wrapper.is_duplicate,
+    )
+
+
+def _event_message(new: NewEvent) -> Event:
+    parts = [int(p) if p.isdigit() else 0 for p in (new.type_version.split(".") + ["0"] * 3)[:3]]
+    return Event(
+        data=new.data,
+        metadata=new.metadata,
+        mimetype=new.mimetype,  # type: ignore[arg-type]
+        type=Type(
+            name=new.type_name,
+            major_version=parts[0],
+            minor_version=parts[1],
+            patch_version=parts[2],
+        ),
+    )
+
+
+def _topic_row(details: admin_pb2.TopicDetails) -> TopicRow:
+    topic = details.topic
+    dedup = topic.deduplication
+    return TopicRow(
+        id=topic.id,
+        project_id=topic.project_id,
+        project_name=details.project_name,
+        name=topic.name,
+        readonly=topic.readonly,
+        events=details.events,
+        bytes=details.data_size_bytes,
+        duplicates=details.duplicates,
+        first_offset=details.first_offset,
+        last_offset=details.last_offset,
+        last_committed_ms=details.last_committed.ToMilliseconds(),
+        dedup_strategy=topic_pb2.Deduplication.Strategy.Name(dedup.strategy or 1),
+        dedup_keys=tuple(dedup.keys),
+        dedup_fields=tuple(dedup.fields),
+    )
+
+
+def _metrics_sample(sample: admin_pb2.MetricsSample) -> MetricsSample:
+    return MetricsSample(
+        at_ms=sample.at.ToMilliseconds(),
+        topics=[
+            TopicRate(
+                r.topic_id,
+                r.name,
+                r.events,
+                r.data_size_bytes,
+                r.events_per_second,
+                r.bytes_per_second,
+                r.ack_latency_p50_ms,
+                r.ack_latency_p99_ms,
+                r.subscribers,
+                {g.group: g.lag for g in r.lags},
+            )
+            for r in sample.topics
+        ],
+        history=sample.history,
+    )
+
+
+def _key_row(key: admin_pb2.ApiKey) -> KeyRow:
+    return KeyRow(
+        key.client_id,
+        key.project_id,
+        key.name,
+        tuple(key.permissions),
+        key.created.ToMilliseconds(),
+        key.last_used.ToMilliseconds(),
+        key.revoked.ToMilliseconds(),
+    )
+
+
+def _ulid_text(raw: bytes) -> str:
+    from embedded_broker.core.ids import ulid_str
+
+    return ulid_str(raw)
+
+
+def _expiry(token: str) -> float:
+    try:
+        payload = token.split(".")[1]
+        claims: dict[str, Any] = json.loads(base64.urlsafe_b64decode(payload + "=" * 4))
+        return float(claims["exp"])
+    except (IndexError, ValueError, KeyError):
+        return time.time() + 300
+
+
+def _error_text(exc: urllib.error.HTTPError) -> str:
+    try:
+        return str(json.loads(exc.read())["error"])
+    except (ValueError, KeyError, OSError):
+        return exc.reason if isinstance(exc.reason, str) else str(exc)
+
+
+def _translate(exc: grpc.aio.AioRpcError, address: str) -> ClientError:
+    code, details = exc.code(), exc.details() or ""
+    if code == grpc.StatusCode.UNAVAILABLE:
+        return Unavailable(f"the broker at {address} is not reachable: {details}")
+    if code == grpc.StatusCode.UNAUTHENTICATED:
+        return AuthError(details)
+    if code == grpc.StatusCode.PERMISSION_DENIED:
+        return PermissionError_(details)
+    return ClientError(details or code.name)

@@ -1,0 +1,19 @@
+"""What can go wrong talking to a broker, in words a user can act on."""
+
+from __future__ import annotations
+
+
+class ClientError(Exception):
+    """A broker call failed; the message says why."""
+
+
+class AuthError(ClientError):
+    """The broker refused the credentials (wrong ClientID/ClientSecret, revoked key)."""
+
+
+class Unavailable(ClientError):
+    """The broker cannot be reached (not started, stopped, wrong address)."""
+
+
+class PermissionError_(ClientError):
+    """The key lacks a permission the call needs."""

@@ -1,0 +1,169 @@
+"""Plain records the views show: topics, events, metrics samples, keys (no protobuf, no Qt)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from embedded_broker.core.mime_names import mime_text
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectRow:
+    """A project."""
+
+    id: bytes
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class TopicRow:
+    """A topic and its statistics."""
+
+    id: bytes
+    project_id: bytes
+    project_name: str
+    name: str
+    readonly: bool
+    events: int
+    bytes: int
+    duplicates: int
+    first_offset: int
+    last_offset: int
+    last_committed_ms: int
+    dedup_strategy: str
+    dedup_keys: tuple[str, ...] = ()
+    dedup_fields: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class EventRow:
+    """One stored event, decoded."""
+
+    topic_id: bytes
+    offset: int
+    id: bytes
+    committed_ms: int
+    created_ms: int
+    type_name: str
+    type_version: str
+    mimetype: int
+    data: bytes
+    metadata: dict[str, str] = field(default_factory=dict)
+    is_duplicate: bool = False
+
+    @property
+    def mimetype_text(self) -> str:
+        """The mimetype as text, e.g. 'application/json'."""
+        return mime_text(self.mimetype)
+
+    @property
+    def size(self) -> int:
+        """The payload's size in bytes."""
+        return len(self.data)
+
+    def preview(self, limit: int = 120) -> str:
+        """A one-line preview of the payload."""
+        try:
+            text = self.data.decode("utf-8")
+        except UnicodeDecodeError:
+            shown = self.data[: limit // 3].hex(" ")
+            return shown + (" …" if len(self.data) > limit // 3 else "")
+        text = " ".join(text.split())
+        return text if len(text) <= limit else text[: limit - 1] + "…"
+
+    def to_json(self) -> dict[str, object]:
+        """The event as a JSON-ready dict (text data as text, JSON data as JSON)."""
+        data: object
+        try:
+            text = self.data.decode("utf-8")
+        except UnicodeDecodeError:
+            data = {"base64": __import__("base64").b64encode(self.data).decode()}
+        else:
+            try:
+                data = json.loads(text) if "json" in self.mimetype_text else text
+            except ValueError:
+                data = text
+        return {
+            "offset": self.offset,
+            "id": self.id.hex(),
+            "committed_ms": self.committed_ms,
+            "created_ms": self.created_ms or None,
+            "type": self.type_name,
+            "version": self.type_version,
+            "mimetype": self.mimetype_text,
+            "metadata": dict(self.metadata),
+            "duplicate": self.is_duplicate,
+            "data": data,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class EventPage:
+    """A page of a topic's events."""
+
+    events: list[EventRow]
+    next_offset: int
+    last_offset: int
+
+
+@dataclass(frozen=True, slots=True)
+class TopicRate:
+    """One topic in a metrics sample."""
+
+    topic_id: bytes
+    name: str
+    events: int
+    bytes: int
+    events_per_second: float
+    bytes_per_second: float
+    ack_latency_p50_ms: float
+    ack_latency_p99_ms: float
+    subscribers: int
+    lags: dict[str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class MetricsSample:
+    """Every topic at one moment."""
+
+    at_ms: int
+    topics: list[TopicRate]
+    history: bool
+
+
+@dataclass(frozen=True, slots=True)
+class BrokerInfo:
+    """What the broker says about itself."""
+
+    version: str
+    uptime_seconds: float
+    data_dir: str
+    grpc_address: str
+    auth_url: str
+    tls: bool
+    pid: int
+
+
+@dataclass(frozen=True, slots=True)
+class KeyRow:
+    """An API key's public record."""
+
+    client_id: str
+    project_id: bytes
+    name: str
+    permissions: tuple[str, ...]
+    created_ms: int
+    last_used_ms: int
+    revoked_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class NewEvent:
+    """An event to publish."""
+
+    data: bytes
+    mimetype: int = 0
+    type_name: str = "Generic"
+    type_version: str = "1.0.0"
+    metadata: dict[str, str] = field(default_factory=dict)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime
+import ipaddress
 import json
 import logging
 import math
@@ -103,6 +104,8 @@ class AuthHttpServer:
     """
 
     request_timeout_s: float = REQUEST_TIMEOUT_S
+    exempt_loopback: bool = True
+    """Loopback addresses are not limited as addresses (their client ids still are)."""
 
     def __init__(
         self,
@@ -230,7 +233,11 @@ class AuthHttpServer:
         client_id = _string_field(doc, "client_id")
         exchange.client_id = client_id
         secret = _string_field(doc, "client_secret")
-        subjects = (f"client_id:{client_id}", f"address:{exchange.remote}")
+        subjects: tuple[str, ...] = (f"client_id:{client_id}",)
+        if not (self.exempt_loopback and _is_loopback(exchange.remote)):
+            # On loopback every local client shares one address: one misconfigured app must
+            # not lock out the others. Keys themselves stay limited.
+            subjects += (f"address:{exchange.remote}",)
         wait = self._limiter.retry_after(*subjects)
         if wait > 0:
             return _too_many_failures(wait)
@@ -255,7 +262,7 @@ class AuthHttpServer:
         return _Response(200, payload)
 
     def _check_credentials(
-        self, client_id: str, secret: str, subjects: tuple[str, str]
+        self, client_id: str, secret: str, subjects: tuple[str, ...]
     ) -> ApiKey | float:
         """Run in an Argon2 thread: check the limiter again (the request may have queued
         behind others), then the credentials. Return the key or the seconds to wait.
@@ -450,3 +457,10 @@ def _log_exchange(exchange: _Exchange) -> None:
         client,
         "".join(f" ({note})" for note in exchange.extra),
     )
+
+
+def _is_loopback(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False

@@ -55,9 +55,13 @@ def type_infos(topic: Topic) -> list[topic_pb2.EventTypeInfo]:
             type=event_pb2.Type(
                 name=name, major_version=major, minor_version=minor, patch_version=patch
             ),
-            events=count,
+            mimetype=mimetype,  # type: ignore[arg-type]
+            events=events,
+            data_size_bytes=size,
         )
-        for (name, major, minor, patch), count in sorted(topic.stats.types.items())
+        for (name, major, minor, patch, mimetype), (events, size) in sorted(
+            topic.stats.type_mimes.items()
+        )
     ]
 
 
@@ -72,7 +76,10 @@ def topic_message(topic: Topic) -> topic_pb2.Topic:
         shards=1,
         status=topic_state(topic),
         deduplication=dedup_message(topic.dedup),
-        types=[info.type for info in type_infos(topic)],
+        types=[
+            event_pb2.Type(name=n, major_version=ma, minor_version=mi, patch_version=pa)
+            for n, ma, mi, pa in sorted(topic.stats.types)
+        ],
         created=timestamp(topic.created_ms),
         modified=timestamp(topic.modified_ms),
     )

@@ -195,8 +195,8 @@ async def serve_subscribe(
     context: Any,
 ) -> None:
     """Handle ``Ensign.Subscribe``: check the subscription, answer ready, then deliver."""
+    first = await anext(requests, None)  # before refusing: see serve_publish
     caller = await runtime.authorizer.authorize(context)
-    first = await anext(requests, None)
     if first is None:
         return
     try:
@@ -217,6 +217,8 @@ async def serve_subscribe(
             key = GroupKey.from_fields(caller.project_id, spec.name, spec.id)
             timeout = spec.delivery_timeout.ToTimedelta().total_seconds() or None
             group = await runtime.groups.join(key, timeout)
+            for topic in topics:  # a topic new to the group starts at its end, as of now
+                group.topic(runtime.store, topic.id)
     except BrokerError as exc:
         await abort(context, exc)
     include_duplicates = bool(query is not None and subscription.query.include_duplicates)

@@ -25,6 +25,8 @@ class TopicState(enum.StrEnum):
 
 
 TypeKey = tuple[str, int, int, int]
+TypeMimeKey = tuple[str, int, int, int, int]
+"""(type name, major, minor, patch, mimetype)."""
 """An event type: name, major, minor and patch version."""
 
 
@@ -52,6 +54,8 @@ class TopicStats:
     first_ms: int | None = None
     last_ms: int | None = None
     types: dict[TypeKey, int] = field(default_factory=dict)
+    type_mimes: dict[TypeMimeKey, tuple[int, int]] = field(default_factory=dict)
+    """(type, version, mimetype) -> (events, payload bytes)."""
 
     @property
     def first_offset(self) -> int | None:

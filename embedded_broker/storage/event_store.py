@@ -468,7 +468,7 @@ class EventStore:
             events, size, duplicates, first_ms, last_ms, types = row[8:]
             keys = TopicKeys.from_data_key(self._keyring.data_key(topic_id))
             stats = TopicStats(
-                events, size, duplicates, first_ms, last_ms, keys.open_types(topic_id, types)
+                events, size, duplicates, first_ms, last_ms, *keys.open_types(topic_id, types)
             )
             topic = Topic(
                 topic_id,

@@ -37,6 +37,7 @@ class _TopicBatch:
     first_ms: int | None
     last_ms: int | None
     types: dict[tuple[str, int, int, int], int]
+    type_mimes: dict[tuple[str, int, int, int, int], tuple[int, int]]
     frames: list[bytes] = field(default_factory=list)
     ids: list[bytes] = field(default_factory=list)
     fingerprints: dict[bytes, int] = field(default_factory=dict)
@@ -53,6 +54,7 @@ class _TopicBatch:
             first_ms=stats.first_ms,
             last_ms=stats.last_ms,
             types=dict(stats.types),
+            type_mimes=dict(stats.type_mimes),
         )
 
     @property
@@ -89,6 +91,7 @@ class _TopicBatch:
             first_ms=self.first_ms,
             last_ms=self.last_ms,
             types=self.types,
+            type_mimes=self.type_mimes,
         )
 
 
@@ -155,10 +158,13 @@ class PreparedPublishes:
                 pack(i, 0, len(body)) + body for i, body in zip(ids, bodies, strict=True)
             ]
         batch.ids += ids
-        types = batch.types
-        for kind in [event.type for event in request.events]:
+        types, mimes = batch.types, batch.type_mimes
+        for event in request.events:
+            kind = event.type
             key = (kind.name, kind.major_version, kind.minor_version, kind.patch_version)
             types[key] = types.get(key, 0) + 1
+            events, size = mimes.get((*key, event.mimetype), (0, 0))
+            mimes[(*key, event.mimetype)] = (events + 1, size + len(event.data))
         batch.events += count
         batch.size += sum(map(len, bodies))
         batch.duplicates += len(duplicates)
@@ -221,7 +227,7 @@ class PreparedPublishes:
                     batch.duplicates,
                     batch.first_ms,
                     batch.last_ms,
-                    batch.entry.keys.seal_types(topic_id, batch.types),
+                    batch.entry.keys.seal_types(topic_id, batch.types, batch.type_mimes),
                     seq,
                 ),
             )

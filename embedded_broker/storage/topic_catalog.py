@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from embedded_broker.core.dedup import DedupPolicy, EventLike, fingerprint_parts
 from embedded_broker.core.errors import NotFound
 from embedded_broker.core.ids import ulid_str
-from embedded_broker.core.model import Topic, TopicStats, TypeKey
+from embedded_broker.core.model import Topic, TopicStats, TypeKey, TypeMimeKey
 from embedded_broker.crypto.aead import Sealer, derive_subkey, keyed_digest
 
 
@@ -36,17 +36,31 @@ class TopicKeys:
         parts = fingerprint_parts(policy, event)
         return None if parts is None else keyed_digest(self.dedup, *parts)
 
-    def seal_types(self, topic_id: bytes, types: dict[TypeKey, int]) -> bytes:
+    def seal_types(
+        self,
+        topic_id: bytes,
+        types: dict[TypeKey, int],
+        mimes: dict[TypeMimeKey, tuple[int, int]],
+    ) -> bytes:
         """Seal per-type event counts (type names are part of the encrypted payload)."""
-        doc = json.dumps([[*key, count] for key, count in types.items()]).encode()
-        return self.stats.seal_random(doc, topic_id + b"types")
+        doc = {
+            "types": [[*key, count] for key, count in types.items()],
+            "mimes": [[*key, events, size] for key, (events, size) in mimes.items()],
+        }
+        return self.stats.seal_random(json.dumps(doc).encode(), topic_id + b"types")
 
-    def open_types(self, topic_id: bytes, sealed: bytes | None) -> dict[TypeKey, int]:
-        """Open what :meth:`seal_types` sealed."""
+    def open_types(
+        self, topic_id: bytes, sealed: bytes | None
+    ) -> tuple[dict[TypeKey, int], dict[TypeMimeKey, tuple[int, int]]]:
+        """Open what :meth:`seal_types` sealed: counts per type, and per type and mimetype."""
         if not sealed:
-            return {}
+            return {}, {}
         doc = json.loads(self.stats.open_random(sealed, topic_id + b"types", "topic statistics"))
-        return {(n, ma, mi, pa): count for n, ma, mi, pa, count in doc}
+        if isinstance(doc, list):  # written before per-mimetype counts were kept
+            doc = {"types": doc, "mimes": []}
+        types = {(n, ma, mi, pa): count for n, ma, mi, pa, count in doc["types"]}
+        mimes = {(n, ma, mi, pa, m): (c, b) for n, ma, mi, pa, m, c, b in doc["mimes"]}
+        return types, mimes
 
 
 @dataclass(slots=True)

@@ -134,7 +134,9 @@ def clock() -> Clock:
 
 @pytest.fixture
 def broker(keys: KeyStore, tokens: TokenIssuer, clock: Clock) -> Iterator[Broker]:
-    running = Broker(AuthHttpServer(keys, tokens, FailureLimiter(clock=clock)))
+    server = AuthHttpServer(keys, tokens, FailureLimiter(clock=clock))
+    server.exempt_loopback = False  # these tests stand in for remote clients
+    running = Broker(server)
     yield running
     running.stop()
 
@@ -407,3 +409,20 @@ def test_start_twice_and_bad_worker_count(keys: KeyStore, tokens: TokenIssuer) -
         await server.close()
 
     asyncio.run(scenario())
+
+
+def test_local_clients_are_limited_per_key_not_per_shared_address(
+    keys: RecordingKeyStore, tokens: TokenIssuer, clock: Clock
+) -> None:
+    local = Broker(AuthHttpServer(keys, tokens, FailureLimiter(clock=clock)))
+    try:
+        key, _ = keys.create(PROJECT, ["publisher"])
+        other, other_secret = keys.create(PROJECT, ["publisher"])
+        url = local.base + "/v1/authenticate"
+        for _ in range(FREE_FAILURES + 1):
+            post(url, {"client_id": key.client_id, "client_secret": "nope"})
+        assert post(url, {"client_id": key.client_id, "client_secret": "nope"}).status == 429
+        fine = post(url, {"client_id": other.client_id, "client_secret": other_secret})
+        assert fine.status == 200  # another app on this machine is not locked out
+    finally:
+        local.stop()

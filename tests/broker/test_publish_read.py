@@ -116,6 +116,8 @@ def test_statistics_count_events_bytes_and_types(store: EventStore, project: Pro
     assert stats.events == 4
     assert stats.bytes == sum(len(e.SerializeToString()) for e in events)
     assert stats.types == {("A", 1, 0, 0): 3, ("B", 2, 0, 1): 1}
+    octets = mimetype_pb2.APPLICATION_OCTET_STREAM
+    assert stats.type_mimes == {("A", 1, 0, 0, octets): (3, 30), ("B", 2, 0, 1, octets): (1, 20)}
     assert (stats.first_offset, stats.last_offset) == (1, 4)
     assert stats.first_ms == stats.last_ms == receipt.committed_ms
 
@@ -133,6 +135,7 @@ def test_everything_survives_a_restart(data_dir: Path) -> None:
         reopened = store.topic(topic.id)
         assert reopened.stats.events == 100
         assert reopened.stats.types == {("Generic", 1, 0, 0): 100}
+        assert sum(n for n, _ in reopened.stats.type_mimes.values()) == 100
         assert store.topic(archived.id).state is TopicState.ARCHIVED
         records = store.read(topic.id, 1, 1000)
         assert [r.event.metadata["i"] for r in records] == [str(i) for i in range(100)]

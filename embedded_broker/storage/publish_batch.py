@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from embedded_broker.core.dedup import OffsetPosition
 from embedded_broker.core.errors import (
@@ -129,12 +130,13 @@ class PreparedPublishes:
         if topic.state is TopicState.ARCHIVED:
             raise TopicArchived(f"topic {topic.name!r} is archived (read-only); publish refused")
         bodies = [event.SerializeToString() for event in request.events]
-        for index, body in enumerate(bodies):
-            if len(body) > MAX_EVENT_SIZE:
-                raise EventTooLarge(
-                    f"event {index} is {len(body):,} bytes; the limit is {MAX_EVENT_SIZE:,} "
-                    "bytes (5 MiB)"
-                )
+        sizes = [len(body) for body in bodies]
+        if sizes and max(sizes) > MAX_EVENT_SIZE:
+            index = next(i for i, size in enumerate(sizes) if size > MAX_EVENT_SIZE)
+            raise EventTooLarge(
+                f"event {index} is {sizes[index]:,} bytes; the limit is {MAX_EVENT_SIZE:,} "
+                "bytes (5 MiB)"
+            )
         batch = self._topics.get(topic.id)
         if batch is None:
             batch = self._topics[topic.id] = _TopicBatch.start(entry)
@@ -158,15 +160,9 @@ class PreparedPublishes:
                 pack(i, 0, len(body)) + body for i, body in zip(ids, bodies, strict=True)
             ]
         batch.ids += ids
-        types, mimes = batch.types, batch.type_mimes
-        for event in request.events:
-            kind = event.type
-            key = (kind.name, kind.major_version, kind.minor_version, kind.patch_version)
-            types[key] = types.get(key, 0) + 1
-            events, size = mimes.get((*key, event.mimetype), (0, 0))
-            mimes[(*key, event.mimetype)] = (events + 1, size + len(event.data))
+        _count_types(batch, request.events, sizes)
         batch.events += count
-        batch.size += sum(map(len, bodies))
+        batch.size += sum(sizes)
         batch.duplicates += len(duplicates)
         if count:
             batch.first_ms = batch.first_ms or ms
@@ -242,3 +238,25 @@ class PreparedPublishes:
             request.future.set_result(receipt)
         if self._notify is not None and self._topics:
             self._notify({t: b.next_offset - 1 for t, b in self._topics.items() if b.frames})
+
+
+def _count_types(batch: _TopicBatch, events: list[Any], sizes: list[int]) -> None:
+    """Add events to the per-type and per-(type, mimetype) counts (sizes are encoded sizes)."""
+    kinds = [event.type for event in events]
+    keys = [
+        (k.name, k.major_version, k.minor_version, k.patch_version, e.mimetype)
+        for k, e in zip(kinds, events, strict=True)
+    ]
+    totals: dict[tuple[str, int, int, int, int], list[int]] = {}
+    if keys and keys.count(keys[0]) == len(keys):  # the usual batch: one type, one mimetype
+        totals[keys[0]] = [len(keys), sum(sizes)]
+    else:
+        for key, size in zip(keys, sizes, strict=True):
+            slot = totals.setdefault(key, [0, 0])
+            slot[0] += 1
+            slot[1] += size
+    for key, (count, size) in totals.items():
+        type_key = key[:4]
+        batch.types[type_key] = batch.types.get(type_key, 0) + count
+        before_count, before_size = batch.type_mimes.get(key, (0, 0))
+        batch.type_mimes[key] = (before_count + count, before_size + size)

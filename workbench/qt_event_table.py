@@ -1,0 +1,830 @@
+"""A topic's events as a virtual table: pages on demand, go to offset or time, live tail, filter.
+
+The model's row count is the topic's event count; rows are served from an :class:`EventPages`
+cache and a row not loaded yet shows a placeholder while its page is fetched (once the view
+has stopped scrolling, and only the pages in view). A live tail collects incoming events and
+inserts them ten times a second in one insertion, following the end only while the view is at
+the end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import deque
+from collections.abc import Callable
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QDateTime,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QPoint,
+    Qt,
+    QTimer,
+    Signal,
+)
+from PySide6.QtGui import (
+    QAction,
+    QFont,
+    QFontDatabase,
+    QFontMetrics,
+    QGuiApplication,
+    QKeySequence,
+    QPalette,
+)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QDateTimeEdit,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMenu,
+    QSizePolicy,
+    QSpinBox,
+    QStyle,
+    QTableView,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from embedded_broker.core.ids import ulid_str
+from workbench.client.broker_client import BrokerClient
+from workbench.client.records import EventPage, EventRow, TopicRow
+from workbench.event_pages import (
+    NUMERIC_COLUMNS,
+    Column,
+    EventPages,
+    cell_text,
+    format_ms,
+    matches,
+)
+from workbench.qt_session import QtSession
+
+PLACEHOLDER = "…"
+FETCH_SETTLE_MS = 80
+TAIL_TICK_MS = 100
+TAIL_BUFFER = 20_000
+EVENT_ROLE = Qt.ItemDataRole.UserRole
+"""The role under which the model serves a row's :class:`EventRow` (None if not loaded)."""
+
+_Index = QModelIndex | QPersistentModelIndex
+_RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+_LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+_TIPS = {
+    Column.OFFSET: "The event's position in its topic (1 is the first)",
+    Column.ID: "The event's id (RLID), in hex",
+    Column.COMMITTED: "When the broker committed the event (local time)",
+    Column.CREATED: "When the publisher says it created the event (local time)",
+    Column.TYPE: "The event type and its version",
+    Column.MIMETYPE: "How the payload is encoded",
+    Column.SIZE: "The payload's size",
+    Column.PREVIEW: "The start of the payload",
+}
+
+
+class QtEventPagesModel(QAbstractTableModel):
+    """A topic's events, loaded a page at a time; or, while filtering, the matching loaded ones."""
+
+    size_seen = Signal(int)  # a read learned the topic's current event count
+
+    def __init__(self, session: QtSession, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._session = session
+        self.topic: TopicRow | None = None
+        self.pages = EventPages()
+        self.fetched_pages = 0  # pages asked of the broker since the topic was shown
+        self._generation = 0
+        self._in_flight: set[int] = set()
+        self._wanted: set[int] = set()
+        self._needle = ""
+        self._matches: list[EventRow] = []
+        self._visible: Callable[[], tuple[int, int]] | None = None
+        self._fetch_timer = QTimer(self)
+        self._fetch_timer.setSingleShot(True)
+        self._fetch_timer.setInterval(FETCH_SETTLE_MS)
+        self._fetch_timer.timeout.connect(self._fetch_wanted)
+
+    # -- what is shown ------------------------------------------------------------------------
+
+    def set_topic(self, topic: TopicRow | None) -> None:
+        """Show a topic's events (none loaded yet), or nothing."""
+        self.beginResetModel()
+        self.topic = topic
+        self.pages = EventPages(topic.events if topic else 0)
+        self._restart()
+        self._needle, self._matches = "", []
+        self.endResetModel()
+
+    def invalidate(self) -> None:
+        """Forget every loaded page; rows in view are fetched again."""
+        self.beginResetModel()
+        self.pages.invalidate()
+        self._restart()
+        self._matches = []
+        self.endResetModel()
+
+    def _restart(self) -> None:
+        self._generation += 1
+        self.fetched_pages = 0
+        self._in_flight.clear()
+        self._wanted.clear()
+
+    def set_visible_rows(self, visible: Callable[[], tuple[int, int]]) -> None:
+        """Tell the model how to find the rows in view (the pages it fetches)."""
+        self._visible = visible
+
+    @property
+    def filtering(self) -> bool:
+        """True while a filter shows only matching loaded events."""
+        return bool(self._needle)
+
+    def set_filter(self, text: str) -> None:
+        """Show only the loaded events that contain ``text`` (all rows when empty)."""
+        needle = text.strip().lower()
+        if needle == self._needle:
+            return
+        self.beginResetModel()
+        self._needle = needle
+        self._matches = [e for e in self.pages.loaded() if matches(e, needle)] if needle else []
+        self.endResetModel()
+
+    def loaded_count(self) -> int:
+        """How many events are loaded (what a filter searches)."""
+        return sum(1 for _ in self.pages.loaded())
+
+    # -- rows and offsets ---------------------------------------------------------------------
+
+    def event_at(self, row: int) -> EventRow | None:
+        """The event in a row, or None if it is not loaded (or out of range)."""
+        if self._needle:
+            return self._matches[row] if 0 <= row < len(self._matches) else None
+        return self.pages.row(row)
+
+    def row_of_offset(self, offset: int) -> int:
+        """The row showing an offset (while filtering: the first match at or after it)."""
+        if self._needle:
+            for row, event in enumerate(self._matches):
+                if event.offset >= offset:
+                    return row
+            return len(self._matches) - 1
+        return min(max(offset, 1), self.pages.count) - 1
+
+    # -- growth -------------------------------------------------------------------------------
+
+    def add_events(self, events: list[EventRow], count: int = 0) -> None:
+        """Store events (a live tail's) and grow to ``count`` or the last offset, in one insert."""
+        old = self.pages.count
+        new = max([old, count, *(e.offset for e in events)])
+        if self._needle:
+            self.pages.grow(new)
+            self.pages.store_rows(events)
+            last = self._matches[-1].offset if self._matches else 0
+            found = [e for e in events if e.offset > last and matches(e, self._needle)]
+            if found:
+                first = len(self._matches)
+                self.beginInsertRows(QModelIndex(), first, first + len(found) - 1)
+                self._matches.extend(found)
+                self.endInsertRows()
+            return
+        if new > old:
+            self.beginInsertRows(QModelIndex(), old, new - 1)
+            self.pages.grow(new)
+            self.pages.store_rows(events)
+            self.endInsertRows()
+        else:
+            self.pages.store_rows(events)
+        refreshed = [e.offset - 1 for e in events if e.offset <= old]
+        if refreshed:
+            self._rows_changed(min(refreshed), max(refreshed))
+
+    # -- fetching -----------------------------------------------------------------------------
+
+    def request_visible(self) -> None:
+        """Fetch what is in view once scrolling settles (each call restarts the wait)."""
+        self._fetch_timer.start()
+
+    def _want(self, row: int) -> None:
+        self._wanted.add(self.pages.page_of(row))
+        if not self._fetch_timer.isActive():  # repaints must not postpone it forever
+            self._fetch_timer.start()
+
+    def _fetch_wanted(self) -> None:
+        if self.topic is None or self._needle:
+            return
+        if self._visible is not None:
+            first, last = self._visible()
+            pages = set(self.pages.missing_pages(first, last))
+        else:
+            pages = set(self._wanted)
+        self._wanted.clear()
+        client = self._session.client
+        if client is None:
+            return
+        for page_no in sorted(pages - self._in_flight):
+            self._in_flight.add(page_no)
+            self.fetched_pages += 1
+            self._session.run(
+                self._fetch(client, self.topic.id, page_no, self._generation), what="reading events"
+            )
+
+    async def _fetch(
+        self, client: BrokerClient, topic_id: bytes, page_no: int, generation: int
+    ) -> None:
+        try:
+            page = await client.read_events(
+                topic_id, offset=self.pages.page_offset(page_no), limit=self.pages.page_size
+            )
+        finally:
+            if generation == self._generation:
+                self._in_flight.discard(page_no)
+        if generation == self._generation:
+            self._store_fetched(page_no, page)
+
+    def _store_fetched(self, page_no: int, page: EventPage) -> None:
+        self.pages.store_page(page_no, page.events)
+        rows = self.pages.page_rows(page_no)
+        if rows and not self._needle:
+            self._rows_changed(rows.start, rows.stop - 1)
+        if page.last_offset > self.pages.count:
+            self.size_seen.emit(page.last_offset)
+
+    def _rows_changed(self, first: int, last: int) -> None:
+        self.dataChanged.emit(self.index(first, 0), self.index(last, len(Column) - 1))
+
+    # -- QAbstractTableModel ------------------------------------------------------------------
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008 (Qt's signature)
+        if parent.isValid():
+            return 0
+        return len(self._matches) if self._needle else self.pages.count
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(Column)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> object:
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(Column):
+            return None
+        column = Column(section)
+        if role == Qt.ItemDataRole.DisplayRole:
+            return column.title
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return _TIPS[column]
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return _RIGHT if column in NUMERIC_COLUMNS else _LEFT
+        return None
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> object:
+        if not index.isValid():
+            return None
+        row, column = index.row(), Column(index.column())
+        event = self.event_at(row)
+        if role == Qt.ItemDataRole.DisplayRole:
+            if event is not None:
+                return cell_text(event, column)
+            if not self._needle and 0 <= row < self.pages.count:
+                self._want(row)
+            return f"{row + 1:,}" if column is Column.OFFSET else PLACEHOLDER
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return _RIGHT if column in NUMERIC_COLUMNS else _LEFT
+        if role == EVENT_ROLE:
+            return event
+        if event is None:
+            if role == Qt.ItemDataRole.ForegroundRole:
+                return QGuiApplication.palette().color(QPalette.ColorRole.PlaceholderText)
+            return None
+        if role == Qt.ItemDataRole.ForegroundRole and event.is_duplicate:
+            return QGuiApplication.palette().color(QPalette.ColorRole.PlaceholderText)
+        if role == Qt.ItemDataRole.FontRole:
+            return _font(column, event.is_duplicate)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return _tooltip(event, column)
+        return None
+
+
+def _font(column: Column, duplicate: bool) -> QFont | None:
+    if column is not Column.ID and not duplicate:
+        return None
+    font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+    if column is not Column.ID:
+        font = QGuiApplication.font()
+    font.setItalic(duplicate)
+    return font
+
+
+def _tooltip(event: EventRow, column: Column) -> str:
+    duplicate = "\nA duplicate of an earlier event (the topic's deduplication policy)."
+    note = duplicate if event.is_duplicate else ""
+    if column is Column.PREVIEW:
+        return event.preview(600) + note
+    if column is Column.SIZE:
+        return f"{event.size:,} bytes" + note
+    return cell_text(event, column) + note
+
+
+class QtEventTable(QWidget):
+    """A topic's events with navigation, a live tail and a filter over loaded events.
+
+    ``event_selected`` carries the selected :class:`EventRow` (once loaded), or None when the
+    topic changes.
+    """
+
+    event_selected = Signal(object)  # EventRow | None
+
+    def __init__(self, session: QtSession, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.model = QtEventPagesModel(session, self)
+        self._tail_task: asyncio.Task[None] | None = None
+        self._incoming: deque[EventRow] = deque(maxlen=TAIL_BUFFER)
+        self._held = 0  # events that arrived while paused
+        self._pending_row = -1  # the current row, until its event is loaded
+        self._build()
+        self.model.set_visible_rows(self._visible_rows)
+        self.model.size_seen.connect(self._size_seen)
+        self.model.dataChanged.connect(self._rows_loaded)
+        self.model.modelReset.connect(self._update_status)
+        self.model.rowsInserted.connect(self._update_status)
+        self._tick = QTimer(self)
+        self._tick.setInterval(TAIL_TICK_MS)
+        self._tick.timeout.connect(self._apply_incoming)
+        self._tick.start()
+        session.topics_changed.connect(self._topics_changed)
+        session.disconnected.connect(self._disconnected)
+        session.connected.connect(self._reconnected)
+        self._update_status()
+
+    # -- construction -------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        style = self.style()
+        bar = QToolBar(self)
+        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        bar.setIconSize(bar.iconSize() * 0.8)
+        self.start_action = self._action(
+            bar, "Start", QStyle.StandardPixmap.SP_MediaSkipBackward, "Ctrl+Home",
+            "Jump to the first event", self.jump_to_start,
+        )  # fmt: skip
+        self.end_action = self._action(
+            bar, "End", QStyle.StandardPixmap.SP_MediaSkipForward, "Ctrl+End",
+            "Jump to the newest event", self.jump_to_end,
+        )  # fmt: skip
+        bar.addSeparator()
+        bar.addWidget(QLabel(" Offset ", bar))
+        self.offset_box = QSpinBox(bar)
+        self.offset_box.setRange(1, 2**31 - 1)
+        self.offset_box.setGroupSeparatorShown(True)
+        self.offset_box.setButtonSymbols(QSpinBox.ButtonSymbols.NoButtons)
+        self.offset_box.setMinimumWidth(self.fontMetrics().horizontalAdvance("0,000,000,000") + 16)
+        self.offset_box.setToolTip("Go to an offset: type it and press Enter (Ctrl+G)")
+        self.offset_box.lineEdit().returnPressed.connect(self._go_to_offset_box)
+        bar.addWidget(self.offset_box)
+        self._action(
+            bar, "Go", QStyle.StandardPixmap.SP_ArrowRight, "", "Go to this offset",
+            self._go_to_offset_box,
+        )  # fmt: skip
+        self._shortcut("Ctrl+G", lambda: _focus(self.offset_box))
+        bar.addSeparator()
+        bar.addWidget(QLabel(" Time ", bar))
+        self.time_box = QDateTimeEdit(QDateTime.currentDateTime(), bar)
+        self.time_box.setDisplayFormat("yyyy-MM-dd HH:mm:ss")
+        self.time_box.setCalendarPopup(True)
+        self.time_box.setToolTip("Go to the first event committed at or after this local time")
+        self.time_box.lineEdit().returnPressed.connect(self._go_to_time_box)
+        bar.addWidget(self.time_box)
+        self._action(
+            bar, "Go", QStyle.StandardPixmap.SP_ArrowRight, "",
+            "Go to the first event committed at or after this time", self._go_to_time_box,
+        )  # fmt: skip
+        bar.addSeparator()
+        self.live_action = self._action(
+            bar, "Live", QStyle.StandardPixmap.SP_BrowserReload, "Ctrl+L",
+            "Live tail: show events as they are published", self._live_toggled, checkable=True,
+        )  # fmt: skip
+        self.live_action.setChecked(True)
+        self.pause_action = self._action(
+            bar, "Pause", QStyle.StandardPixmap.SP_MediaPause, "Ctrl+P",
+            "Freeze the table; new events wait until you resume", self._pause_toggled,
+            checkable=True,
+        )  # fmt: skip
+        spacer = QWidget(bar)
+        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        bar.addWidget(spacer)
+        self.filter_box = QLineEdit(bar)
+        self.filter_box.setPlaceholderText("Filter loaded events…")
+        self.filter_box.setClearButtonEnabled(True)
+        self.filter_box.setToolTip(
+            "Show only loaded events containing this text (in type, mimetype, id, metadata or "
+            "payload). Events not loaded yet are not searched. (Ctrl+F)"
+        )
+        self.filter_box.setMinimumWidth(self.fontMetrics().horizontalAdvance("M") * 18)
+        self.filter_box.addAction(
+            style.standardIcon(QStyle.StandardPixmap.SP_FileDialogContentsView),
+            QLineEdit.ActionPosition.LeadingPosition,
+        )
+        self.filter_box.textChanged.connect(self._filter_changed)
+        bar.addWidget(self.filter_box)
+        self._shortcut("Ctrl+F", lambda: _focus(self.filter_box))
+
+        self.view = QTableView(self)
+        self.view.setModel(self.model)
+        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.view.setAlternatingRowColors(True)
+        self.view.setShowGrid(False)
+        self.view.setWordWrap(False)
+        self.view.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.view.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.view.customContextMenuRequested.connect(self._context_menu)
+        rows = self.view.verticalHeader()
+        rows.setVisible(False)
+        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)  # uniform row heights
+        rows.setDefaultSectionSize(self.fontMetrics().height() + 8)
+        header = self.view.horizontalHeader()
+        header.setStretchLastSection(True)
+        header.setHighlightSections(False)
+        self._size_columns()
+        self.view.selectionModel().currentRowChanged.connect(self._current_changed)
+        self.view.verticalScrollBar().valueChanged.connect(self.model.request_visible)
+        copy = QAction("Copy as JSON", self.view)
+        copy.setShortcut(QKeySequence.StandardKey.Copy)
+        copy.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        copy.triggered.connect(self.copy_selected)
+        self.view.addAction(copy)
+
+        self.status = QLabel(self)
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.filter_status = QLabel(self)
+        self.filter_status.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        footer = QHBoxLayout()
+        footer.setContentsMargins(6, 2, 6, 2)
+        footer.addWidget(self.status, 1)
+        footer.addWidget(self.filter_status)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(bar)
+        layout.addWidget(self.view, 1)
+        layout.addLayout(footer)
+        self.toolbar = bar
+        self.setFocusProxy(self.view)
+
+    def _action(
+        self,
+        bar: QToolBar,
+        text: str,
+        icon: QStyle.StandardPixmap,
+        shortcut: str,
+        tip: str,
+        slot: Callable[[], None],
+        checkable: bool = False,
+    ) -> QAction:
+        action = QAction(self.style().standardIcon(icon), text, self)
+        action.setCheckable(checkable)
+        if shortcut:
+            action.setShortcut(QKeySequence(shortcut))
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            tip = f"{tip} ({shortcut})"
+        action.setToolTip(tip)
+        action.triggered.connect(lambda _checked=False: slot())
+        bar.addAction(action)
+        self.addAction(action)
+        return action
+
+    def _shortcut(self, keys: str, slot: Callable[[], None]) -> None:
+        action = QAction(self)
+        action.setShortcut(QKeySequence(keys))
+        action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        action.triggered.connect(lambda _checked=False: slot())
+        self.addAction(action)
+
+    def _size_columns(self) -> None:
+        metrics = self.view.fontMetrics()
+        fixed = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+        samples = {
+            Column.OFFSET: "100,000,000",
+            Column.COMMITTED: "2024-12-31 23:59:59.999",
+            Column.CREATED: "2024-12-31 23:59:59.999",
+            Column.TYPE: "OrderPlaced v1.10.0",
+            Column.MIMETYPE: "application/octet-stream",
+            Column.SIZE: "1023.9 KiB",
+        }
+        pad = 24
+        for column, sample in samples.items():
+            self.view.setColumnWidth(column, metrics.horizontalAdvance(sample) + pad)
+        id_width = QFontMetrics(fixed).horizontalAdvance("0" * 20) + pad
+        self.view.setColumnWidth(Column.ID, id_width)
+
+    # -- public API ---------------------------------------------------------------------------
+
+    @property
+    def topic(self) -> TopicRow | None:
+        """The topic shown."""
+        return self.model.topic
+
+    @property
+    def live(self) -> bool:
+        """True while the live tail is on."""
+        return self.live_action.isChecked()
+
+    @property
+    def paused(self) -> bool:
+        """True while the table is frozen."""
+        return self.pause_action.isChecked()
+
+    def show_topic(self, topic: TopicRow | None) -> None:
+        """Show a topic's events (opens at the end while the live tail is on)."""
+        self._stop_tail()
+        self._incoming.clear()
+        self._held = 0
+        self._pending_row = -1
+        self.filter_box.blockSignals(True)
+        self.filter_box.clear()
+        self.filter_box.blockSignals(False)
+        self.model.set_topic(topic)
+        if topic is not None and topic.last_committed_ms:
+            self.time_box.setDateTime(QDateTime.fromMSecsSinceEpoch(topic.last_committed_ms))
+        self.event_selected.emit(None)
+        if topic is not None:
+            if self.live and not self.paused:
+                QTimer.singleShot(0, self.view.scrollToBottom)
+            self._start_tail()
+        self.model.request_visible()
+        self._update_status()
+
+    def jump_to_start(self) -> None:
+        """Show and select the first event."""
+        if self.model.rowCount() > 0:
+            self._select_row(0)
+
+    def jump_to_end(self) -> None:
+        """Show and select the newest event."""
+        if self.model.rowCount() > 0:
+            self._select_row(self.model.rowCount() - 1)
+
+    def go_to_offset(self, offset: int) -> None:
+        """Show and select the event at an offset (the nearest one if out of range)."""
+        if self.model.rowCount() > 0:
+            self._select_row(self.model.row_of_offset(offset))
+
+    def go_to_time(self, ms: int) -> None:
+        """Show and select the first event committed at or after ``ms`` (Unix milliseconds)."""
+        client, topic = self.session.client, self.topic
+        if client is None or topic is None:
+            return
+
+        def found(page: EventPage) -> None:
+            if self.topic is None or self.topic.id != topic.id:
+                return
+            if page.events:
+                self._size_seen(page.last_offset)
+                self.go_to_offset(page.events[0].offset)
+            else:
+                self.status.setText(f"No events after {format_ms(ms)}; showing the newest.")
+                self.jump_to_end()
+
+        self.session.run(
+            client.read_events(topic.id, after_ms=ms, limit=1), found, "finding events by time"
+        )
+
+    def set_filter(self, text: str) -> None:
+        """Filter the loaded events (as typing in the filter box does)."""
+        self.filter_box.setText(text)
+
+    def selected_event(self) -> EventRow | None:
+        """The selected event, if loaded."""
+        current = self.view.currentIndex()
+        return self.model.event_at(current.row()) if current.isValid() else None
+
+    def copy_selected(self) -> None:
+        """Put the selected event on the clipboard as JSON."""
+        event = self.selected_event()
+        if event is not None:
+            QApplication.clipboard().setText(json.dumps(event.to_json(), indent=2))
+
+    # -- navigation ---------------------------------------------------------------------------
+
+    def _select_row(self, row: int) -> None:
+        index = self.model.index(row, 0)
+        self.view.scrollTo(index, QAbstractItemView.ScrollHint.PositionAtCenter)
+        self.view.setCurrentIndex(index)
+        self.view.selectRow(row)
+        self.model.request_visible()
+
+    def _go_to_offset_box(self) -> None:
+        if self.model.filtering:
+            self.filter_box.clear()
+        self.offset_box.interpretText()
+        self.go_to_offset(self.offset_box.value())
+
+    def _go_to_time_box(self) -> None:
+        if self.model.filtering:
+            self.filter_box.clear()
+        self.go_to_time(self.time_box.dateTime().toMSecsSinceEpoch())
+
+    def _visible_rows(self) -> tuple[int, int]:
+        count = self.model.rowCount()
+        if count == 0:
+            return 0, -1
+        first = max(self.view.rowAt(0), 0)
+        last = self.view.rowAt(self.view.viewport().height() - 1)
+        if last < 0:
+            row_height = max(self.view.verticalHeader().defaultSectionSize(), 1)
+            last = first + self.view.viewport().height() // row_height
+        return first, min(last, count - 1)
+
+    def _at_end(self) -> bool:
+        bar = self.view.verticalScrollBar()
+        return bar.value() >= bar.maximum()
+
+    # -- selection ----------------------------------------------------------------------------
+
+    def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        row = current.row() if current.isValid() else -1
+        event = self.model.event_at(row) if row >= 0 else None
+        self._pending_row = row if event is None else -1
+        if event is not None:
+            self._selected(event)
+
+    def _selected(self, event: EventRow) -> None:
+        if not self.offset_box.hasFocus():
+            self.offset_box.setValue(min(event.offset, self.offset_box.maximum()))
+        if not self.time_box.hasFocus():
+            self.time_box.setDateTime(QDateTime.fromMSecsSinceEpoch(event.committed_ms))
+        self.event_selected.emit(event)
+
+    def _rows_loaded(self, top: QModelIndex, bottom: QModelIndex) -> None:
+        if top.row() <= self._pending_row <= bottom.row():
+            event = self.model.event_at(self._pending_row)
+            if event is not None:
+                self._pending_row = -1
+                self._selected(event)
+
+    def _context_menu(self, at: QPoint) -> None:
+        index = self.view.indexAt(at)
+        event = self.model.event_at(index.row()) if index.isValid() else None
+        if event is None:
+            return
+        menu = QMenu(self)
+        menu.addAction("Copy as JSON", lambda: _copy(json.dumps(event.to_json(), indent=2)))
+        menu.addAction("Copy payload", lambda: _copy(event.data.decode("utf-8", "replace")))
+        menu.addAction("Copy id", lambda: _copy(event.id.hex()))
+        menu.exec(self.view.viewport().mapToGlobal(at))
+
+    # -- filter -------------------------------------------------------------------------------
+
+    def _filter_changed(self, text: str) -> None:
+        self.model.set_filter(text)
+        self._update_status()
+
+    # -- live tail ----------------------------------------------------------------------------
+
+    def _start_tail(self) -> None:
+        self._stop_tail()
+        client, topic = self.session.client, self.topic
+        if client is None or topic is None or not self.live:
+            return
+        self._tail_task = self.session.run(
+            self._tail(client, topic.id), what=f"live tail of {topic.name}"
+        )
+
+    def _stop_tail(self) -> None:
+        if self._tail_task is not None:
+            self._tail_task.cancel()
+            self._tail_task = None
+
+    async def _tail(self, client: BrokerClient, topic_id: bytes) -> None:
+        async for event in client.tail(ulid_str(topic_id)):
+            if self.topic is None or event.topic_id != self.topic.id:
+                continue
+            self._incoming.append(event)
+            if self.paused:
+                self._held += 1
+
+    def _apply_incoming(self) -> None:
+        if self.paused:
+            if self._held:
+                self._update_status()
+            return
+        if not self._incoming:
+            return
+        events = list(self._incoming)
+        self._incoming.clear()
+        self._grow(events)
+
+    def _grow(self, events: list[EventRow], count: int = 0) -> None:
+        """Add rows in one insertion; follow the end if the view was there (and live)."""
+        follow = self.live and self._at_end()
+        self.model.add_events(events, count)
+        if follow:
+            self.view.scrollToBottom()
+
+    def _size_seen(self, count: int) -> None:
+        if not self.paused and count > self.model.pages.count:
+            self._grow([], count)
+
+    def _topics_changed(self, topics: list[TopicRow]) -> None:
+        topic = self.topic
+        if topic is None:
+            return
+        fresh = next((t for t in topics if t.id == topic.id), None)
+        if fresh is None:
+            return
+        self.model.topic = fresh
+        if not self.paused and fresh.events > self.model.pages.count:
+            self._grow([], fresh.events)
+        self._update_status()
+
+    def _live_toggled(self) -> None:
+        if self.live:
+            self._start_tail()
+            self._resync()
+        else:
+            self._stop_tail()
+            self._incoming.clear()
+        self._update_status()
+
+    def _pause_toggled(self) -> None:
+        if not self.paused:
+            self._held = 0
+            self._apply_incoming()
+            self._resync()
+        self._update_status()
+
+    def _resync(self) -> None:
+        """Catch up with the topic's current size and fetch what is in view."""
+        client, topic = self.session.client, self.topic
+        if client is None or topic is None:
+            return
+
+        def caught_up(page: EventPage) -> None:
+            if self.topic is not None and self.topic.id == topic.id:
+                self._size_seen(page.last_offset)
+                self.model.request_visible()
+
+        self.session.run(
+            client.read_events(topic.id, from_end=True, limit=1), caught_up, "reading events"
+        )
+
+    def _disconnected(self, _why: str) -> None:
+        self._stop_tail()
+        self._update_status()
+
+    def _reconnected(self, _client: object) -> None:
+        if self.topic is not None and self.session.topic(self.topic.id) is None:
+            self.show_topic(None)  # another broker: its topics are not this one's
+        elif self.topic is not None:
+            self.model.invalidate()
+            self._start_tail()
+            self._resync()
+        self._update_status()
+
+    # -- status -------------------------------------------------------------------------------
+
+    def _update_status(self) -> None:
+        self.pause_action.setText("Resume" if self.paused else "Pause")
+        self.pause_action.setIcon(
+            self.style().standardIcon(
+                QStyle.StandardPixmap.SP_MediaPlay
+                if self.paused
+                else QStyle.StandardPixmap.SP_MediaPause
+            )
+        )
+        topic = self.topic
+        if topic is None:
+            self.status.setText("No topic selected")
+            self.filter_status.setText("")
+            return
+        count = self.model.pages.count
+        tailing = self._tail_task is not None and not self._tail_task.done()
+        state = "live tail off"
+        if self.live:
+            state = "live" if tailing else "live tail stopped"
+        if self.paused:
+            state = f"paused · {self._held:,} new" if self._held else "paused"
+        self.status.setText(f"{topic.name} · {count:,} events · {state}")
+        if self.model.filtering:
+            self.filter_status.setText(
+                f"filtering {self.model.loaded_count():,} loaded events · "
+                f"{self.model.rowCount():,} match"
+            )
+        else:
+            self.filter_status.setText("")
+
+
+def _focus(widget: QWidget) -> None:
+    widget.setFocus(Qt.FocusReason.ShortcutFocusReason)
+    if isinstance(widget, QLineEdit | QSpinBox):
+        widget.selectAll()
+
+
+def _copy(text: str) -> None:
+    QApplication.clipboard().setText(text)

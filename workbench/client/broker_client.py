@@ -344,7 +344,7 @@ def event_row(wrapper: EventWrapper) -> EventRow:
 
 def _event_message(new: NewEvent) -> Event:
     parts = [int(p) if p.isdigit() else 0 for p in (new.type_version.split(".") + ["0"] * 3)[:3]]
-    return Event(
+    event = Event(
         data=new.data,
         metadata=new.metadata,
         mimetype=new.mimetype,  # type: ignore[arg-type]
@@ -355,6 +355,8 @@ def _event_message(new: NewEvent) -> Event:
             patch_version=parts[2],
         ),
     )
+    event.created.GetCurrentTime()
+    return event
 
 
 def _topic_row(details: admin_pb2.TopicDetails) -> TopicRow:

@@ -1,4 +1,4 @@
-"""``ensign-workbench``: build the QApplication on a qasync loop and show the main window."""
+"""``ensign-workbench``: the QApplication on a qasync loop, the embedded broker, the window."""
 
 from __future__ import annotations
 
@@ -9,30 +9,56 @@ from collections.abc import Sequence
 def main(argv: Sequence[str] | None = None) -> int:
     """Start the GUI; return its exit status."""
     from workbench.display import missing_display
+    from workbench.qt_libraries import missing_libraries_message, missing_xcb_libraries
 
     problem = missing_display()
     if problem:
         print(problem, file=sys.stderr)
         return 2
+    packages = missing_xcb_libraries()
+    if packages:
+        print(missing_libraries_message(packages), file=sys.stderr)
+        return 2
 
     import asyncio
 
     import qasync
+    from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
+    from embedded_broker.config import default_data_dir
+    from workbench.profiles import EMBEDDED, ProfileStore, config_dir
+    from workbench.qt_embedded_broker import QtEmbeddedBroker
     from workbench.qt_main_window import QtMainWindow
+    from workbench.qt_session import QtSession
+    from workbench.query_library import QueryLibrary
+    from workbench.secret_store import open_secret_store
 
     app = QApplication(list(argv) if argv is not None else sys.argv)
     app.setApplicationName("Ensign Workbench")
     app.setOrganizationName("ensign-workbench")
-    window = QtMainWindow()
-    window.show()
+    app.setDesktopFileName("ensign-workbench")
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
+
+    directory = config_dir()
+    secrets = open_secret_store(directory / "secrets.json")
+    profiles = ProfileStore.open(directory, secrets)
+    settings = QSettings(str(directory / "workbench.ini"), QSettings.Format.IniFormat)
+    broker = QtEmbeddedBroker(default_data_dir(), secrets)
+    session = QtSession()
+    window = QtMainWindow(broker, session, profiles, QueryLibrary(directory), settings)
+    window.show()
+    broker.start()
+    if window.current_profile_name() != EMBEDDED:
+        window.switch_to(window.current_profile_name())
+
     closed = asyncio.Event()
     app.aboutToQuit.connect(closed.set)
     with loop:
         loop.run_until_complete(closed.wait())
+        loop.run_until_complete(session.drop_connection("quitting"))
+    broker.stop_and_wait()
     return 0
 
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 import enum
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QGuiApplication, QPalette
+from PySide6.QtGui import QColor, QFont, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication
 
 PRESENTATION_SCALE = 1.5
+_BASE_FONTS: dict[int, QFont] = {}
 
 
 class Theme(enum.Enum):
@@ -88,11 +89,12 @@ class FontScaler:
 
     def __init__(self, app: QApplication) -> None:
         self._app = app
-        self._base = app.font()
+        # The first scaler of an application remembers its normal font for every later one.
+        self._base = _BASE_FONTS.setdefault(id(app), QFont(app.font()))
 
     def apply(self, presentation: bool) -> None:
         """Use the normal font, or one ``PRESENTATION_SCALE`` times larger."""
-        font = self._base.__class__(self._base)
+        font = QFont(self._base)
         size = self._base.pointSizeF()
         if size > 0:
             font.setPointSizeF(size * (PRESENTATION_SCALE if presentation else 1.0))

@@ -41,9 +41,20 @@ class QLoop:
             ) from None
 
 
-@pytest.fixture
-def qloop(qapp: QApplication) -> Iterator[QLoop]:
+@pytest.fixture(scope="session")
+def _shared_loop(qapp: QApplication) -> Iterator[qasync.QEventLoop]:
+    # One loop for the whole run, as in the app: creating and dropping a qasync loop (and its
+    # Qt timers, signallers and worker QThreads) per test was seen to crash Qt now and then.
     loop = qasync.QEventLoop(qapp, already_running=False)
+    asyncio.set_event_loop(loop)
+    yield loop
+    loop.close()
+    asyncio.set_event_loop(None)
+
+
+@pytest.fixture
+def qloop(_shared_loop: qasync.QEventLoop) -> Iterator[QLoop]:
+    loop = _shared_loop
     asyncio.set_event_loop(loop)
     yield QLoop(loop)
     pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
@@ -51,8 +62,6 @@ def qloop(qapp: QApplication) -> Iterator[QLoop]:
         task.cancel()
     if pending:
         loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-    loop.close()  # also stops its worker threads
-    asyncio.set_event_loop(None)
 
 
 @pytest.fixture

@@ -1,21 +1,113 @@
+"""The whole app: window, embedded broker and session; state remembered; nothing left behind."""
+
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from pathlib import Path
 
+import pytest
+from PySide6.QtCore import QSettings
 from pytestqt.qtbot import QtBot
 
+from tests.workbench.conftest import QLoop
+from workbench.broker_status import BrokerState
 from workbench.display import NO_DISPLAY_MESSAGE, missing_display
+from workbench.profiles import EMBEDDED, ProfileStore
+from workbench.qt_embedded_broker import QtEmbeddedBroker
 from workbench.qt_main_window import QtMainWindow
+from workbench.qt_session import QtSession
+from workbench.query_library import QueryLibrary
+from workbench.secret_store import FileSecretStore
+from workbench.themes import Theme
 
 
-def test_main_window_shows_its_title_and_status(qtbot: QtBot) -> None:
-    window = QtMainWindow()
-    qtbot.addWidget(window)
+class App:
+    """The pieces ``workbench.app.main`` builds, in a temporary home."""
+
+    def __init__(self, home: Path) -> None:
+        self.home = home
+        config = home / "config"
+        self.secrets = FileSecretStore(config / "secrets.json")
+        self.profiles = ProfileStore.open(config, self.secrets)
+        self.settings = QSettings(str(config / "workbench.ini"), QSettings.Format.IniFormat)
+        self.broker = QtEmbeddedBroker(home / "data", self.secrets)
+        self.session = QtSession()
+        self.window = QtMainWindow(
+            self.broker, self.session, self.profiles, QueryLibrary(config), self.settings
+        )
+
+    def start(self, qloop: QLoop) -> None:
+        self.window.show()
+        self.broker.start()
+        qloop.until(lambda: self.session.client is not None, 60, "the session to connect")
+
+    def quit(self, qloop: QLoop) -> None:
+        self.window.close()
+        qloop.run(self.session.drop_connection("quitting"))
+        self.broker.stop_and_wait()
+
+
+@pytest.fixture
+def app(qtbot: QtBot, tmp_path: Path) -> Iterator[App]:
+    built = App(tmp_path)
+    qtbot.addWidget(built.window)
+    yield built
+    built.broker.stop_and_wait()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+@pytest.mark.timeout(120)
+def test_the_app_starts_its_broker_connects_and_leaves_nothing_behind(
+    app: App, qloop: QLoop
+) -> None:
+    app.start(qloop)
+    assert app.broker.state is BrokerState.READY
+    assert "Ready" in app.window.broker_state.text()
+    assert app.window.connection_state.text() == f"Connected to {EMBEDDED}"
+    client = app.session.client
+    assert client is not None
+    qloop.run(client.create_topic("hello"))
+    app.session.refresh_topics()
+    qloop.until(lambda: any(t.name == "hello" for t in app.session.topics), 10, "the topic")
+    pid = app.broker.pid
+    assert pid is not None
+    app.quit(qloop)
+    assert not _alive(pid)
+    assert app.broker.state is BrokerState.STOPPED
+
+
+@pytest.mark.timeout(120)
+def test_window_state_theme_and_presentation_mode_are_remembered(
+    qtbot: QtBot, app: App, qloop: QLoop, tmp_path: Path
+) -> None:
+    window = app.window
     window.show()
-    qtbot.waitExposed(window)
-    assert window.windowTitle() == "Ensign Workbench"
-    assert window.statusBar().currentMessage() == "Ready"
+    base_size = window.font().pointSizeF()
+    window.tabs.setCurrentIndex(2)
+    window.set_theme(Theme.DARK)
+    window.presentation_action.trigger()
+    qtbot.waitUntil(lambda: window.font().pointSizeF() >= base_size * 1.4)
+    window.save_state()
+    window.close()
+
+    again = App(tmp_path)
+    qtbot.addWidget(again.window)
+    assert again.window.tabs.currentIndex() == 2
+    assert again.window.presentation_action.isChecked()
+    checked = again.window.theme_group.checkedAction()
+    assert checked is not None and checked.data() == Theme.DARK.value
+    again.window.presentation_action.trigger()  # back to normal for the other tests
+    again.window.set_theme(Theme.LIGHT)
 
 
 def test_no_display_is_detected_on_linux_only() -> None:

@@ -7,6 +7,7 @@ an admin key for the workbench, whose secret goes to the secret store.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import signal
 import subprocess
@@ -60,6 +61,7 @@ class QtEmbeddedBroker(QObject):
         self._early_crashes = 0
         self._stopping = False
         self._process: QProcess | None = None
+        self._finishing: asyncio.Future[ConnectionSettings] | None = None
         self._restart = QTimer(self)
         self._restart.setSingleShot(True)
         self._restart.timeout.connect(self.start)
@@ -146,17 +148,28 @@ class QtEmbeddedBroker(QObject):
             self.log_line.emit(complete)
 
     def _became_ready(self) -> None:
-        try:
-            info = json.loads((self.data_dir / "serve.json").read_text())
-            client_id, secret = self._admin_key()
-        except (OSError, ValueError, KeyError, subprocess.CalledProcessError) as exc:
+        # Reading serve.json and creating the workbench's key (first start: a subprocess and
+        # an Argon2 hash) happen on a worker thread: the window never waits for them.
+        self._finishing = asyncio.ensure_future(asyncio.to_thread(self._connection_details))
+        self._finishing.add_done_callback(self._details_ready)
+
+    def _connection_details(self) -> ConnectionSettings:
+        info = json.loads((self.data_dir / "serve.json").read_text())
+        client_id, secret = self._admin_key()
+        return ConnectionSettings(
+            info["grpc_address"], info["auth_url"], client_id, secret, bool(info.get("tls"))
+        )
+
+    def _details_ready(self, done: asyncio.Future[ConnectionSettings]) -> None:
+        if done.cancelled() or self.state is not BrokerState.STARTING:
+            return
+        exc = done.exception()
+        if exc is not None:
             self.problem = f"the broker started but the workbench cannot use it: {exc}"
             self._emit_line(self.problem)
             self.stop()
             return
-        self.settings = ConnectionSettings(
-            info["grpc_address"], info["auth_url"], client_id, secret, bool(info.get("tls"))
-        )
+        self.settings = done.result()
         self._early_crashes = 0
         self._set_state(BrokerState.READY)
         self.ready.emit(self.settings)

@@ -23,16 +23,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     import asyncio
 
     import qasync
-    from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
     from embedded_broker.config import default_data_dir
-    from workbench.profiles import EMBEDDED, ProfileStore, config_dir
-    from workbench.qt_embedded_broker import QtEmbeddedBroker
-    from workbench.qt_main_window import QtMainWindow
-    from workbench.qt_session import QtSession
-    from workbench.query_library import QueryLibrary
-    from workbench.secret_store import open_secret_store
+    from workbench.profiles import EMBEDDED, config_dir
+    from workbench.workbench_parts import Workbench
 
     app = QApplication(list(argv) if argv is not None else sys.argv)
     app.setApplicationName("Ensign Workbench")
@@ -41,13 +36,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
 
-    directory = config_dir()
-    secrets = open_secret_store(directory / "secrets.json")
-    profiles = ProfileStore.open(directory, secrets)
-    settings = QSettings(str(directory / "workbench.ini"), QSettings.Format.IniFormat)
-    broker = QtEmbeddedBroker(default_data_dir(), secrets)
-    session = QtSession()
-    window = QtMainWindow(broker, session, profiles, QueryLibrary(directory), settings)
+    parts = Workbench.create(config_dir(), default_data_dir())
+    window, broker, session = parts.window, parts.broker, parts.session
     window.show()
     broker.start()
     if window.current_profile_name() != EMBEDDED:

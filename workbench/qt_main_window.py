@@ -96,6 +96,11 @@ class QtMainWindow(QMainWindow):
         dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
         self.topics_dock = dock
+        # Room for topic names next to the three number columns.
+        self.topics.setMinimumWidth(self.fontMetrics().averageCharWidth() * 52)
+        self.resizeDocks(
+            [dock], [self.fontMetrics().averageCharWidth() * 64], Qt.Orientation.Horizontal
+        )
 
         self.palette_popup = QtCommandPalette(self)
         self.palette_popup.chosen.connect(self._palette_chosen)

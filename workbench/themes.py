@@ -82,6 +82,11 @@ def apply_theme(app: QApplication, theme: Theme) -> None:
     """Switch the whole application to ``theme``."""
     app.setStyle("Fusion")
     app.setPalette(dark_palette() if is_dark(theme) else light_palette())
+    # Widgets with a style sheet keep the palette they were polished with: repolish them.
+    for widget in app.allWidgets():
+        sheet = widget.styleSheet()
+        if sheet:
+            widget.setStyleSheet(sheet)
 
 
 class FontScaler:

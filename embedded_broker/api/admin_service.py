@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 from collections.abc import AsyncIterator
 from typing import Any, TypeAlias
 
@@ -147,9 +148,11 @@ class AdminService(admin_pb2_grpc.BrokerAdminServicer):
             raise InvalidArgument("a batch needs at least one event")
         if any(not event.data for event in request.events):
             raise InvalidArgument("every event needs data")
+        received = time.monotonic()
         receipt: PublishReceipt = await asyncio.wrap_future(
             self._rt.store.publish(topic.id, request.events)
         )
+        self._rt.metrics.ack_latency(topic.id, time.monotonic() - received)
         return admin_pb2.PublishBatchReply(
             first_offset=receipt.first_offset,
             count=len(receipt.ids),

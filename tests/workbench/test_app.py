@@ -9,35 +9,24 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings
 from pytestqt.qtbot import QtBot
 
 from tests.workbench.conftest import QLoop
 from workbench.broker_status import BrokerState
 from workbench.display import NO_DISPLAY_MESSAGE, missing_display
-from workbench.profiles import EMBEDDED, ProfileStore
-from workbench.qt_embedded_broker import QtEmbeddedBroker
-from workbench.qt_main_window import QtMainWindow
-from workbench.qt_session import QtSession
-from workbench.query_library import QueryLibrary
+from workbench.profiles import EMBEDDED
 from workbench.secret_store import FileSecretStore
 from workbench.themes import Theme
+from workbench.workbench_parts import Workbench
 
 
 class App:
     """The pieces ``workbench.app.main`` builds, in a temporary home."""
 
     def __init__(self, home: Path) -> None:
-        self.home = home
         config = home / "config"
-        self.secrets = FileSecretStore(config / "secrets.json")
-        self.profiles = ProfileStore.open(config, self.secrets)
-        self.settings = QSettings(str(config / "workbench.ini"), QSettings.Format.IniFormat)
-        self.broker = QtEmbeddedBroker(home / "data", self.secrets)
-        self.session = QtSession()
-        self.window = QtMainWindow(
-            self.broker, self.session, self.profiles, QueryLibrary(config), self.settings
-        )
+        parts = Workbench.create(config, home / "data", FileSecretStore(config / "secrets.json"))
+        self.broker, self.session, self.window = parts.broker, parts.session, parts.window
 
     def start(self, qloop: QLoop) -> None:
         self.window.show()

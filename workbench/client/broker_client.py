@@ -252,10 +252,18 @@ class BrokerClient:
         finally:
             call.cancel()
 
-    async def tail(self, topic: str) -> AsyncIterator[EventRow]:
-        """Yield events published to ``topic`` (name or id) from now on, until cancelled."""
+    async def tail(
+        self, topic: str, group: str | None = None, ack: bool = False
+    ) -> AsyncIterator[EventRow]:
+        """Yield events published to ``topic`` (name or id) from now on, until cancelled.
+
+        With ``group``, read as a member of that consumer group; with ``ack``, acknowledge each
+        event once the consumer asks for the next one.
+        """
         md = await self._auth()
         subscription = ensign_pb2.Subscription(client_id="ensign-workbench", topics=[topic])
+        if group:
+            subscription.group.name = group
         requests: asyncio.Queue[ensign_pb2.SubscribeRequest | None] = asyncio.Queue()
         await requests.put(ensign_pb2.SubscribeRequest(subscription=subscription))
 
@@ -268,6 +276,10 @@ class BrokerClient:
             async for reply in call:
                 if reply.HasField("event"):
                     yield event_row(reply.event)
+                    if ack:
+                        await requests.put(
+                            ensign_pb2.SubscribeRequest(ack=ensign_pb2.Ack(id=reply.event.id))
+                        )
         except grpc.aio.AioRpcError as exc:
             if exc.code() != grpc.StatusCode.CANCELLED:
                 raise _translate(exc, self.settings.grpc_address) from None

@@ -1,0 +1,185 @@
+"""Take the README's screenshots from the real application with sample data.
+
+Runs the whole workbench (its embedded broker included) offscreen in a temporary home, loads
+demo topics, keeps them publishing for a while so the charts have history, and saves each view
+to ``resources/screenshots/`` in the light and dark themes.
+
+    python scripts/take_screenshots.py [--seconds 40]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import faulthandler
+import os
+import random
+import signal
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import qasync  # noqa: E402
+from PySide6.QtGui import QPainter, QPixmap  # noqa: E402
+from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
+
+from workbench.client.broker_client import BrokerClient  # noqa: E402
+from workbench.sample_data import GENERATORS  # noqa: E402
+from workbench.secret_store import FileSecretStore  # noqa: E402
+from workbench.themes import Theme  # noqa: E402
+from workbench.workbench_parts import Workbench  # noqa: E402
+
+OUT = ROOT / "resources" / "screenshots"
+RATES = {"orders": 40, "sensor-readings": 15, "app-logs": 90, "telemetry": 5}
+
+
+async def until(condition: Callable[[], bool], timeout: float = 60) -> None:
+    """Wait (processing Qt events) until ``condition()`` holds."""
+    end = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        if asyncio.get_running_loop().time() > end:
+            raise TimeoutError("the application did not get there in time")
+        await asyncio.sleep(0.05)
+
+
+async def publish_forever(client: BrokerClient, topics: dict[str, bytes]) -> None:
+    """Keep every demo topic publishing at its own, slightly wandering rate."""
+    rng = random.Random(7)
+    counters = dict.fromkeys(topics, 1)
+    while True:
+        for name, topic_id in topics.items():
+            count = max(1, int(RATES[name] * rng.uniform(0.6, 1.4) / 4))
+            events = GENERATORS[name](count, rng, counters[name])
+            counters[name] += count
+            await client.publish(topic_id, events)
+        await asyncio.sleep(0.25)
+
+
+async def consume_slowly(client: BrokerClient, topic: str, group: str) -> None:
+    """A consumer group that keeps up with only part of the flow, so its lag grows."""
+    async for _event in client.tail(topic, group=group, ack=True):
+        await asyncio.sleep(0.04)
+
+
+def save(widget: QWidget, name: str, popup: QWidget | None = None) -> None:
+    """Grab a widget (and a popup over it) to ``OUT/name``."""
+    image = widget.grab()
+    if popup is not None and popup.isVisible():
+        painter = QPainter(image)
+        painter.drawPixmap(popup.mapTo(widget, popup.rect().topLeft()), popup.grab())
+        painter.end()
+    path = OUT / name
+    QPixmap(image).save(str(path))
+    print(f"saved {path.relative_to(ROOT)}")
+
+
+async def scenario(parts: Workbench, seconds: float) -> None:
+    window, session = parts.window, parts.session
+    await until(lambda: session.client is not None)
+    client = session.client
+    assert client is not None
+    topics = {name: await client.create_topic(name) for name in GENERATORS}
+    rng = random.Random(1)
+    for name, topic_id in topics.items():  # a history to browse
+        for start in range(1, 2001, 500):
+            await client.publish(topic_id, GENERATORS[name](500, rng, start))
+    publisher = asyncio.ensure_future(publish_forever(client, topics))
+    consumer = asyncio.ensure_future(consume_slowly(client, "orders", "billing"))
+    session.refresh_topics()
+    await until(lambda: len(session.topics) == len(topics))
+    await asyncio.sleep(seconds)
+
+    for theme, suffix in ((Theme.LIGHT, ""), (Theme.DARK, "-dark")):
+        window.set_theme(theme)
+        window.tabs.setCurrentIndex(0)
+        window.topics.select_topic(topics["orders"])
+        await asyncio.sleep(1.5)
+        window.events.go_to_offset(1995)
+        await asyncio.sleep(1.0)
+        save(window, f"events{suffix}.png")
+        window.tabs.setCurrentIndex(2)
+        window.topics.select_topic(topics["orders"])
+        window.charts.set_topic_filter(None)
+        window.charts.set_window_seconds(60)
+        await asyncio.sleep(1.0)
+        save(window, f"charts{suffix}.png")
+    window.set_theme(Theme.LIGHT)
+
+    window.tabs.setCurrentIndex(0)
+    window.topics.select_topic(topics["sensor-readings"])
+    await asyncio.sleep(1.5)
+    window.events.go_to_offset(40)
+    await asyncio.sleep(1.0)
+    save(window, "events-csv.png")
+
+    window.topics.select_topic(topics["telemetry"])
+    await asyncio.sleep(1.5)
+    window.events.go_to_offset(12)
+    await asyncio.sleep(1.0)
+    save(window, "events-binary.png")
+
+    window.tabs.setCurrentIndex(1)
+    window.topics.select_topic(topics["orders"])
+    query = window.query
+    query.run_query("SELECT * FROM orders WHERE region = 'eu-west' AND data.total > 400 LIMIT 200")
+    await until(lambda: not query.is_running())
+    await asyncio.sleep(0.5)
+    save(window, "query.png")
+
+    window.tabs.setCurrentIndex(3)
+    await asyncio.sleep(1.0)
+    save(window, "broker.png")
+
+    window.tabs.setCurrentIndex(0)
+    window.show_palette()
+    palette = window.palette_popup
+    from PySide6.QtTest import QTest
+
+    QTest.keyClicks(palette.findChild(type(palette.focusWidget())) or palette, "ord")
+    await asyncio.sleep(0.5)
+    save(window, "palette.png", palette)
+    palette.hide()
+
+    window.presentation_action.trigger()
+    window.tabs.setCurrentIndex(2)
+    await asyncio.sleep(1.0)
+    save(window, "presentation.png")
+    window.presentation_action.trigger()
+    publisher.cancel()
+    consumer.cancel()
+
+
+def main() -> int:
+    faulthandler.register(signal.SIGUSR1)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=75, help="publishing time for charts")
+    args = parser.parse_args()
+    OUT.mkdir(parents=True, exist_ok=True)
+    app = QApplication(sys.argv)
+    app.setApplicationName("Ensign Workbench")
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    with tempfile.TemporaryDirectory() as home:
+        config = Path(home) / "config"
+        parts = Workbench.create(
+            config, Path(home) / "data", FileSecretStore(config / "secrets.json")
+        )
+        parts.window.resize(1440, 880)
+        parts.window.show()
+        parts.broker.start()
+        try:
+            with loop:
+                loop.run_until_complete(scenario(parts, args.seconds))
+                loop.run_until_complete(parts.session.drop_connection("done"))
+        finally:
+            parts.broker.stop_and_wait()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

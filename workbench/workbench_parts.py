@@ -1,0 +1,39 @@
+"""Building the application's parts: secrets, profiles, settings, broker, session, window."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import QSettings
+
+from workbench.profiles import ProfileStore
+from workbench.qt_embedded_broker import QtEmbeddedBroker
+from workbench.qt_main_window import QtMainWindow
+from workbench.qt_session import QtSession
+from workbench.query_library import QueryLibrary
+from workbench.secret_store import SecretStore, open_secret_store
+
+
+@dataclass
+class Workbench:
+    """Everything ``ensign-workbench`` runs, wired together."""
+
+    secrets: SecretStore
+    profiles: ProfileStore
+    settings: QSettings
+    broker: QtEmbeddedBroker
+    session: QtSession
+    window: QtMainWindow
+
+    @classmethod
+    def create(cls, config: Path, data_dir: Path, secrets: SecretStore | None = None) -> Workbench:
+        """Build the parts from a config directory and the broker's data directory."""
+        config.mkdir(parents=True, exist_ok=True)
+        secrets = secrets or open_secret_store(config / "secrets.json")
+        profiles = ProfileStore.open(config, secrets)
+        settings = QSettings(str(config / "workbench.ini"), QSettings.Format.IniFormat)
+        broker = QtEmbeddedBroker(data_dir, secrets)
+        session = QtSession()
+        window = QtMainWindow(broker, session, profiles, QueryLibrary(config), settings)
+        return cls(secrets, profiles, settings, broker, session, window)

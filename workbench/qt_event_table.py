@@ -12,7 +12,8 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import deque
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 
 from PySide6.QtCore import (
     QAbstractTableModel,
@@ -38,6 +39,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
     QDateTimeEdit,
+    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -55,6 +57,7 @@ from PySide6.QtWidgets import (
 from embedded_broker.core.ids import ulid_str
 from workbench.client.broker_client import BrokerClient
 from workbench.client.records import EventPage, EventRow, TopicRow
+from workbench.event_export import ExportFormat
 from workbench.event_pages import (
     NUMERIC_COLUMNS,
     Column,
@@ -63,6 +66,7 @@ from workbench.event_pages import (
     format_ms,
     matches,
 )
+from workbench.qt_export import QtExportJob, run_export
 from workbench.qt_session import QtSession
 
 PLACEHOLDER = "…"
@@ -435,7 +439,7 @@ class QtEventTable(QWidget):
         self.view = QTableView(self)
         self.view.setModel(self.model)
         self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.view.setAlternatingRowColors(True)
         self.view.setShowGrid(False)
         self.view.setWordWrap(False)
@@ -604,6 +608,57 @@ class QtEventTable(QWidget):
         current = self.view.currentIndex()
         return self.model.event_at(current.row()) if current.isValid() else None
 
+    def selected_offsets(self) -> list[tuple[int, int]]:
+        """The selected rows' offsets as (first, last) ranges, in order."""
+        rows = sorted({index.row() for index in self.view.selectionModel().selectedRows()})
+        ranges: list[tuple[int, int]] = []
+        for row in rows:
+            event = self.model.event_at(row)
+            offset = event.offset if event is not None else self._row_offset(row)
+            if offset is None:
+                continue
+            if ranges and ranges[-1][1] + 1 == offset:
+                ranges[-1] = (ranges[-1][0], offset)
+            else:
+                ranges.append((offset, offset))
+        return ranges
+
+    def _row_offset(self, row: int) -> int | None:
+        return None if self.model.filtering else row + 1  # unfiltered rows are offsets - 1
+
+    def export_selected(
+        self, path: str | Path, fmt: ExportFormat, show_progress: bool = True
+    ) -> QtExportJob | None:
+        """Export the selected events (fetched from the broker if not loaded)."""
+        client, topic, ranges = self.session.client, self.topic, self.selected_offsets()
+        if client is None or topic is None or not ranges:
+            return None
+
+        async def events() -> AsyncIterator[EventRow]:
+            for first, last in ranges:
+                offset = first
+                while offset <= last:
+                    page = await client.read_events(
+                        topic.id, offset=offset, limit=min(1000, last - offset + 1)
+                    )
+                    if not page.events:
+                        return
+                    for event in page.events:
+                        if event.offset <= last:
+                            yield event
+                    offset = page.events[-1].offset + 1
+
+        total = sum(last - first + 1 for first, last in ranges)
+        return run_export(self, events, path, fmt, total, show_progress)
+
+    def _ask_export_selected(self) -> None:
+        path, chosen = QFileDialog.getSaveFileName(
+            self, "Export selected events", "events.jsonl", "JSON Lines (*.jsonl);;CSV (*.csv)"
+        )
+        if path:
+            fmt = ExportFormat.CSV if chosen.startswith("CSV") else ExportFormat.JSONL
+            self.export_selected(path, fmt)
+
     def copy_selected(self) -> None:
         """Put the selected event on the clipboard as JSON."""
         event = self.selected_event()
@@ -677,6 +732,9 @@ class QtEventTable(QWidget):
         menu.addAction("Copy as JSON", lambda: _copy(json.dumps(event.to_json(), indent=2)))
         menu.addAction("Copy payload", lambda: _copy(event.data.decode("utf-8", "replace")))
         menu.addAction("Copy id", lambda: _copy(event.id.hex()))
+        menu.addSeparator()
+        count = len(self.view.selectionModel().selectedRows())
+        menu.addAction(f"Export {count:,} selected event(s)…", self._ask_export_selected)
         menu.exec(self.view.viewport().mapToGlobal(at))
 
     # -- filter -------------------------------------------------------------------------------

@@ -298,3 +298,33 @@ def test_duplicates_are_marked_and_selection_reports_the_event(
 
     table.jump_to_start()
     table.grab().save(str(tmp_path / "table.png"))
+
+
+def test_selected_events_export_to_json_lines_even_when_not_loaded(
+    qloop: QLoop, session: QtSession, table: QtEventTable, tmp_path: Path
+) -> None:
+    from PySide6.QtCore import QItemSelection, QItemSelectionModel
+
+    from workbench.event_export import ExportFormat
+
+    client = session.client
+    assert client is not None
+    name = f"export-{time.monotonic_ns()}"
+    topic_id = qloop.run(client.create_topic(name))
+    qloop.run(client.publish(topic_id, _events(0, 3000)))
+    table.show_topic(_topic(qloop, session, name))
+    qloop.until(lambda: table.model.rowCount() == 3000, what="the rows")
+    model, selection = table.model, table.view.selectionModel()
+    chosen = QItemSelection(model.index(9, 0), model.index(2499, 0))  # mostly never loaded
+    chosen.select(model.index(2999, 0), model.index(2999, 0))
+    selection.select(
+        chosen, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.Rows
+    )
+    assert table.selected_offsets() == [(10, 2500), (3000, 3000)]
+    path = tmp_path / "selected.jsonl"
+    job = table.export_selected(path, ExportFormat.JSONL, show_progress=False)
+    assert job is not None
+    qloop.until(lambda: job.done, what="the export")
+    lines = [json.loads(line) for line in path.read_text().splitlines()]
+    assert [line["offset"] for line in lines] == [*range(10, 2501), 3000]
+    assert lines[0]["data"] == {"n": 9, "sensor": "s-2"}

@@ -73,6 +73,7 @@ PLACEHOLDER = "…"
 FETCH_SETTLE_MS = 80
 TAIL_TICK_MS = 100
 TAIL_BUFFER = 20_000
+TAIL_KEEP = 1_000
 EVENT_ROLE = Qt.ItemDataRole.UserRole
 """The role under which the model serves a row's :class:`EventRow` (None if not loaded)."""
 
@@ -774,9 +775,12 @@ class QtEventTable(QWidget):
             return
         if not self._incoming:
             return
-        events = list(self._incoming)
+        last = self._incoming[-1].offset
+        # Under a flood only the newest rows matter on screen: older arrivals are not stored
+        # (the page cache fetches them if the user ever scrolls there).
+        events = list(self._incoming)[-TAIL_KEEP:]
         self._incoming.clear()
-        self._grow(events)
+        self._grow(events, last)
 
     def _grow(self, events: list[EventRow], count: int = 0) -> None:
         """Add rows in one insertion; follow the end if the view was there (and live)."""

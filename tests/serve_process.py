@@ -93,3 +93,12 @@ def create_key(data_dir: Path, project: str, *permissions: str) -> dict[str, str
     )
     key: dict[str, str] = json.loads(result.stdout)
     return key
+
+
+def process_alive(pid: int) -> bool:
+    """True while a process with this id exists."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True

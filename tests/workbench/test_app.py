@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -11,6 +10,7 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
+from tests.serve_process import process_alive
 from tests.workbench.conftest import QLoop
 from workbench.broker_status import BrokerState
 from workbench.display import NO_DISPLAY_MESSAGE, missing_display
@@ -47,14 +47,6 @@ def app(qtbot: QtBot, tmp_path: Path) -> Iterator[App]:
     built.broker.stop_and_wait()
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
-
-
 @pytest.mark.timeout(120)
 def test_the_app_starts_its_broker_connects_and_leaves_nothing_behind(
     app: App, qloop: QLoop
@@ -71,7 +63,7 @@ def test_the_app_starts_its_broker_connects_and_leaves_nothing_behind(
     pid = app.broker.pid
     assert pid is not None
     app.quit(qloop)
-    assert not _alive(pid)
+    assert not process_alive(pid)
     assert app.broker.state is BrokerState.STOPPED
 
 

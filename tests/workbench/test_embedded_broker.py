@@ -9,19 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.serve_process import process_alive
 from tests.workbench.conftest import QLoop
 from workbench.broker_status import BrokerState, LogBuffer, restart_delay
 from workbench.client.broker_client import BrokerClient
 from workbench.qt_embedded_broker import QtEmbeddedBroker
 from workbench.secret_store import FileSecretStore
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
 
 
 @pytest.mark.timeout(120)
@@ -61,7 +54,7 @@ def test_the_broker_starts_restarts_after_a_kill_and_leaves_nothing_behind(
     assert second_pid is not None
     broker.stop_and_wait()
     assert broker.state is BrokerState.STOPPED
-    assert not _alive(second_pid)
+    assert not process_alive(second_pid)
     assert not (tmp_path / "data" / "serve.json").exists()
 
 

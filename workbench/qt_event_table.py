@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -74,6 +75,9 @@ FETCH_SETTLE_MS = 80
 TAIL_TICK_MS = 100
 TAIL_BUFFER = 20_000
 TAIL_KEEP = 1_000
+FLOOD_RATE = 2_000
+"""Events per second above which the live tail polls the topic's end instead of streaming."""
+TAIL_POLL_ROWS = 200
 EVENT_ROLE = Qt.ItemDataRole.UserRole
 """The role under which the model serves a row's :class:`EventRow` (None if not loaded)."""
 
@@ -347,6 +351,8 @@ class QtEventTable(QWidget):
         self.session = session
         self.model = QtEventPagesModel(session, self)
         self._tail_task: asyncio.Task[None] | None = None
+        self.tail_mode = "stream"
+        """How the live tail follows the topic: "stream" (every event) or "poll" (a flood)."""
         self._incoming: deque[EventRow] = deque(maxlen=TAIL_BUFFER)
         self._held = 0  # events that arrived while paused
         self._pending_row = -1  # the current row, until its event is loaded
@@ -761,12 +767,48 @@ class QtEventTable(QWidget):
             self._tail_task = None
 
     async def _tail(self, client: BrokerClient, topic_id: bytes) -> None:
+        # Events stream in one by one; under a flood (more than anyone can read) the tail
+        # polls the end of the topic instead, so the GUI's work no longer grows with the rate.
+        while await self._stream_tail(client, topic_id):
+            await self._poll_tail(client, topic_id)
+
+    async def _stream_tail(self, client: BrokerClient, topic_id: bytes) -> bool:
+        """Receive every new event; return True when the rate calls for polling."""
+        self.tail_mode = "stream"
+        window_start, seen = time.monotonic(), 0
         async for event in client.tail(ulid_str(topic_id)):
             if self.topic is None or event.topic_id != self.topic.id:
                 continue
             self._incoming.append(event)
             if self.paused:
                 self._held += 1
+            seen += 1
+            now = time.monotonic()
+            if now - window_start >= 1.0:
+                if seen / (now - window_start) > FLOOD_RATE:
+                    return True
+                window_start, seen = now, 0
+        return False
+
+    async def _poll_tail(self, client: BrokerClient, topic_id: bytes) -> None:
+        """Fetch the newest page every tick until the rate drops."""
+        self.tail_mode = "poll"
+        last_seen = self._incoming[-1].offset if self._incoming else self.model.pages.count
+        window_start, window_offset, calm = time.monotonic(), last_seen, 0
+        while calm < 2:
+            await asyncio.sleep(TAIL_TICK_MS / 1000)
+            page = await client.read_events(topic_id, from_end=True, limit=TAIL_POLL_ROWS)
+            fresh = [e for e in page.events if e.offset > last_seen]
+            if fresh:
+                last_seen = fresh[-1].offset
+                if self.paused:
+                    self._held += len(fresh)
+                self._incoming.extend(fresh)
+            now = time.monotonic()
+            if now - window_start >= 1.0:
+                rate = (last_seen - window_offset) / (now - window_start)
+                calm = calm + 1 if rate < FLOOD_RATE / 4 else 0
+                window_start, window_offset = now, last_seen
 
     def _apply_incoming(self) -> None:
         if self.paused:

@@ -328,3 +328,25 @@ def test_selected_events_export_to_json_lines_even_when_not_loaded(
     lines = [json.loads(line) for line in path.read_text().splitlines()]
     assert [line["offset"] for line in lines] == [*range(10, 2501), 3000]
     assert lines[0]["data"] == {"n": 9, "sensor": "s-2"}
+
+
+def test_under_a_flood_the_live_tail_polls_the_end_and_keeps_up(
+    qloop: QLoop, session: QtSession, table: QtEventTable, publisher: BrokerClient
+) -> None:
+    client = session.client
+    assert client is not None
+    name = f"flood-{time.monotonic_ns()}"
+    topic_id = qloop.run(client.create_topic(name))
+    table.show_topic(_topic(qloop, session, name))
+    _subscribed(qloop, session, _topic(qloop, session, name))
+
+    async def flood() -> None:
+        for first in range(0, 30_000, 1000):
+            await publisher.publish(topic_id, _events(first, 1000))
+
+    qloop.run(flood(), 120)
+    qloop.until(lambda: table.tail_mode == "poll", what="the switch to polling")
+    qloop.until(lambda: table.model.rowCount() == 30_000, what="all rows counted")
+    qloop.until(lambda: _loaded(table, 29_999), what="the newest row shown")
+    assert _cell(table, 29_999, Column.OFFSET) == "30,000"
+    qloop.until(lambda: table.tail_mode == "stream", timeout=20, what="streaming again")

@@ -228,6 +228,7 @@ def run() -> list[Row]:
     import qasync
     from PySide6.QtWidgets import QApplication
 
+    from workbench.gc_tuning import freeze_startup_objects
     from workbench.secret_store import FileSecretStore
     from workbench.workbench_parts import Workbench
 
@@ -241,6 +242,7 @@ def run() -> list[Row]:
         parts.window.resize(1440, 880)
         parts.window.show()
         parts.broker.start()
+        freeze_startup_objects()  # as ensign-workbench does
         try:
             with loop:
                 loop.run_until_complete(_scenario(parts, rows))

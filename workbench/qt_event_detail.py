@@ -7,12 +7,7 @@ are not UTF-8).
 
 from __future__ import annotations
 
-import csv
-import enum
-import io
-import itertools
 import json
-import string
 from typing import Any
 
 from PySide6.QtCore import QEvent, Qt
@@ -49,143 +44,19 @@ from embedded_broker.core.ids import ulid_str
 from workbench.client.records import EventRow
 from workbench.event_pages import format_ms, human_bytes, type_text
 from workbench.json_highlight import TokenKind, json_colours, json_tokens
+from workbench.payload_views import (
+    Payload,
+    PayloadKind,
+    hex_dump,
+    is_number,
+    json_type,
+    json_value,
+    parse_csv,
+)
 
-HEX_LIMIT = 256 * 1024  # bytes shown in a hex dump
 TREE_LIMIT = 20_000  # nodes built for a JSON tree
 TREE_EXPAND_ALL = 500  # documents with at most this many nodes open fully
-CSV_ROW_LIMIT = 10_000
 HIGHLIGHT_LIMIT = 2 * 1024 * 1024  # characters; larger text is shown without colours
-_PRINTABLE = frozenset(string.printable)
-
-
-class PayloadKind(enum.Enum):
-    """How a payload is best shown."""
-
-    JSON = "json"
-    CSV = "csv"
-    TEXT = "text"
-    BINARY = "binary"
-
-
-class Payload:
-    """A payload decoded for display: its kind, its text and its parsed JSON or CSV."""
-
-    def __init__(self, event: EventRow) -> None:
-        self.data = event.data
-        mime = event.mimetype_text
-        self.text: str | None = _utf8_text(event.data)
-        self.json: Any = None
-        self.csv: tuple[list[str], list[list[str]]] | None = None
-        self.kind = PayloadKind.BINARY if self.text is None else PayloadKind.TEXT
-        if self.text is None:
-            return
-        if "json" in mime or (
-            mime in ("application/octet-stream", "text/plain") and _looks_json(self.text)
-        ):
-            parsed = _parse_json(self.text, jsonlines="jsonlines" in mime)
-            if parsed is not _INVALID:
-                self.json, self.kind = parsed, PayloadKind.JSON
-        elif mime == "text/csv":
-            self.csv, self.kind = parse_csv(self.text), PayloadKind.CSV
-
-    def pretty(self) -> str:
-        """The payload as readable text (pretty JSON), or the hex dump of binary data."""
-        if self.kind is PayloadKind.JSON:
-            return json.dumps(self.json, indent=2, ensure_ascii=False)
-        return self.raw()
-
-    def raw(self) -> str:
-        """The exact payload: its text, or a hex dump when it is not UTF-8 text."""
-        return self.text if self.text is not None else hex_dump(self.data)
-
-
-_INVALID = object()
-
-
-def _utf8_text(data: bytes) -> str | None:
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
-    sample = text[:4096]
-    if sample and sum(c in _PRINTABLE or ord(c) > 127 for c in sample) < 0.95 * len(sample):
-        return None  # control characters: binary that happens to decode
-    return text
-
-
-def _looks_json(text: str) -> bool:
-    start = text.lstrip()[:1]
-    return start in ("{", "[")
-
-
-def _parse_json(text: str, jsonlines: bool) -> Any:
-    try:
-        if jsonlines:
-            return [json.loads(line) for line in text.splitlines() if line.strip()]
-        return json.loads(text)
-    except ValueError:
-        return _INVALID
-
-
-def parse_csv(text: str, limit: int = CSV_ROW_LIMIT) -> tuple[list[str], list[list[str]]]:
-    """CSV text as (headers, rows), sniffing the delimiter and whether there is a header row."""
-    sample = text[:65536]
-    sniffer = csv.Sniffer()
-    try:
-        dialect: type[csv.Dialect] | csv.Dialect = sniffer.sniff(sample, delimiters=",;\t|")
-    except csv.Error:
-        dialect = csv.excel
-    rows = list(itertools.islice(csv.reader(io.StringIO(text), dialect), limit + 1))
-    try:
-        has_header = sniffer.has_header(sample)
-    except csv.Error:
-        has_header = False
-    width = max((len(r) for r in rows), default=0)
-    if has_header and rows:
-        headers, body = rows[0], rows[1:]
-    else:
-        headers, body = [], rows
-    headers = headers + [f"Column {i + 1}" for i in range(len(headers), width)]
-    return headers, body
-
-
-def hex_dump(data: bytes, limit: int = HEX_LIMIT) -> str:
-    """``offset | hex | ascii`` lines of 16 bytes (the first ``limit`` bytes)."""
-    lines = []
-    for at in range(0, min(len(data), limit), 16):
-        chunk = data[at : at + 16]
-        hex_part = (
-            " ".join(f"{b:02x}" for b in chunk[:8]) + "  " + " ".join(f"{b:02x}" for b in chunk[8:])
-        )
-        ascii_part = "".join(chr(b) if 32 <= b < 127 else "." for b in chunk)
-        lines.append(f"{at:08x}  {hex_part:<48}  |{ascii_part}|")
-    if len(data) > limit:
-        lines.append(f"… first {human_bytes(limit)} of {human_bytes(len(data))} shown")
-    return "\n".join(lines)
-
-
-def _json_type(value: Any) -> str:
-    if isinstance(value, dict):
-        return "object"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, bool):
-        return "boolean"
-    if value is None:
-        return "null"
-    if isinstance(value, int | float):
-        return "number"
-    return "string"
-
-
-def _json_value(value: Any) -> str:
-    if isinstance(value, dict):
-        return f"{{{len(value)} {'key' if len(value) == 1 else 'keys'}}}"
-    if isinstance(value, list):
-        return f"[{len(value)} {'item' if len(value) == 1 else 'items'}]"
-    if isinstance(value, str):
-        return value
-    return json.dumps(value)
 
 
 class QtJsonHighlighter(QSyntaxHighlighter):
@@ -445,7 +316,7 @@ class QtEventDetail(QWidget):
         if payload.kind is not PayloadKind.JSON:
             return
         root = QTreeWidgetItem(
-            self.tree, ["(root)", _json_value(payload.json), _json_type(payload.json)]
+            self.tree, ["(root)", json_value(payload.json), json_type(payload.json)]
         )
         budget = [TREE_LIMIT]
         self._add_children(root, payload.json, budget)
@@ -468,7 +339,7 @@ class QtEventDetail(QWidget):
                 more.setForeground(1, self.palette().color(QPalette.ColorRole.PlaceholderText))
                 return
             budget[0] -= 1
-            item = QTreeWidgetItem(parent, [str(key), _json_value(child), _json_type(child)])
+            item = QTreeWidgetItem(parent, [str(key), json_value(child), json_type(child)])
             if isinstance(child, dict | list):
                 item.setForeground(1, self.palette().color(QPalette.ColorRole.PlaceholderText))
             self._add_children(item, child, budget)
@@ -486,7 +357,7 @@ class QtEventDetail(QWidget):
         for r, row in enumerate(rows):
             for c, cell in enumerate(row):
                 item = QTableWidgetItem(cell)
-                if _is_number(cell):
+                if is_number(cell):
                     item.setTextAlignment(
                         Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
                     )
@@ -510,9 +381,4 @@ class QtEventDetail(QWidget):
             self.tabs.setCurrentIndex(self._default_tab(self.payload))
 
 
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
+__all__ = ["Payload", "PayloadKind", "QtEventDetail", "QtJsonHighlighter", "hex_dump", "parse_csv"]

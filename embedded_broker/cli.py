@@ -51,6 +51,11 @@ def _parser() -> argparse.ArgumentParser:
         help="serve TLS on loopback too (always on for other addresses)",
     )
     serve.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING or ERROR")
+    serve.add_argument(
+        "--exit-with-parent",
+        action="store_true",
+        help="stop cleanly when the process that started this one goes away (for apps)",
+    )
 
     commands.add_parser("init", parents=[common], help="create the data directory and master key")
 
@@ -160,6 +165,7 @@ def _serve(args: argparse.Namespace, data_dir: Path) -> int:
         auth_listen=ListenAddress.parse(args.auth_listen or DEFAULT_AUTH),
         tls=args.tls,
         passphrase=passphrase_from_env(),
+        exit_with_parent=args.exit_with_parent,
     )
     try:
         asyncio.run(serve(options))

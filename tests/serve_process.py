@@ -59,6 +59,7 @@ def start_broker(
             listen,
             "--auth-listen",
             auth_listen,
+            "--exit-with-parent",  # a crashed test run leaves no broker behind
             *extra,
         ),
         stdout=log_file,

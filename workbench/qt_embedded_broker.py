@@ -38,6 +38,7 @@ def broker_arguments(data_dir: Path) -> list[str]:
         "127.0.0.1:0",
         "--auth-listen",
         "127.0.0.1:0",
+        "--exit-with-parent",  # no orphan, even if the app is killed
     ]
 
 

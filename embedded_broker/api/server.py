@@ -43,6 +43,7 @@ MAX_MESSAGE_BYTES = 8 * 1024 * 1024  # a 5 MiB event must arrive whole, to be na
 HOUSEKEEPING_S = 0.25
 METRICS_S = 1.0
 STOP_GRACE_S = 2.0
+PARENT_CHECK_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,7 @@ class ServeOptions:
     auth_listen: ListenAddress
     tls: bool = False
     passphrase: str | None = None
+    exit_with_parent: bool = False
 
     def needs_tls(self) -> bool:
         """TLS when asked for, and always when either address is reachable off this machine."""
@@ -236,8 +238,23 @@ async def serve(options: ServeOptions) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, server.request_stop)
+    watcher = None
+    if options.exit_with_parent:
+        watcher = asyncio.create_task(_stop_when_orphaned(server, os.getppid()))
     try:
         await server.wait()
     finally:
+        if watcher is not None:
+            watcher.cancel()
         log.info("stopping")
         await server.stop()
+
+
+async def _stop_when_orphaned(server: BrokerServer, parent: int) -> None:
+    """Stop the broker if its parent (the app that started it) dies, even without a signal."""
+    while True:
+        await asyncio.sleep(PARENT_CHECK_S)
+        if os.getppid() != parent:
+            log.warning("the process that started the broker is gone; stopping")
+            server.request_stop()
+            return

@@ -7,6 +7,7 @@ import signal
 import socket
 import ssl
 import subprocess
+import sys
 import threading
 import urllib.request
 from pathlib import Path
@@ -192,3 +193,43 @@ def test_key_commands_print_json_and_never_list_secrets(tmp_path: Path) -> None:
         text=True,
     )
     assert bad.returncode == 2 and "invalid choice: 'cook'" in bad.stderr
+
+
+@pytest.mark.timeout(60)
+def test_a_broker_whose_parent_dies_stops_by_itself(tmp_path: Path) -> None:
+    import time
+
+    from tests.serve_process import process_alive
+
+    launcher = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import subprocess, sys; "
+            "p = subprocess.Popen(sys.argv[1:]); print(p.pid, flush=True); "
+            "import time; time.sleep(60)",
+            *broker_command(
+                "serve",
+                "--data-dir",
+                str(tmp_path / "b"),
+                "--listen",
+                "127.0.0.1:0",
+                "--auth-listen",
+                "127.0.0.1:0",
+                "--exit-with-parent",
+            ),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert launcher.stdout is not None
+    broker_pid = int(launcher.stdout.readline())
+    deadline = time.monotonic() + 30
+    while not (tmp_path / "b" / "serve.json").exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    launcher.kill()  # the "app" dies without stopping its broker
+    launcher.wait()
+    while process_alive(broker_pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not process_alive(broker_pid)
+    assert not (tmp_path / "b" / "serve.json").exists()  # it stopped cleanly

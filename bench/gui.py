@@ -228,7 +228,6 @@ def run() -> list[Row]:
     import qasync
     from PySide6.QtWidgets import QApplication
 
-    from workbench.gc_tuning import freeze_startup_objects
     from workbench.secret_store import FileSecretStore
     from workbench.workbench_parts import Workbench
 
@@ -240,9 +239,7 @@ def run() -> list[Row]:
         config = Path(home) / "config"
         parts = Workbench.create(config, Path(home) / "data", FileSecretStore(config / "s.json"))
         parts.window.resize(1440, 880)
-        parts.window.show()
-        parts.broker.start()
-        freeze_startup_objects()  # as ensign-workbench does
+        parts.start()  # as ensign-workbench does
         try:
             with loop:
                 loop.run_until_complete(_scenario(parts, rows))

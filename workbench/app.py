@@ -26,7 +26,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     from PySide6.QtWidgets import QApplication
 
     from embedded_broker.config import default_data_dir
-    from workbench.gc_tuning import freeze_startup_objects
     from workbench.profiles import EMBEDDED, config_dir
     from workbench.workbench_parts import Workbench
 
@@ -39,9 +38,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     parts = Workbench.create(config_dir(), default_data_dir())
     window, broker, session = parts.window, parts.broker, parts.session
-    window.show()
-    broker.start()
-    freeze_startup_objects()
+    parts.start()
     if window.current_profile_name() != EMBEDDED:
         window.switch_to(window.current_profile_name())
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings
 
+from workbench.gc_tuning import freeze_startup_objects, freeze_when_settled
 from workbench.profiles import ProfileStore
 from workbench.qt_embedded_broker import QtEmbeddedBroker
 from workbench.qt_main_window import QtMainWindow
@@ -37,3 +38,10 @@ class Workbench:
         session = QtSession()
         window = QtMainWindow(broker, session, profiles, QueryLibrary(config), settings)
         return cls(secrets, profiles, settings, broker, session, window)
+
+    def start(self) -> None:
+        """Show the window, start the embedded broker, and keep GC pauses out of the GUI."""
+        self.window.show()
+        self.broker.start()
+        freeze_startup_objects()
+        freeze_when_settled(self.session)

@@ -61,6 +61,7 @@ from workbench.chart_series import (
 from workbench.client.broker_client import BrokerClient
 from workbench.client.records import MetricsSample
 from workbench.qt_session import QtSession
+from workbench.themes import palette_is_dark
 
 REDRAW_INTERVAL_MS = 33
 WINDOWS: tuple[tuple[str, int], ...] = (("1 min", 60), ("5 min", 300), ("1 h", 3600))
@@ -639,7 +640,7 @@ class QtCharts(QWidget):
     # -- look ---------------------------------------------------------------------------------
 
     def _dark(self) -> bool:
-        return self.palette().color(QPalette.ColorRole.Window).lightness() < 128
+        return palette_is_dark(self.palette())
 
     def _color(self, key: SeriesKey, dark: bool) -> QColor:
         """A topic's colour, the same on every plot (the total: the text colour)."""

@@ -53,6 +53,7 @@ from workbench.payload_views import (
     json_value,
     parse_csv,
 )
+from workbench.themes import palette_is_dark
 
 TREE_LIMIT = 20_000  # nodes built for a JSON tree
 TREE_EXPAND_ALL = 500  # documents with at most this many nodes open fully
@@ -217,7 +218,7 @@ class QtEventDetail(QWidget):
         outer.addWidget(self.stack)
 
     def _dark(self) -> bool:
-        return self.palette().color(QPalette.ColorRole.Window).lightness() < 128
+        return palette_is_dark(self.palette())
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.PaletteChange:

@@ -59,6 +59,7 @@ from workbench.qt_event_list_model import (
 from workbench.qt_export import QtExportJob, run_export
 from workbench.qt_session import QtSession
 from workbench.query_library import QueryLibrary
+from workbench.themes import error_color, palette_is_dark
 
 BATCH = 100
 """Rows collected before they are appended to the table (a timer flushes smaller batches)."""
@@ -77,16 +78,6 @@ def default_query(topic: str) -> str:
     needs_quotes = "." in topic or topic.upper() in KEYWORDS
     name = '"' + topic.replace('"', '""') + '"' if needs_quotes else topic
     return f"SELECT * FROM {name} LIMIT 100"
-
-
-def is_dark(palette: QPalette) -> bool:
-    """True for a dark theme."""
-    return palette.color(QPalette.ColorRole.Window).lightness() < 128
-
-
-def error_color(palette: QPalette) -> QColor:
-    """A red that reads well on the palette's window colour."""
-    return QColor("#ff7b72" if is_dark(palette) else "#b3261e")
 
 
 class QtEnSQLHighlighter(QSyntaxHighlighter):
@@ -191,7 +182,9 @@ class QtQueryPanel(QWidget):
         self.editor.setTabChangesFocus(True)
         self.editor.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
         self._apply_editor_font()
-        self._highlighter = QtEnSQLHighlighter(self.editor.document(), is_dark(self.palette()))
+        self._highlighter = QtEnSQLHighlighter(
+            self.editor.document(), palette_is_dark(self.palette())
+        )
 
         self.run_button = QPushButton("Run")
         self.run_button.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_MediaPlay))
@@ -590,7 +583,7 @@ class QtQueryPanel(QWidget):
         if not hasattr(self, "table"):
             pass  # still being built
         elif kind == QEvent.Type.PaletteChange:
-            self._highlighter.set_dark(is_dark(self.palette()))
+            self._highlighter.set_dark(palette_is_dark(self.palette()))
             self._color_status()
         elif kind == QEvent.Type.FontChange:
             self._apply_editor_font()

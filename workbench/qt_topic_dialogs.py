@@ -7,7 +7,7 @@ exposes its result through methods; the browser connects ``accepted`` to the act
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QPalette
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -26,6 +26,7 @@ from embedded_broker.core.dedup import DedupPolicy, DedupStrategy
 from embedded_broker.core.errors import InvalidArgument
 from embedded_broker.core.names import validate_topic_name
 from workbench.client.records import TopicRow
+from workbench.themes import error_color
 from workbench.topic_tree import format_count
 
 DEDUP_EXPLANATIONS = {
@@ -50,12 +51,6 @@ def _problem_label() -> QLabel:
     label.setWordWrap(True)
     label.setTextFormat(Qt.TextFormat.PlainText)
     return label
-
-
-def error_color(palette: QPalette) -> QColor:
-    """A red that reads well on the palette's window colour (light or dark theme)."""
-    dark = palette.color(QPalette.ColorRole.Window).lightness() < 128
-    return QColor("#ff7b72" if dark else "#c62828")
 
 
 def _set_problem(label: QLabel, problem: str, hint: str) -> None:

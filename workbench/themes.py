@@ -73,6 +73,16 @@ def light_palette() -> QPalette:
     return palette
 
 
+def palette_is_dark(palette: QPalette) -> bool:
+    """True when a palette's window colour is dark (views pick readable colours with it)."""
+    return palette.color(QPalette.ColorRole.Window).lightness() < 128
+
+
+def error_color(palette: QPalette) -> QColor:
+    """A red that reads well on the palette's window colour."""
+    return QColor("#ff7b72" if palette_is_dark(palette) else "#b3261e")
+
+
 def is_dark(theme: Theme) -> bool:
     """Whether ``theme`` means dark right now."""
     return theme is Theme.DARK or (theme is Theme.SYSTEM and system_prefers_dark())

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from embedded_broker import __version__
 from embedded_broker.api.access import Authorizer, Caller
@@ -24,7 +24,6 @@ from embedded_broker.core.model import Topic
 from embedded_broker.storage.event_store import EventStore
 from embedded_broker.storage.group_offsets import GroupOffsets
 
-T = TypeVar("T")
 _LISTENER_BACKLOG = 30
 
 READ_THREADS = 4

@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 import grpc
 
+from embedded_broker.core.ids import ulid_str
 from embedded_broker.proto.admin.v1 import admin_pb2, admin_pb2_grpc
 from embedded_broker.proto.ensign.v1beta1 import ensign_pb2, ensign_pb2_grpc, query_pb2, topic_pb2
 from embedded_broker.proto.ensign.v1beta1.event_pb2 import Event, EventWrapper, Type
@@ -182,7 +183,7 @@ class BrokerClient:
         await self._topic_mod(topic_id, topic_pb2.TopicMod.DESTROY)
 
     async def _topic_mod(self, topic_id: bytes, operation: int) -> None:
-        mod = topic_pb2.TopicMod(id=_ulid_text(topic_id), operation=operation)  # type: ignore[arg-type]
+        mod = topic_pb2.TopicMod(id=ulid_str(topic_id), operation=operation)  # type: ignore[arg-type]
         await self._call(
             lambda md: self._ensign.DeleteTopic(mod, metadata=md, timeout=CALL_TIMEOUT_S)
         )
@@ -192,7 +193,7 @@ class BrokerClient:
     ) -> None:
         """Change a topic's deduplication policy (``strategy`` is a Deduplication name)."""
         policy = topic_pb2.TopicPolicy(
-            id=_ulid_text(topic_id),
+            id=ulid_str(topic_id),
             deduplication_policy=topic_pb2.Deduplication(
                 strategy=topic_pb2.Deduplication.Strategy.Value(strategy),
                 keys=keys,
@@ -424,12 +425,6 @@ def _key_row(key: admin_pb2.ApiKey) -> KeyRow:
         key.last_used.ToMilliseconds(),
         key.revoked.ToMilliseconds(),
     )
-
-
-def _ulid_text(raw: bytes) -> str:
-    from embedded_broker.core.ids import ulid_str
-
-    return ulid_str(raw)
 
 
 def _expiry(token: str) -> float:

@@ -11,6 +11,8 @@ import pytest
 import qasync
 from PySide6.QtWidgets import QApplication
 
+from tests.serve_process import BrokerProcess
+from workbench.client.connection_settings import ConnectionSettings
 from workbench.secret_store import FileSecretStore
 
 T = TypeVar("T")
@@ -67,3 +69,10 @@ def qloop(_shared_loop: qasync.QEventLoop) -> Iterator[QLoop]:
 @pytest.fixture
 def secrets(tmp_path: Path) -> FileSecretStore:
     return FileSecretStore(tmp_path / "config" / "secrets.json")
+
+
+def settings_for(broker: BrokerProcess, key: dict[str, str]) -> ConnectionSettings:
+    """How to connect to a test broker with a key made by ``create_key``."""
+    return ConnectionSettings(
+        broker.grpc_address, broker.auth_url, key["client_id"], key["client_secret"]
+    )

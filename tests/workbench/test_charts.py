@@ -22,7 +22,7 @@ from pytestqt.qtbot import QtBot
 
 from tests.api.client import Subscriber, connect
 from tests.serve_process import BrokerProcess, create_key, start_broker
-from tests.workbench.conftest import QLoop
+from tests.workbench.conftest import QLoop, settings_for
 from workbench.chart_series import BYTES_PER_SECOND, EVENTS_PER_SECOND, LAG, TOTAL
 from workbench.client.broker_client import BrokerClient
 from workbench.client.connection_settings import ConnectionSettings
@@ -44,12 +44,6 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrokerProcess]:
 @pytest.fixture(scope="module")
 def key(broker: BrokerProcess) -> dict[str, str]:
     return create_key(broker.data_dir, "demo", "all")
-
-
-def settings_for(broker: BrokerProcess, key: dict[str, str]) -> ConnectionSettings:
-    return ConnectionSettings(
-        broker.grpc_address, broker.auth_url, key["client_id"], key["client_secret"]
-    )
 
 
 class Connected:

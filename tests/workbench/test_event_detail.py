@@ -12,9 +12,8 @@ from PySide6.QtWidgets import QApplication, QTreeWidgetItem
 from pytestqt.qtbot import QtBot
 
 from tests.serve_process import BrokerProcess, create_key, start_broker
-from tests.workbench.conftest import QLoop
+from tests.workbench.conftest import QLoop, settings_for
 from workbench.client.broker_client import BrokerClient
-from workbench.client.connection_settings import ConnectionSettings
 from workbench.client.records import EventRow, NewEvent
 from workbench.json_highlight import TokenKind, json_colours, json_tokens
 from workbench.qt_event_detail import PayloadKind, QtEventDetail, hex_dump, parse_csv
@@ -38,11 +37,7 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrokerProcess]:
 @pytest.fixture
 def client(qloop: QLoop, broker: BrokerProcess) -> Iterator[BrokerClient]:
     key = create_key(broker.data_dir, "demo", "all")
-    connected = BrokerClient(
-        ConnectionSettings(
-            broker.grpc_address, broker.auth_url, key["client_id"], key["client_secret"]
-        )
-    )
+    connected = BrokerClient(settings_for(broker, key))
     qloop.run(connected.login())
     yield connected
     qloop.run(connected.close())

@@ -12,7 +12,7 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from tests.serve_process import BrokerProcess, create_key, start_broker
-from tests.workbench.conftest import QLoop
+from tests.workbench.conftest import QLoop, settings_for
 from workbench.client.broker_client import BrokerClient
 from workbench.client.connection_settings import ConnectionSettings
 from workbench.client.records import EventRow, MetricsSample, NewEvent, TopicRow
@@ -35,9 +35,7 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrokerProcess]:
 @pytest.fixture(scope="module")
 def settings(broker: BrokerProcess) -> ConnectionSettings:
     key = create_key(broker.data_dir, "demo", "all")
-    return ConnectionSettings(
-        broker.grpc_address, broker.auth_url, key["client_id"], key["client_secret"]
-    )
+    return settings_for(broker, key)
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QPushButton
 from pytestqt.qtbot import QtBot
 
 from tests.serve_process import BrokerProcess, create_key, start_broker
-from tests.workbench.conftest import QLoop
+from tests.workbench.conftest import QLoop, settings_for
 from workbench.client.broker_client import BrokerClient
 from workbench.client.connection_settings import ConnectionSettings
 from workbench.client.records import EventRow, NewEvent, TopicRow
@@ -41,9 +41,7 @@ class Broker:
 def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
     process = start_broker(tmp_path_factory.mktemp("query") / "broker")
     key = create_key(process.data_dir, "demo", "all")
-    settings = ConnectionSettings(
-        process.grpc_address, process.auth_url, key["client_id"], key["client_secret"]
-    )
+    settings = settings_for(process, key)
     yield Broker(process, settings)
     process.stop()
 

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QDialogButtonBox, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from tests.serve_process import BrokerProcess, create_key, start_broker
-from tests.workbench.conftest import QLoop
+from tests.workbench.conftest import QLoop, settings_for
 from workbench.client.broker_client import BrokerClient
 from workbench.client.connection_settings import ConnectionSettings
 from workbench.client.records import NewEvent, TopicRow
@@ -43,9 +43,7 @@ class Broker:
 
 def _settings(process: BrokerProcess, project: str) -> ConnectionSettings:
     key = create_key(process.data_dir, project, "all")
-    return ConnectionSettings(
-        process.grpc_address, process.auth_url, key["client_id"], key["client_secret"]
-    )
+    return settings_for(process, key)
 
 
 @pytest.fixture(scope="module")

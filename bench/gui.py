@@ -228,9 +228,11 @@ def run() -> list[Row]:
     import qasync
     from PySide6.QtWidgets import QApplication
 
+    from workbench.qt_environment import prepare_qt_environment
     from workbench.secret_store import FileSecretStore
     from workbench.workbench_parts import Workbench
 
+    prepare_qt_environment()  # as ensign-workbench does
     app = QApplication.instance() or QApplication(sys.argv[:1])
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)

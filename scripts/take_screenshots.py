@@ -29,6 +29,7 @@ from PySide6.QtGui import QPainter, QPixmap  # noqa: E402
 from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
 
 from workbench.client.broker_client import BrokerClient  # noqa: E402
+from workbench.qt_environment import prepare_qt_environment  # noqa: E402
 from workbench.sample_data import GENERATORS  # noqa: E402
 from workbench.secret_store import FileSecretStore  # noqa: E402
 from workbench.themes import Theme  # noqa: E402
@@ -160,6 +161,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=75, help="publishing time for charts")
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
+    prepare_qt_environment()
     app = QApplication(sys.argv)
     app.setApplicationName("Ensign Workbench")
     loop = qasync.QEventLoop(app)

@@ -27,8 +27,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from embedded_broker.config import default_data_dir
     from workbench.profiles import EMBEDDED, config_dir
+    from workbench.qt_environment import prepare_qt_environment
     from workbench.workbench_parts import Workbench
 
+    prepare_qt_environment()
     app = QApplication(list(argv) if argv is not None else sys.argv)
     app.setApplicationName("Ensign Workbench")
     app.setOrganizationName("ensign-workbench")

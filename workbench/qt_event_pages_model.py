@@ -7,6 +7,7 @@ has stopped scrolling, and only the pages in view).
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable
 
 from PySide6.QtCore import (
@@ -33,6 +34,8 @@ from workbench.qt_session import QtSession
 
 PLACEHOLDER = "…"
 FETCH_SETTLE_MS = 80
+TEXT_CACHE_ROWS = 5_000
+"""Rows whose cell texts are kept (a repaint asks for every visible cell's text)."""
 EVENT_ROLE = Qt.ItemDataRole.UserRole
 """The role under which the model serves a row's :class:`EventRow` (None if not loaded)."""
 
@@ -51,6 +54,19 @@ _TIPS = {
 }
 
 
+class CellLook(enum.IntEnum):
+    """How a cell's text is drawn."""
+
+    NORMAL = 0
+    PENDING = 1
+    """Not loaded yet: a placeholder, dimmed."""
+    DUPLICATE = 2
+    """A duplicate of an earlier event: dimmed and in italics."""
+
+
+_COLUMNS = tuple(Column)
+
+
 class QtEventPagesModel(QAbstractTableModel):
     """A topic's events, loaded a page at a time; or, while filtering, the matching loaded ones."""
 
@@ -67,6 +83,7 @@ class QtEventPagesModel(QAbstractTableModel):
         self._wanted: set[int] = set()
         self._needle = ""
         self._matches: list[EventRow] = []
+        self._texts: dict[int, tuple[str, ...]] = {}  # offset -> every column's text
         self._visible: Callable[[], tuple[int, int]] | None = None
         self._fetch_timer = QTimer(self)
         self._fetch_timer.setSingleShot(True)
@@ -93,6 +110,7 @@ class QtEventPagesModel(QAbstractTableModel):
         self.endResetModel()
 
     def _restart(self) -> None:
+        self._texts.clear()
         self._generation += 1
         self.fetched_pages = 0
         self._in_flight.clear()
@@ -244,19 +262,29 @@ class QtEventPagesModel(QAbstractTableModel):
             return _RIGHT if column in NUMERIC_COLUMNS else _LEFT
         return None
 
+    def cell(self, row: int, column: int) -> tuple[str, CellLook]:
+        """A cell's text and look; an unloaded row's page is fetched once scrolling settles."""
+        event = self.event_at(row)
+        if event is None:
+            if not self._needle and 0 <= row < self.pages.count:
+                self._want(row)
+            return (f"{row + 1:,}" if column == Column.OFFSET else PLACEHOLDER), CellLook.PENDING
+        texts = self._texts.get(event.offset)
+        if texts is None:
+            if len(self._texts) >= TEXT_CACHE_ROWS:
+                self._texts.clear()
+            texts = self._texts[event.offset] = tuple(cell_text(event, c) for c in _COLUMNS)
+        return texts[column], CellLook.DUPLICATE if event.is_duplicate else CellLook.NORMAL
+
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> object:
         if not index.isValid():
             return None
-        row, column = index.row(), Column(index.column())
-        event = self.event_at(row)
         if role == Qt.ItemDataRole.DisplayRole:
-            if event is not None:
-                return cell_text(event, column)
-            if not self._needle and 0 <= row < self.pages.count:
-                self._want(row)
-            return f"{row + 1:,}" if column is Column.OFFSET else PLACEHOLDER
+            return self.cell(index.row(), index.column())[0]
+        column = Column(index.column())
         if role == Qt.ItemDataRole.TextAlignmentRole:
             return _RIGHT if column in NUMERIC_COLUMNS else _LEFT
+        event = self.event_at(index.row())
         if role == EVENT_ROLE:
             return event
         if event is None:

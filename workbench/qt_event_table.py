@@ -38,7 +38,6 @@ from PySide6.QtWidgets import (
     QSizePolicy,
     QSpinBox,
     QStyle,
-    QTableView,
     QToolBar,
     QVBoxLayout,
     QWidget,
@@ -50,6 +49,7 @@ from workbench.client.records import EventPage, EventRow, TopicRow
 from workbench.event_export import ExportFormat
 from workbench.event_pages import Column, format_ms
 from workbench.qt_event_pages_model import EVENT_ROLE, PLACEHOLDER, QtEventPagesModel
+from workbench.qt_event_table_view import QtEventTableView
 from workbench.qt_export import QtExportJob, run_export
 from workbench.qt_session import QtSession
 
@@ -167,8 +167,7 @@ class QtEventTable(QWidget):
         bar.addWidget(self.filter_box)
         self._shortcut("Ctrl+F", lambda: _focus(self.filter_box))
 
-        self.view = QTableView(self)
-        self.view.setModel(self.model)
+        self.view = QtEventTableView(self.model, self)
         self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.view.setAlternatingRowColors(True)
@@ -556,8 +555,19 @@ class QtEventTable(QWidget):
             self.view.scrollToBottom()
 
     def _size_seen(self, count: int) -> None:
-        if not self.paused and count > self.model.pages.count:
+        if self._follows_size() and count > self.model.pages.count:
             self._grow([], count)
+
+    def _follows_size(self) -> bool:
+        """Whether reads and topic refreshes grow the table.
+
+        Not while paused, and not while the live tail runs: it grows the table itself, with the
+        newest events in hand. Growing ahead of it (under a flood every read sees a bigger topic)
+        would show placeholder rows at the end, fetch them, see a bigger topic again, and so on:
+        several extra repaints and reads a second.
+        """
+        tailing = self._tail_task is not None and not self._tail_task.done()
+        return not self.paused and not tailing
 
     def _topics_changed(self, topics: list[TopicRow]) -> None:
         topic = self.topic
@@ -567,7 +577,7 @@ class QtEventTable(QWidget):
         if fresh is None:
             return
         self.model.topic = fresh
-        if not self.paused and fresh.events > self.model.pages.count:
+        if self._follows_size() and fresh.events > self.model.pages.count:
             self._grow([], fresh.events)
         self._update_status()
 
@@ -594,9 +604,11 @@ class QtEventTable(QWidget):
             return
 
         def caught_up(page: EventPage) -> None:
-            if self.topic is not None and self.topic.id == topic.id:
-                self._size_seen(page.last_offset)
-                self.model.request_visible()
+            if self.topic is None or self.topic.id != topic.id:
+                return
+            if not self.paused and page.last_offset > self.model.pages.count:
+                self._grow([], page.last_offset)
+            self.model.request_visible()
 
         self.session.run(
             client.read_events(topic.id, from_end=True, limit=1), caught_up, "reading events"

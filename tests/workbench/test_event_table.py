@@ -181,6 +181,17 @@ def _subscribed(qloop: QLoop, session: QtSession, topic: TopicRow) -> None:
     session.metrics_sample.disconnect(seen.append)
 
 
+def _tailed_topic(qloop: QLoop, session: QtSession, table: QtEventTable, prefix: str) -> bytes:
+    """A new topic, shown in the table with its live tail subscribed."""
+    client = session.client
+    assert client is not None
+    name = f"{prefix}-{time.monotonic_ns()}"
+    topic_id = qloop.run(client.create_topic(name))
+    table.show_topic(_topic(qloop, session, name))
+    _subscribed(qloop, session, _topic(qloop, session, name))
+    return topic_id
+
+
 def test_live_tail_shows_new_events_and_never_moves_a_view_the_user_scrolled(
     qloop: QLoop, session: QtSession, table: QtEventTable, publisher: BrokerClient
 ) -> None:
@@ -331,12 +342,7 @@ def test_selected_events_export_to_json_lines_even_when_not_loaded(
 def test_under_a_flood_the_live_tail_polls_the_end_and_keeps_up(
     qloop: QLoop, session: QtSession, table: QtEventTable, publisher: BrokerClient
 ) -> None:
-    client = session.client
-    assert client is not None
-    name = f"flood-{time.monotonic_ns()}"
-    topic_id = qloop.run(client.create_topic(name))
-    table.show_topic(_topic(qloop, session, name))
-    _subscribed(qloop, session, _topic(qloop, session, name))
+    topic_id = _tailed_topic(qloop, session, table, "flood")
 
     async def flood() -> None:
         for first in range(0, 30_000, 1000):
@@ -348,3 +354,33 @@ def test_under_a_flood_the_live_tail_polls_the_end_and_keeps_up(
     qloop.until(lambda: _loaded(table, 29_999), what="the newest row shown")
     assert _cell(table, 29_999, Column.OFFSET) == "30,000"
     qloop.until(lambda: table.tail_mode == "stream", timeout=20, what="streaming again")
+
+
+def test_following_a_flood_shows_the_newest_rows_without_reading_pages_for_them(
+    qloop: QLoop, session: QtSession, table: QtEventTable, publisher: BrokerClient
+) -> None:
+    """The tail brings the rows in view: no placeholders at the end, no extra reads and repaints."""
+    topic_id = _tailed_topic(qloop, session, table, "follow")
+    bar = table.view.verticalScrollBar()
+    published = 0
+    placeholders_at_end = 0
+
+    async def flood(seconds: float, check: bool) -> None:
+        nonlocal published, placeholders_at_end
+        started = time.monotonic()
+        while time.monotonic() - started < seconds:
+            await publisher.publish(topic_id, _events(published, 1000))
+            published += 1000
+            count = table.model.rowCount()
+            if check and not _loaded(table, count - 1):
+                placeholders_at_end += 1
+
+    qloop.run(flood(2, check=False), 60)
+    qloop.until(lambda: table.tail_mode == "poll", what="the switch to polling")
+    fetched_before = table.model.fetched_pages
+    qloop.run(flood(4, check=True), 60)
+    assert table.tail_mode == "poll", "still a flood"
+    qloop.until(lambda: table.model.rowCount() == published, what="the newest events")
+    assert bar.value() == bar.maximum(), "the view followed the end"
+    assert placeholders_at_end <= 1
+    assert table.model.fetched_pages - fetched_before <= 2, "the tail brought what is in view"

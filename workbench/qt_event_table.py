@@ -59,6 +59,9 @@ TAIL_KEEP = 1_000
 FLOOD_RATE = 2_000
 """Events per second above which the live tail polls the topic's end instead of streaming."""
 TAIL_POLL_ROWS = 200
+TAIL_POLL_MS = 250
+"""How often a tail under a flood shows the newest events: four times a second rather than ten
+(each a repaint of a whole table of new text), as the rows are a blur either way."""
 
 
 class QtEventTable(QWidget):
@@ -519,7 +522,7 @@ class QtEventTable(QWidget):
         last_seen = self._incoming[-1].offset if self._incoming else self.model.pages.count
         window_start, window_offset, calm = time.monotonic(), last_seen, 0
         while calm < 2:
-            await asyncio.sleep(TAIL_TICK_MS / 1000)
+            await asyncio.sleep(TAIL_POLL_MS / 1000)
             page = await client.read_events(topic_id, from_end=True, limit=TAIL_POLL_ROWS)
             fresh = [e for e in page.events if e.offset > last_seen]
             if fresh:

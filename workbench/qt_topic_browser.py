@@ -51,6 +51,7 @@ from PySide6.QtWidgets import (
 
 from embedded_broker.core.ids import ulid_str
 from workbench.client.records import MetricsSample, TopicRow
+from workbench.event_pages import human_bytes
 from workbench.qt_session import QtSession
 from workbench.qt_topic_dialogs import (
     QtDedupPolicyDialog,
@@ -63,7 +64,6 @@ from workbench.topic_tree import (
     TopicTree,
     TreeDiff,
     diff,
-    format_bytes,
     format_count,
     format_rate,
     latest_rates,
@@ -524,13 +524,13 @@ class QtTopicBrowser(QWidget):
         topics = "topic" if count == 1 else "topics"
         tip = (
             f"Project {project.name}\n{count} {topics}, {format_count(events)} events, "
-            f"{format_bytes(size)}"
+            f"{human_bytes(size)}"
         )
         _set(items[NAME], project.name, project.name.lower(), tip)
         items[NAME].setData(self._project_icon, Qt.ItemDataRole.DecorationRole)
         items[NAME].setData(project.name, NAME_ROLE)
         _set(items[EVENTS], format_count(events), events, tip)
-        _set(items[SIZE], format_bytes(size), size, f"{size:,} bytes")
+        _set(items[SIZE], human_bytes(size), size, f"{size:,} bytes")
         _set(items[RATE], format_rate(rate), rate, f"{rate:,.2f} events per second")
 
     def _fill_topic(self, items: list[QStandardItem], node: TopicNode) -> None:
@@ -544,7 +544,7 @@ class QtTopicBrowser(QWidget):
         )
         items[NAME].setData(topic.name, NAME_ROLE)
         _set(items[EVENTS], format_count(topic.events), topic.events, tip)
-        _set(items[SIZE], format_bytes(topic.bytes), topic.bytes, f"{topic.bytes:,} bytes")
+        _set(items[SIZE], human_bytes(topic.bytes), topic.bytes, f"{topic.bytes:,} bytes")
         _set(items[RATE], format_rate(node.rate), node.rate, f"{node.rate:,.2f} events per second")
         for item in items:
             item.setData(topic.readonly, ARCHIVED_ROLE)
@@ -685,7 +685,7 @@ def _topic_tooltip(topic: TopicRow) -> str:
     if topic.duplicates:
         events += f" ({format_count(topic.duplicates)} duplicates)"
     lines.append(events)
-    lines.append(f"Size: {format_bytes(topic.bytes)}")
+    lines.append(f"Size: {human_bytes(topic.bytes)}")
     if topic.events:
         lines.append(f"Offsets: {topic.first_offset:,} to {topic.last_offset:,}")
     if topic.last_committed_ms:

@@ -188,16 +188,6 @@ def format_count(value: int) -> str:
     return f"{value:,}"
 
 
-def format_bytes(value: int) -> str:
-    """A size for people: ``512 B``, ``1.5 KB``, ``12.3 MB``."""
-    size = float(value)
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if size < 1024 or unit == "TB":
-            return f"{int(size)} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    raise AssertionError("unreachable")  # pragma: no cover
-
-
 def format_rate(value: float) -> str:
     """Events per second for people: ``—`` when idle, ``0.4/s``, ``12/s``, ``1,250/s``."""
     if value <= 0:

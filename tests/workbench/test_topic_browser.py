@@ -17,6 +17,7 @@ from tests.workbench.conftest import QLoop, settings_for
 from workbench.client.broker_client import BrokerClient
 from workbench.client.connection_settings import ConnectionSettings
 from workbench.client.records import NewEvent, TopicRow
+from workbench.event_pages import human_bytes
 from workbench.qt_session import QtSession
 from workbench.qt_topic_browser import (
     ARCHIVED_ROLE,
@@ -29,7 +30,7 @@ from workbench.qt_topic_browser import (
     SIZE,
     QtTopicBrowser,
 )
-from workbench.topic_tree import TopicTree, diff, format_bytes, format_rate
+from workbench.topic_tree import TopicTree, diff, format_rate
 
 OK = QDialogButtonBox.StandardButton.Ok
 
@@ -151,7 +152,7 @@ def test_topics_appear_under_their_projects_with_counts_and_totals(
     assert list(shown) == sorted(shown, key=str.lower)
     assert _cell(browser, second, EVENTS) == "0"
     assert _cell(browser, clicks, EVENTS) == "30"
-    assert _cell(browser, first, SIZE) == format_bytes(_topic(session, first).bytes)
+    assert _cell(browser, first, SIZE) == human_bytes(_topic(session, first).bytes)
     assert _cell(browser, second, RATE) == "—"
 
     demo = _project_id(session, "demo")
@@ -545,9 +546,7 @@ def test_diff_reports_the_smallest_change() -> None:
 
 
 def test_number_formats() -> None:
-    assert format_bytes(512) == "512 B"
-    assert format_bytes(1536) == "1.5 KB"
-    assert format_bytes(5 * 1024**3) == "5.0 GB"
+    assert human_bytes(5 * 1024**3) == "5.0 GiB", "sizes in binary units, as the event table"
     assert format_rate(0) == "—"
     assert format_rate(0.4) == "0.4/s"
     assert format_rate(1234.4) == "1,234/s"

@@ -499,7 +499,7 @@ class QtEventTable(QWidget):
             await self._poll_tail(client, topic_id)
 
     async def _stream_tail(self, client: BrokerClient, topic_id: bytes) -> bool:
-        """Receive every new event; return True when the rate calls for polling."""
+        """Receive every new event; return True when a flood calls for polling."""
         self.tail_mode = "stream"
         window_start, seen = time.monotonic(), 0
         async for event in client.tail(ulid_str(topic_id)):
@@ -511,7 +511,10 @@ class QtEventTable(QWidget):
             seen += 1
             now = time.monotonic()
             if now - window_start >= 1.0:
-                if seen / (now - window_start) > FLOOD_RATE:
+                # A flood shows as a high rate, or, when the GUI cannot take events one by one
+                # as fast as they come, as a tail falling behind the topic's known end.
+                behind = self.topic.last_offset - event.offset
+                if seen / (now - window_start) > FLOOD_RATE or behind > FLOOD_RATE:
                     return True
                 window_start, seen = now, 0
         return False

@@ -493,10 +493,12 @@ class QtCharts(QWidget):
         plot.setYRange(-0.03 * top, top * 1.08, padding=0)
         if self._round:
             self._timer.start(PLOT_STAGGER_MS)
-        else:
-            self._timer.setInterval(REDRAW_INTERVAL_MS)
-            self.redraws += 1
-            self._update_values()
+            return
+        self._timer.setInterval(REDRAW_INTERVAL_MS)
+        self.redraws += 1
+        self._update_values()
+        if self._dirty or (not self.paused and self._drawn_version != self.series.version):
+            self._schedule()  # samples that came during this round
 
     def _sync_series(self) -> None:
         """Add lines and legend entries for new series; remove those of dropped ones."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from PySide6.QtCore import QByteArray, QSettings, Qt
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -239,6 +239,14 @@ class QtMainWindow(QMainWindow):
 
     def _presentation(self, on: bool) -> None:
         self._fonts.apply(on)
+        if on:
+            QTimer.singleShot(0, self._fit_topics)  # once the new font has reached the browser
+
+    def _fit_topics(self) -> None:
+        """Widen the topics panel for the larger font, up to 40% of the window."""
+        wanted = min(self.topics.preferred_width(), int(self.width() * 0.4))
+        if self.topics_dock.width() < wanted:
+            self.resizeDocks([self.topics_dock], [wanted], Qt.Orientation.Horizontal)
 
     # -- profiles -----------------------------------------------------------------------------
 

@@ -30,6 +30,7 @@ from PySide6.QtGui import (
     QPainter,
     QPaintEvent,
     QPalette,
+    QResizeEvent,
     QStandardItem,
     QStandardItemModel,
 )
@@ -118,6 +119,9 @@ class _TopicFilter(QSortFilterProxyModel):
             return False  # a project shows when one of its topics matches (recursive filtering)
         index = self.sourceModel().index(source_row, NAME, source_parent)
         return self._text in str(index.data(NAME_ROLE)).lower()
+
+NAME_CHARS = 14
+"""The width, in average characters, of the topic names the browser would like to show."""
 
 
 class _TopicDelegate(QStyledItemDelegate):
@@ -657,13 +661,46 @@ class QtTopicBrowser(QWidget):
 
     def _size_columns(self) -> None:
         metrics = self.view.fontMetrics()
-        padding = metrics.averageCharWidth() * 3
-        samples = {EVENTS: "00,000,000", SIZE: "000.0 MB", RATE: "00,000/s"}
+        padding = metrics.averageCharWidth() * 2
+        samples = {EVENTS: "00,000,000", SIZE: "000.0 MiB", RATE: "00,000/s"}
         header = self.view.header()
+        self._number_widths: dict[int, int] = {}
         for column, sample in samples.items():
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
-            header.resizeSection(column, metrics.horizontalAdvance(sample) + padding)
+            width = metrics.horizontalAdvance(sample) + padding
+            header.resizeSection(column, width)
+            self._number_widths[column] = width
         header.setMinimumSectionSize(metrics.averageCharWidth() * 4)
+        self._name_width = (
+            metrics.averageCharWidth() * NAME_CHARS
+            + 2 * self.view.indentation()  # project and topic levels
+            + metrics.height()  # the icon
+        )
+        self._fit_columns()
+
+    def preferred_width(self) -> int:
+        """The width that shows a name of :data:`NAME_CHARS` and every number column."""
+        scrollbar = self.view.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
+        frame = 2 * self.view.frameWidth()
+        return self._name_width + sum(self._number_widths.values()) + scrollbar + frame
+
+    def _fit_columns(self) -> None:
+        """Give names their room first: drop Size, then Rate, when the panel is too narrow.
+
+        On a projector (presentation mode) the numbers grow with the font, and a squeezed Name
+        column would show "a…", "or…" where the audience needs to read the topic names.
+        """
+        room = self.view.viewport().width() - self._name_width - self._number_widths[EVENTS]
+        for column in (RATE, SIZE):  # Events always shows; then these, in this order
+            fits = room >= self._number_widths[column]
+            self.view.setColumnHidden(column, not fits)
+            if fits:
+                room -= self._number_widths[column]
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """Show the number columns that fit next to readable names."""
+        super().resizeEvent(event)
+        self._fit_columns()
 
     def changeEvent(self, event: QEvent) -> None:
         """Resize the number columns when the font changes (presentation mode)."""

@@ -15,6 +15,7 @@ from tests.workbench.conftest import QLoop
 from workbench.broker_status import BrokerState
 from workbench.display import NO_DISPLAY_MESSAGE, missing_display
 from workbench.profiles import EMBEDDED
+from workbench.qt_topic_browser import NAME, NAME_CHARS
 from workbench.secret_store import FileSecretStore
 from workbench.themes import Theme
 from workbench.workbench_parts import Workbench
@@ -89,6 +90,31 @@ def test_window_state_theme_and_presentation_mode_are_remembered(
     assert checked is not None and checked.data() == Theme.DARK.value
     again.window.presentation_action.trigger()  # back to normal for the other tests
     again.window.set_theme(Theme.LIGHT)
+
+
+def test_presentation_mode_widens_the_topics_panel_within_the_window(
+    qtbot: QtBot, app: App
+) -> None:
+    window = app.window
+    window.resize(1440, 880)
+    window.show()
+    qtbot.waitExposed(window)
+    view = window.topics.view
+
+    def name_chars() -> float:
+        return view.header().sectionSize(NAME) / view.fontMetrics().averageCharWidth()
+
+    normal_width = window.topics_dock.width()
+    base_size = view.font().pointSizeF()
+    window.presentation_action.trigger()
+    try:
+        qtbot.waitUntil(lambda: view.font().pointSizeF() >= base_size * 1.4)
+        qtbot.waitUntil(lambda: window.topics_dock.width() >= window.topics.preferred_width())
+        assert window.topics_dock.width() > normal_width * 1.2
+        assert name_chars() >= NAME_CHARS, "names keep their room in the larger font"
+        assert window.width() == 1440, "the window is not pushed wider than it was"
+    finally:
+        window.presentation_action.trigger()
 
 
 def test_no_display_is_detected_on_linux_only() -> None:

@@ -221,6 +221,8 @@ class QtCharts(QWidget):
         self._toolbar.addStretch(1)
         self.status_label = QLabel()
         self.status_label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        # A status, not a control: it gives way first when the window is narrow (a projector).
+        self.status_label.setMinimumWidth(1)
         self._toolbar.addWidget(self.status_label)
         self._toolbar.addSpacing(8)
         self.pause_button = QPushButton()
@@ -238,7 +240,7 @@ class QtCharts(QWidget):
 
     def _build_plots(self) -> None:
         self.graphics = pg.GraphicsLayoutWidget()
-        self.graphics.setMinimumSize(420, 360)
+        self.graphics.setMinimumSize(320, 300)
         self.graphics.ci.layout.setVerticalSpacing(6)
         self.graphics.ci.setContentsMargins(4, 8, 12, 4)
         self.plots: list[pg.PlotItem] = []

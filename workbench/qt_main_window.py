@@ -96,8 +96,8 @@ class QtMainWindow(QMainWindow):
         dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
         self.topics_dock = dock
-        # Room for topic names next to the three number columns.
-        self.topics.setMinimumWidth(self.fontMetrics().averageCharWidth() * 52)
+        # Room for topic names and their event counts (the browser drops Size and Rate first).
+        self.topics.setMinimumWidth(self.fontMetrics().averageCharWidth() * 40)
         self.resizeDocks(
             [dock], [self.fontMetrics().averageCharWidth() * 64], Qt.Orientation.Horizontal
         )

@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QInputDialog,
     QLabel,
+    QMenu,
     QPlainTextEdit,
     QPushButton,
     QSizePolicy,
@@ -173,6 +174,13 @@ class QtQueryPanel(QWidget):
         library_row.addWidget(_buddy("Sa&ved:", self.saved_combo))
         library_row.addWidget(self.saved_combo, 2)
         library_row.addWidget(self.save_button)
+        self.delete_button = QPushButton("Delete")
+        self.delete_button.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_TrashIcon))
+        self.delete_button.setToolTip("Delete one of the queries saved for the current topic")
+        self.delete_menu = QMenu(self.delete_button)
+        self.delete_menu.aboutToShow.connect(self._fill_delete_menu)
+        self.delete_button.setMenu(self.delete_menu)
+        library_row.addWidget(self.delete_button)
 
         self.editor = QPlainTextEdit()
         self.editor.setObjectName("ensqlEditor")
@@ -437,6 +445,25 @@ class QtQueryPanel(QWidget):
         self._refresh_saved()
         self._show_status(f"Saved as “{name.strip()}” for {self._topic.name}")
 
+    def delete_saved_query(self, name: str) -> None:
+        """Forget the query saved as ``name`` for the current topic."""
+        if self._topic is None:
+            return
+        try:
+            self._library.delete(self._topic.name, name)
+        except OSError as exc:
+            self._show_status(f"Cannot delete the query: {exc}", error=True)
+            return
+        self._refresh_saved()
+        self._show_status(f"Deleted “{name}” from the queries saved for {self._topic.name}")
+
+    def _fill_delete_menu(self) -> None:
+        self.delete_menu.clear()
+        saved = self._library.saved(self._topic.name) if self._topic is not None else {}
+        for name in saved:
+            action = self.delete_menu.addAction(f"Delete “{name}”")
+            action.triggered.connect(lambda _checked=False, n=name: self.delete_saved_query(n))
+
     def _ask_name(self) -> None:
         if self._topic is None:
             return
@@ -466,6 +493,7 @@ class QtQueryPanel(QWidget):
         else:
             self.saved_combo.setPlaceholderText(f"None saved for {self._topic.name} yet")
         self.saved_combo.setEnabled(bool(saved))
+        self.delete_button.setEnabled(bool(saved))
 
     def _history_chosen(self, index: int) -> None:
         self._take_query(self.history_combo, index)

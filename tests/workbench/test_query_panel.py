@@ -332,3 +332,23 @@ def test_cancelling_an_export_midway_leaves_no_file(
     assert cancelled == [True] and 0 < job.count < BIG
     assert list(path.parent.iterdir()) == []
     assert "cancelled" in panel.status_label.text()
+
+
+def test_a_saved_query_can_be_deleted_from_the_delete_menu(
+    panel: QtQueryPanel, config_dir: Path
+) -> None:
+    panel.editor.setPlainText(WHERE)
+    panel.save_current_query("eu orders")
+    panel.save_current_query("keep me")
+    assert panel.delete_button.isEnabled()
+
+    panel.delete_menu.aboutToShow.emit()
+    actions = {a.text(): a for a in panel.delete_menu.actions()}
+    assert set(actions) == {"Delete “eu orders”", "Delete “keep me”"}
+    actions["Delete “eu orders”"].trigger()
+    assert [panel.saved_combo.itemText(i) for i in range(panel.saved_combo.count())] == ["keep me"]
+    assert QueryLibrary(config_dir).saved("orders") == {"keep me": WHERE}
+
+    panel.delete_saved_query("keep me")
+    assert panel.saved_combo.count() == 0
+    assert not panel.delete_button.isEnabled() and not panel.saved_combo.isEnabled()

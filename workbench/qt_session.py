@@ -24,6 +24,8 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 TOPIC_REFRESH_S = 2.0
 METRICS_RETRY_S = 2.0
+BACKGROUND_STOP_S = 5.0
+"""How long dropping a connection waits for its background loops before closing the channel."""
 
 
 class QtSession(QObject):
@@ -64,20 +66,25 @@ class QtSession(QObject):
         self.profile_name = profile_name
         self._set_topics(topics)
         self._background = [
-            asyncio.ensure_future(self._refresh_topics_forever()),
-            asyncio.ensure_future(self._relay_metrics()),
+            asyncio.ensure_future(self._refresh_topics_forever(client)),
+            asyncio.ensure_future(self._relay_metrics(client)),
         ]
         self.connected.emit(client)
 
     async def drop_connection(self, reason: str = "disconnected") -> None:
         """Drop the current connection (if any)."""
-        for task in self._background:
-            task.cancel()
-        await asyncio.gather(*self._background, return_exceptions=True)
-        self._background = []
+        # The loops end once their client is no longer the current one, so they stop even when
+        # a cancellation is lost: grpc can turn it into a CANCELLED status of the stream, which
+        # the metrics relay takes for a stream that ended and starts again. Waiting for them to
+        # finish (as this once did) then hung for good.
         client, self.client = self.client, None
+        background, self._background = self._background, []
+        for task in background:
+            task.cancel()
+        if background:
+            await asyncio.wait(background, timeout=BACKGROUND_STOP_S)
         if client is not None:
-            await client.close()
+            await client.close()  # ends any stream still open
             self.disconnected.emit(reason)
 
     # -- work ---------------------------------------------------------------------------------
@@ -123,19 +130,23 @@ class QtSession(QObject):
             self.topics = topics
             self.topics_changed.emit(topics)
 
-    async def _refresh_topics_forever(self) -> None:
-        while self.client is not None:
+    async def _refresh_topics_forever(self, client: BrokerClient) -> None:
+        while True:
             await asyncio.sleep(TOPIC_REFRESH_S)
+            if self.client is not client:
+                return
             try:
-                self._set_topics(await self.client.topics(all_projects=True))
+                self._set_topics(await client.topics(all_projects=True))
             except ClientError as exc:
                 self.error.emit(f"listing topics failed: {exc}")
 
-    async def _relay_metrics(self) -> None:
+    async def _relay_metrics(self, client: BrokerClient) -> None:
         history = 3600
-        while self.client is not None:
+        while self.client is client:
             try:
-                async for sample in self.client.metrics(history):
+                async for sample in client.metrics(history):
+                    if self.client is not client:
+                        return
                     self.metrics_sample.emit(sample)
                     history = 0  # after a reconnect, only live samples
             except ClientError as exc:

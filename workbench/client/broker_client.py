@@ -299,6 +299,9 @@ class BrokerClient:
         except grpc.aio.AioRpcError as exc:
             if exc.code() != grpc.StatusCode.CANCELLED:
                 raise _translate(exc, self.settings.grpc_address) from None
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                raise asyncio.CancelledError from None  # our caller's cancellation, not the end
         finally:
             call.cancel()
 

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 from workbench import __version__
 from workbench.broker_status import LOG_LINES, BrokerState
 from workbench.qt_embedded_broker import QtEmbeddedBroker
+from workbench.qt_glyph_icons import standard_icon
 from workbench.qt_session import QtSession
 
 STATE_TEXT = {
@@ -87,15 +88,14 @@ class QtBrokerPanel(QWidget):
         form.addRow("Uptime", self.uptime_label)
         form.addRow("Workbench is using", self.connection_label)
 
-        icons = self.style()
         self.start_button = QPushButton(
-            icons.standardIcon(QStyle.StandardPixmap.SP_MediaPlay), "Start"
+            standard_icon(self, QStyle.StandardPixmap.SP_MediaPlay), "Start"
         )
         self.stop_button = QPushButton(
-            icons.standardIcon(QStyle.StandardPixmap.SP_MediaStop), "Stop"
+            standard_icon(self, QStyle.StandardPixmap.SP_MediaStop), "Stop"
         )
         self.restart_button = QPushButton(
-            icons.standardIcon(QStyle.StandardPixmap.SP_BrowserReload), "Restart"
+            standard_icon(self, QStyle.StandardPixmap.SP_BrowserReload), "Restart"
         )
         self.start_button.clicked.connect(broker.start)
         self.stop_button.clicked.connect(broker.stop)

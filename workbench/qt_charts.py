@@ -60,6 +60,7 @@ from workbench.chart_series import (
 )
 from workbench.client.broker_client import BrokerClient
 from workbench.client.records import MetricsSample
+from workbench.qt_glyph_icons import standard_icon
 from workbench.qt_session import QtSession
 from workbench.themes import palette_is_dark
 
@@ -622,14 +623,13 @@ class QtCharts(QWidget):
         self.legend.blockSignals(False)
 
     def _update_pause_button(self) -> None:
-        style = self.style()
         if self.paused:
             self.pause_button.setText("Resume")
-            icon = style.standardIcon(QStyle.StandardPixmap.SP_MediaPlay)
+            icon = standard_icon(self, QStyle.StandardPixmap.SP_MediaPlay)
             self.pause_button.setToolTip("Go live again (P)")
         else:
             self.pause_button.setText("Pause")
-            icon = style.standardIcon(QStyle.StandardPixmap.SP_MediaPause)
+            icon = standard_icon(self, QStyle.StandardPixmap.SP_MediaPause)
             self.pause_button.setToolTip("Freeze the charts; data keeps being collected (P)")
         self.pause_button.setIcon(icon)
         self.pause_button.blockSignals(True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 
 from PySide6.QtCore import (
     QAbstractTableModel,
@@ -15,6 +14,7 @@ from PySide6.QtCore import (
 
 from workbench.client.records import EventRow
 from workbench.event_export import iso_utc
+from workbench.event_pages import Column, cell_text
 
 COLUMNS = ("Offset", "Committed", "Type", "Mimetype", "Size", "Preview")
 OFFSET, COMMITTED, TYPE, MIMETYPE, SIZE, PREVIEW = range(len(COLUMNS))
@@ -23,7 +23,7 @@ _COLUMN_TIPS = (
     "When the broker committed the event (local time)",
     "The event type and its version",
     "How the payload is encoded",
-    "The payload's size in bytes",
+    "The payload's size",
     "The start of the payload",
 )
 EVENT_ROLE = Qt.ItemDataRole.UserRole
@@ -106,24 +106,19 @@ class QtEventListModel(QAbstractTableModel):
         return None
 
 
-def local_time(ms: int) -> str:
-    """Milliseconds since the epoch as local time, e.g. ``2024-05-01 14:00:00.123``."""
-    moment = datetime.fromtimestamp(ms / 1000).astimezone()
-    return moment.strftime("%Y-%m-%d %H:%M:%S.") + f"{ms % 1000:03d}"
+_AS_EVENT_TABLE = (
+    Column.OFFSET,
+    Column.COMMITTED,
+    Column.TYPE,
+    Column.MIMETYPE,
+    Column.SIZE,
+    Column.PREVIEW,
+)
+"""Each column's counterpart in the event table, whose texts it shows."""
 
 
 def _display(event: EventRow, column: int) -> str:
-    if column == OFFSET:
-        return f"{event.offset:,}"
-    if column == COMMITTED:
-        return local_time(event.committed_ms)
-    if column == TYPE:
-        return f"{event.type_name} v{event.type_version}"
-    if column == MIMETYPE:
-        return event.mimetype_text
-    if column == SIZE:
-        return f"{event.size:,}"
-    return event.preview()
+    return cell_text(event, _AS_EVENT_TABLE[column])
 
 
 def _tooltip(event: EventRow, column: int) -> str:
@@ -135,4 +130,6 @@ def _tooltip(event: EventRow, column: int) -> str:
     if column == OFFSET:
         duplicate = " (a duplicate)" if event.is_duplicate else ""
         return f"id {event.id.hex()}{duplicate}"
+    if column == SIZE:
+        return f"{event.size:,} bytes"
     return _display(event, column)

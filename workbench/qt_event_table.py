@@ -51,6 +51,7 @@ from workbench.event_pages import Column, format_ms
 from workbench.qt_event_pages_model import EVENT_ROLE, PLACEHOLDER, QtEventPagesModel
 from workbench.qt_event_table_view import QtEventTableView
 from workbench.qt_export import QtExportJob, run_export
+from workbench.qt_glyph_icons import standard_icon
 from workbench.qt_session import QtSession
 
 TAIL_TICK_MS = 100
@@ -83,6 +84,8 @@ class QtEventTable(QWidget):
         self._incoming: deque[EventRow] = deque(maxlen=TAIL_BUFFER)
         self._held = 0  # events that arrived while paused
         self._pending_row = -1  # the current row, until its event is loaded
+        self._pause_icon = standard_icon(self, QStyle.StandardPixmap.SP_MediaPause)
+        self._resume_icon = standard_icon(self, QStyle.StandardPixmap.SP_MediaPlay)
         self._build()
         self.model.set_visible_rows(self._visible_rows)
         self.model.size_seen.connect(self._size_seen)
@@ -224,7 +227,7 @@ class QtEventTable(QWidget):
         slot: Callable[[], None],
         checkable: bool = False,
     ) -> QAction:
-        action = QAction(self.style().standardIcon(icon), text, self)
+        action = QAction(standard_icon(self, icon), text, self)
         action.setCheckable(checkable)
         if shortcut:
             action.setShortcut(QKeySequence(shortcut))
@@ -636,14 +639,10 @@ class QtEventTable(QWidget):
     # -- status -------------------------------------------------------------------------------
 
     def _update_status(self) -> None:
-        self.pause_action.setText("Resume" if self.paused else "Pause")
-        self.pause_action.setIcon(
-            self.style().standardIcon(
-                QStyle.StandardPixmap.SP_MediaPlay
-                if self.paused
-                else QStyle.StandardPixmap.SP_MediaPause
-            )
-        )
+        label = "Resume" if self.paused else "Pause"
+        if self.pause_action.text() != label:  # runs on every new row: change only on a toggle
+            self.pause_action.setText(label)
+            self.pause_action.setIcon(self._resume_icon if self.paused else self._pause_icon)
         topic = self.topic
         if topic is None:
             self.status.setText("No topic selected")

@@ -58,6 +58,7 @@ from workbench.qt_event_list_model import (
     QtEventListModel,
 )
 from workbench.qt_export import QtExportJob, run_export
+from workbench.qt_glyph_icons import standard_icon
 from workbench.qt_session import QtSession
 from workbench.query_library import QueryLibrary
 from workbench.themes import error_color, palette_is_dark
@@ -195,11 +196,11 @@ class QtQueryPanel(QWidget):
         )
 
         self.run_button = QPushButton("Run")
-        self.run_button.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_MediaPlay))
+        self.run_button.setIcon(standard_icon(self, QStyle.StandardPixmap.SP_MediaPlay))
         self.run_button.setToolTip("Run the query (Ctrl+Return)")
         self.run_button.clicked.connect(lambda: self.run_query())
         self.stop_button = QPushButton("Stop")
-        self.stop_button.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_MediaStop))
+        self.stop_button.setIcon(standard_icon(self, QStyle.StandardPixmap.SP_MediaStop))
         self.stop_button.setToolTip("Stop the running query, keeping the events so far (Esc)")
         self.stop_button.clicked.connect(self.stop)
         for keys in ("Ctrl+Return", "Ctrl+Enter"):

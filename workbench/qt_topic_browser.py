@@ -120,6 +120,7 @@ class _TopicFilter(QSortFilterProxyModel):
         index = self.sourceModel().index(source_row, NAME, source_parent)
         return self._text in str(index.data(NAME_ROLE)).lower()
 
+
 NAME_CHARS = 14
 """The width, in average characters, of the topic names the browser would like to show."""
 

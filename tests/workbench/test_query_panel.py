@@ -20,6 +20,7 @@ from workbench.client.broker_client import BrokerClient
 from workbench.client.connection_settings import ConnectionSettings
 from workbench.client.records import EventRow, NewEvent, TopicRow
 from workbench.event_export import ExportFormat
+from workbench.qt_event_list_model import SIZE
 from workbench.qt_export import QtExportJob
 from workbench.qt_query_panel import QtQueryPanel, default_query, error_color
 from workbench.qt_session import QtSession
@@ -144,6 +145,9 @@ def test_a_where_query_shows_exactly_the_matching_events(
     assert panel.status_label.text().startswith(f"{len(expected)} events in ")
     assert panel.run_button.isEnabled() and not panel.stop_button.isEnabled()
     assert panel.export_results_button.isEnabled()
+    first = panel.model.index(0, SIZE)
+    assert first.data() == f"{rows[0].size} B", "sizes read as in the event table"
+    assert first.data(Qt.ItemDataRole.ToolTipRole) == f"{rows[0].size:,} bytes"
 
     with qtbot.waitSignal(panel.event_selected) as selected:
         panel.table.selectRow(2)

@@ -23,6 +23,7 @@ from PySide6.QtGui import (
     QIcon,
     QKeySequence,
     QPainter,
+    QPaintEvent,
     QPalette,
     QPen,
     QPixmap,
@@ -85,6 +86,20 @@ SERIES_COLORS: tuple[tuple[str, str], ...] = (
     ("#8c6d1f", "#e0c05a"),  # ochre
     ("#c62828", "#ff6b6b"),  # red
 )
+
+
+class _ElidingLabel(QLabel):
+    """A one-line label that ends in "…" when it is given less room than its text needs."""
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        """Draw the text, elided to the label's width."""
+        painter = QPainter(self)
+        painter.setPen(self.palette().color(self.foregroundRole()))
+        shown = self.fontMetrics().elidedText(
+            self.text(), Qt.TextElideMode.ElideRight, self.contentsRect().width()
+        )
+        align = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+        painter.drawText(self.contentsRect(), int(align), shown)
 
 
 def series_color(index: int, dark: bool) -> str:
@@ -220,7 +235,7 @@ class QtCharts(QWidget):
         )
         self._toolbar.addWidget(self.topic_combo)
         self._toolbar.addStretch(1)
-        self.status_label = QLabel()
+        self.status_label = _ElidingLabel()
         self.status_label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
         # A status, not a control: it gives way first when the window is narrow (a projector).
         self.status_label.setMinimumWidth(1)
@@ -649,6 +664,7 @@ class QtCharts(QWidget):
         else:
             text = "Live · " + datetime.fromtimestamp(self.series.latest).strftime("%H:%M:%S")
         self.status_label.setText(text)
+        self.status_label.setToolTip(text)  # in full, when it is elided
 
     def _save_dialog(self) -> None:
         folder = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.PicturesLocation)

@@ -287,26 +287,24 @@ class QtEventPagesModel(QAbstractTableModel):
         event = self.event_at(index.row())
         if role == EVENT_ROLE:
             return event
-        if event is None:
-            if role == Qt.ItemDataRole.ForegroundRole:
-                return QGuiApplication.palette().color(QPalette.ColorRole.PlaceholderText)
-            return None
-        if role == Qt.ItemDataRole.ForegroundRole and event.is_duplicate:
+        if role == Qt.ItemDataRole.ForegroundRole and (event is None or event.is_duplicate):
             return QGuiApplication.palette().color(QPalette.ColorRole.PlaceholderText)
-        if role == Qt.ItemDataRole.FontRole:
-            return _font(column, event.is_duplicate)
+        if event is None:
+            return None
+        if role == Qt.ItemDataRole.FontRole and (column is Column.ID or event.is_duplicate):
+            return cell_font(QGuiApplication.font(), column is Column.ID, event.is_duplicate)
         if role == Qt.ItemDataRole.ToolTipRole:
             return _tooltip(event, column)
         return None
 
 
-def _font(column: Column, duplicate: bool) -> QFont | None:
-    if column is not Column.ID and not duplicate:
-        return None
-    font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
-    if column is not Column.ID:
-        font = QGuiApplication.font()
-    font.setItalic(duplicate)
+def cell_font(base: QFont, fixed: bool, italic: bool) -> QFont:
+    """A cell's font: ``base``, or the fixed-width font at its size (IDs); italic for duplicates."""
+    font = QFont(base)
+    if fixed:
+        font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+        font.setPointSizeF(base.pointSizeF())  # presentation mode enlarges it too
+    font.setItalic(italic)
     return font
 
 

@@ -325,7 +325,7 @@ class QtEventTable(QWidget):
             if self.topic is None or self.topic.id != topic.id:
                 return
             if page.events:
-                self._size_seen(page.last_offset)
+                self._catch_up(page.last_offset)
                 self.go_to_offset(page.events[0].offset)
             else:
                 self.status.setText(f"No events after {format_ms(ms)}; showing the newest.")
@@ -564,19 +564,23 @@ class QtEventTable(QWidget):
             self.view.scrollToBottom()
 
     def _size_seen(self, count: int) -> None:
-        if self._follows_size() and count > self.model.pages.count:
+        """A read or a topic refresh learned the topic's size.
+
+        Ignored while the live tail runs: it grows the table itself, with the newest events in
+        hand. Growing ahead of it (under a flood every read sees a bigger topic) would show
+        placeholder rows at the end, fetch them, see a bigger topic again, and so on: several
+        extra repaints and reads a second.
+        """
+        if not self._tailing():
+            self._catch_up(count)
+
+    def _catch_up(self, count: int) -> None:
+        """Grow the table to ``count`` events (not while paused)."""
+        if not self.paused and count > self.model.pages.count:
             self._grow([], count)
 
-    def _follows_size(self) -> bool:
-        """Whether reads and topic refreshes grow the table.
-
-        Not while paused, and not while the live tail runs: it grows the table itself, with the
-        newest events in hand. Growing ahead of it (under a flood every read sees a bigger topic)
-        would show placeholder rows at the end, fetch them, see a bigger topic again, and so on:
-        several extra repaints and reads a second.
-        """
-        tailing = self._tail_task is not None and not self._tail_task.done()
-        return not self.paused and not tailing
+    def _tailing(self) -> bool:
+        return self._tail_task is not None and not self._tail_task.done()
 
     def _topics_changed(self, topics: list[TopicRow]) -> None:
         topic = self.topic
@@ -586,8 +590,7 @@ class QtEventTable(QWidget):
         if fresh is None:
             return
         self.model.topic = fresh
-        if self._follows_size() and fresh.events > self.model.pages.count:
-            self._grow([], fresh.events)
+        self._size_seen(fresh.events)
         self._update_status()
 
     def _live_toggled(self) -> None:
@@ -615,8 +618,7 @@ class QtEventTable(QWidget):
         def caught_up(page: EventPage) -> None:
             if self.topic is None or self.topic.id != topic.id:
                 return
-            if not self.paused and page.last_offset > self.model.pages.count:
-                self._grow([], page.last_offset)
+            self._catch_up(page.last_offset)
             self.model.request_visible()
 
         self.session.run(
@@ -649,10 +651,9 @@ class QtEventTable(QWidget):
             self.filter_status.setText("")
             return
         count = self.model.pages.count
-        tailing = self._tail_task is not None and not self._tail_task.done()
         state = "live tail off"
         if self.live:
-            state = "live" if tailing else "live tail stopped"
+            state = "live" if self._tailing() else "live tail stopped"
         if self.paused:
             state = f"paused · {self._held:,} new" if self._held else "paused"
         self.status.setText(f"{topic.name} · {count:,} events · {state}")

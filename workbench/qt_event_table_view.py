@@ -14,7 +14,6 @@ from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPointF, Qt
 from PySide6.QtGui import (
     QColor,
     QFont,
-    QFontDatabase,
     QFontMetricsF,
     QPainter,
     QPaintEvent,
@@ -31,7 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.event_pages import NUMERIC_COLUMNS, Column
-from workbench.qt_event_pages_model import CellLook, QtEventPagesModel
+from workbench.qt_event_pages_model import CellLook, QtEventPagesModel, cell_font
 
 LAYOUT_CACHE_SIZE = 20_000
 """Laid-out texts kept; past this the cache starts over (a flood brings new texts all the time)."""
@@ -63,7 +62,6 @@ class QtEventCellDelegate(QStyledItemDelegate):
         self._view = view
         self._base = QFont()
         self._fonts: dict[tuple[bool, bool], _Font] = {}
-        self._font_ids = 0
         self._layouts: dict[tuple[int, str, int], tuple[QStaticText, float]] = {}
         self._colors: dict[tuple[bool, CellLook], QColor] = {}
         self._highlight = QColor()
@@ -75,11 +73,12 @@ class QtEventCellDelegate(QStyledItemDelegate):
         font = self._view.font()
         if font != self._base or not self._fonts:
             self._base = QFont(font)
+            looks = [(fixed, italic) for fixed in (False, True) for italic in (False, True)]
             self._fonts = {
-                (fixed, italic): self._make_font(fixed, italic)
-                for fixed in (False, True)
-                for italic in (False, True)
+                look: _Font(cell_font(self._base, *look), font_id)
+                for font_id, look in enumerate(looks)
             }
+            self._layouts.clear()  # laid out in the old fonts
         palette = self._view.palette()
         if not self._view.isEnabled():
             group = QPalette.ColorGroup.Disabled
@@ -94,15 +93,6 @@ class QtEventCellDelegate(QStyledItemDelegate):
         for look in _LOOKS:
             self._colors[(False, look)] = text if look is CellLook.NORMAL else dim
             self._colors[(True, look)] = selected
-
-    def _make_font(self, fixed: bool, italic: bool) -> _Font:
-        font = QFont(self._base)
-        if fixed:
-            font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
-            font.setPointSizeF(self._base.pointSizeF())  # presentation mode enlarges it too
-        font.setItalic(italic)
-        self._font_ids += 1
-        return _Font(font, self._font_ids)
 
     def paint(
         self,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Coroutine, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -11,8 +12,9 @@ import pytest
 import qasync
 from PySide6.QtWidgets import QApplication
 
-from tests.serve_process import BrokerProcess
+from tests.serve_process import BrokerProcess, start_broker
 from workbench.client.connection_settings import ConnectionSettings
+from workbench.qt_session import QtSession
 from workbench.secret_store import FileSecretStore
 
 T = TypeVar("T")
@@ -76,3 +78,24 @@ def settings_for(broker: BrokerProcess, key: dict[str, str]) -> ConnectionSettin
     return ConnectionSettings(
         broker.grpc_address, broker.auth_url, key["client_id"], key["client_secret"]
     )
+
+
+@contextmanager
+def running_broker(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[BrokerProcess]:
+    """A real ``ensign-broker serve`` in a fresh data directory, stopped afterwards."""
+    process = start_broker(tmp_path_factory.mktemp(name) / "broker")
+    try:
+        yield process
+    finally:
+        process.stop()
+
+
+@contextmanager
+def connected_session(qloop: QLoop, settings: ConnectionSettings) -> Iterator[QtSession]:
+    """A session connected to a broker, disconnected afterwards."""
+    session = QtSession()
+    qloop.run(session.connect_to(settings))
+    try:
+        yield session
+    finally:
+        qloop.run(session.drop_connection())

@@ -21,8 +21,8 @@ from PySide6.QtWidgets import (
 from pytestqt.qtbot import QtBot
 
 from tests.api.client import Subscriber, connect
-from tests.serve_process import BrokerProcess, create_key, start_broker
-from tests.workbench.conftest import QLoop, settings_for
+from tests.serve_process import BrokerProcess, create_key
+from tests.workbench.conftest import QLoop, running_broker, settings_for
 from workbench.chart_series import BYTES_PER_SECOND, EVENTS_PER_SECOND, LAG, TOTAL
 from workbench.client.broker_client import BrokerClient
 from workbench.client.connection_settings import ConnectionSettings
@@ -36,9 +36,8 @@ _names = itertools.count()
 
 @pytest.fixture(scope="module")
 def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrokerProcess]:
-    process = start_broker(tmp_path_factory.mktemp("charts") / "broker")
-    yield process
-    process.stop()
+    with running_broker(tmp_path_factory, "charts") as process:
+        yield process
 
 
 @pytest.fixture(scope="module")

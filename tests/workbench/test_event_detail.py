@@ -11,8 +11,8 @@ import pytest
 from PySide6.QtWidgets import QApplication, QTreeWidgetItem
 from pytestqt.qtbot import QtBot
 
-from tests.serve_process import BrokerProcess, create_key, start_broker
-from tests.workbench.conftest import QLoop, settings_for
+from tests.serve_process import BrokerProcess, create_key
+from tests.workbench.conftest import QLoop, running_broker, settings_for
 from workbench.client.broker_client import BrokerClient
 from workbench.client.records import EventRow, NewEvent
 from workbench.json_highlight import TokenKind, json_colours, json_tokens
@@ -29,9 +29,8 @@ ORDER = {
 
 @pytest.fixture(scope="module")
 def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrokerProcess]:
-    process = start_broker(tmp_path_factory.mktemp("detail") / "broker")
-    yield process
-    process.stop()
+    with running_broker(tmp_path_factory, "detail") as process:
+        yield process
 
 
 @pytest.fixture

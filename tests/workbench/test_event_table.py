@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
-from tests.serve_process import BrokerProcess, create_key, start_broker
-from tests.workbench.conftest import QLoop, settings_for
+from tests.serve_process import BrokerProcess, create_key
+from tests.workbench.conftest import QLoop, connected_session, running_broker, settings_for
 from workbench.client.broker_client import BrokerClient
 from workbench.client.connection_settings import ConnectionSettings
 from workbench.client.records import EventRow, MetricsSample, NewEvent, TopicRow
@@ -27,9 +27,8 @@ BATCH = 1_000
 
 @pytest.fixture(scope="module")
 def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrokerProcess]:
-    process = start_broker(tmp_path_factory.mktemp("table") / "broker")
-    yield process
-    process.stop()
+    with running_broker(tmp_path_factory, "table") as process:
+        yield process
 
 
 @pytest.fixture(scope="module")
@@ -40,10 +39,8 @@ def settings(broker: BrokerProcess) -> ConnectionSettings:
 
 @pytest.fixture
 def session(qloop: QLoop, settings: ConnectionSettings) -> Iterator[QtSession]:
-    connected = QtSession()
-    qloop.run(connected.connect_to(settings))
-    yield connected
-    qloop.run(connected.drop_connection())
+    with connected_session(qloop, settings) as connected:
+        yield connected
 
 
 @pytest.fixture
@@ -88,10 +85,7 @@ def _loaded(table: QtEventTable, row: int) -> bool:
 @pytest.fixture
 def big_topic(qloop: QLoop, session: QtSession) -> tuple[TopicRow, int]:
     """A topic of 20,000 JSON events, and the time its eighth batch started."""
-    client = session.client
-    assert client is not None
-    name = f"big-{time.monotonic_ns()}"
-    topic_id = qloop.run(client.create_topic(name))
+    client, topic_id, name = _new_topic(qloop, session, "big")
     eighth_batch_ms = 0
 
     async def fill() -> None:
@@ -181,24 +175,27 @@ def _subscribed(qloop: QLoop, session: QtSession, topic: TopicRow) -> None:
     session.metrics_sample.disconnect(seen.append)
 
 
-def _tailed_topic(qloop: QLoop, session: QtSession, table: QtEventTable, prefix: str) -> bytes:
-    """A new topic, shown in the table with its live tail subscribed."""
+def _new_topic(qloop: QLoop, session: QtSession, prefix: str) -> tuple[BrokerClient, bytes, str]:
+    """The session's client, and a new topic named ``prefix`` and a unique suffix."""
     client = session.client
     assert client is not None
     name = f"{prefix}-{time.monotonic_ns()}"
-    topic_id = qloop.run(client.create_topic(name))
-    table.show_topic(_topic(qloop, session, name))
-    _subscribed(qloop, session, _topic(qloop, session, name))
+    return client, qloop.run(client.create_topic(name)), name
+
+
+def _tailed_topic(qloop: QLoop, session: QtSession, table: QtEventTable, prefix: str) -> bytes:
+    """A new topic, shown in the table with its live tail subscribed."""
+    _client, topic_id, name = _new_topic(qloop, session, prefix)
+    topic = _topic(qloop, session, name)
+    table.show_topic(topic)
+    _subscribed(qloop, session, topic)
     return topic_id
 
 
 def test_live_tail_shows_new_events_and_never_moves_a_view_the_user_scrolled(
     qloop: QLoop, session: QtSession, table: QtEventTable, publisher: BrokerClient
 ) -> None:
-    client = session.client
-    assert client is not None
-    name = f"live-{time.monotonic_ns()}"
-    topic_id = qloop.run(client.create_topic(name))
+    client, topic_id, name = _new_topic(qloop, session, "live")
     qloop.run(client.publish(topic_id, _events(0, 2_000)))
     topic = _topic(qloop, session, name)
     table.show_topic(topic)
@@ -239,10 +236,7 @@ def test_live_tail_shows_new_events_and_never_moves_a_view_the_user_scrolled(
 def test_the_row_count_grows_from_topic_stats_while_the_tail_is_off(
     qloop: QLoop, session: QtSession, table: QtEventTable, publisher: BrokerClient
 ) -> None:
-    client = session.client
-    assert client is not None
-    name = f"quiet-{time.monotonic_ns()}"
-    topic_id = qloop.run(client.create_topic(name))
+    client, topic_id, name = _new_topic(qloop, session, "quiet")
     qloop.run(client.publish(topic_id, _events(0, 10)))
     table.live_action.trigger()
     assert not table.live
@@ -256,10 +250,7 @@ def test_the_row_count_grows_from_topic_stats_while_the_tail_is_off(
 def test_the_filter_shows_only_matching_loaded_events(
     qloop: QLoop, session: QtSession, table: QtEventTable
 ) -> None:
-    client = session.client
-    assert client is not None
-    name = f"mixed-{time.monotonic_ns()}"
-    topic_id = qloop.run(client.create_topic(name))
+    client, topic_id, name = _new_topic(qloop, session, "mixed")
     kinds = ["Order", "Invoice", "Order", "Refund"] * 10
     qloop.run(
         client.publish(
@@ -288,10 +279,7 @@ def test_the_filter_shows_only_matching_loaded_events(
 def test_duplicates_are_marked_and_selection_reports_the_event(
     qloop: QLoop, session: QtSession, table: QtEventTable, tmp_path: Path
 ) -> None:
-    client = session.client
-    assert client is not None
-    name = f"dups-{time.monotonic_ns()}"
-    topic_id = qloop.run(client.create_topic(name))
+    client, topic_id, name = _new_topic(qloop, session, "dups")
     qloop.run(client.set_dedup_policy(topic_id, "STRICT", [], []))
     same = NewEvent(b'{"order": 1}', JSON, "Order")
     qloop.run(client.publish(topic_id, [same, same, NewEvent(b'{"order": 2}', JSON, "Order")]))
@@ -316,10 +304,7 @@ def test_selected_events_export_to_json_lines_even_when_not_loaded(
 
     from workbench.event_export import ExportFormat
 
-    client = session.client
-    assert client is not None
-    name = f"export-{time.monotonic_ns()}"
-    topic_id = qloop.run(client.create_topic(name))
+    client, topic_id, name = _new_topic(qloop, session, "export")
     qloop.run(client.publish(topic_id, _events(0, 3000)))
     table.show_topic(_topic(qloop, session, name))
     qloop.until(lambda: table.model.rowCount() == 3000, what="the rows")

@@ -14,8 +14,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QPushButton
 from pytestqt.qtbot import QtBot
 
-from tests.serve_process import BrokerProcess, create_key, start_broker
-from tests.workbench.conftest import QLoop, settings_for
+from tests.serve_process import BrokerProcess, create_key
+from tests.workbench.conftest import QLoop, connected_session, running_broker, settings_for
 from workbench.client.broker_client import BrokerClient
 from workbench.client.connection_settings import ConnectionSettings
 from workbench.client.records import EventRow, NewEvent, TopicRow
@@ -40,11 +40,9 @@ class Broker:
 
 @pytest.fixture(scope="module")
 def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
-    process = start_broker(tmp_path_factory.mktemp("query") / "broker")
-    key = create_key(process.data_dir, "demo", "all")
-    settings = settings_for(process, key)
-    yield Broker(process, settings)
-    process.stop()
+    with running_broker(tmp_path_factory, "query") as process:
+        key = create_key(process.data_dir, "demo", "all")
+        yield Broker(process, settings_for(process, key))
 
 
 def _order(n: int) -> NewEvent:
@@ -83,10 +81,8 @@ def published(qloop: QLoop, broker: Broker) -> dict[str, list[NewEvent]]:
 def session(
     qloop: QLoop, broker: Broker, published: dict[str, list[NewEvent]]
 ) -> Iterator[QtSession]:
-    connected = QtSession()
-    qloop.run(connected.connect_to(broker.settings))
-    yield connected
-    qloop.run(connected.drop_connection())
+    with connected_session(qloop, broker.settings) as connected:
+        yield connected
 
 
 @pytest.fixture

@@ -5,15 +5,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtWidgets import QDialogButtonBox, QMessageBox
 from pytestqt.qtbot import QtBot
 
-from tests.serve_process import BrokerProcess, create_key, start_broker
-from tests.workbench.conftest import QLoop, settings_for
+from tests.serve_process import BrokerProcess, create_key
+from tests.workbench.conftest import QLoop, connected_session, running_broker, settings_for
 from workbench.client.broker_client import BrokerClient
 from workbench.client.connection_settings import ConnectionSettings
 from workbench.client.records import NewEvent, TopicRow
@@ -49,19 +48,14 @@ def _settings(process: BrokerProcess, project: str) -> ConnectionSettings:
 
 @pytest.fixture(scope="module")
 def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
-    process = start_broker(Path(tmp_path_factory.mktemp("topic-browser")) / "broker")
-    try:
+    with running_broker(tmp_path_factory, "topic-browser") as process:
         yield Broker(process, _settings(process, "demo"), _settings(process, "analytics"))
-    finally:
-        process.stop()
 
 
 @pytest.fixture
 def session(qloop: QLoop, broker: Broker) -> Iterator[QtSession]:
-    session = QtSession()
-    qloop.run(session.connect_to(broker.demo))
-    yield session
-    qloop.run(session.drop_connection())
+    with connected_session(qloop, broker.demo) as connected:
+        yield connected
 
 
 @pytest.fixture

@@ -459,9 +459,13 @@ class QtCharts(QWidget):
             return  # showEvent catches up
         if self._round:
             self._draw_next_plot()
-        elif self._dirty or (not self.paused and self._drawn_version != self.series.version):
+        elif self._out_of_date():
             self._begin_round()
             self._draw_next_plot()
+
+    def _out_of_date(self) -> bool:
+        """Whether the plots need redrawing (new samples count only while live)."""
+        return self._dirty or (not self.paused and self._drawn_version != self.series.version)
 
     def showEvent(self, event: QShowEvent) -> None:
         """Catch up with samples that arrived while hidden."""
@@ -515,7 +519,7 @@ class QtCharts(QWidget):
         self._timer.setInterval(REDRAW_INTERVAL_MS)
         self.redraws += 1
         self._update_values()
-        if self._dirty or (not self.paused and self._drawn_version != self.series.version):
+        if self._out_of_date():
             self._schedule()  # samples that came during this round
 
     def _sync_series(self) -> None:

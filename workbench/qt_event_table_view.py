@@ -38,7 +38,6 @@ LAYOUT_CACHE_SIZE = 20_000
 _NUMERIC = frozenset(int(c) for c in NUMERIC_COLUMNS)
 _SELECTED = QStyle.StateFlag.State_Selected.value
 _FOCUSED = QStyle.StateFlag.State_HasFocus.value
-_LOOKS = (CellLook.NORMAL, CellLook.PENDING, CellLook.DUPLICATE)
 
 
 class _Font:
@@ -90,7 +89,7 @@ class QtEventCellDelegate(QStyledItemDelegate):
         text = palette.color(group, QPalette.ColorRole.Text)
         dim = palette.color(group, QPalette.ColorRole.PlaceholderText)
         selected = palette.color(group, QPalette.ColorRole.HighlightedText)
-        for look in _LOOKS:
+        for look in CellLook:
             self._colors[(False, look)] = text if look is CellLook.NORMAL else dim
             self._colors[(True, look)] = selected
 

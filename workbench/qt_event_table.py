@@ -24,7 +24,7 @@ from PySide6.QtCore import (
     QTimer,
     Signal,
 )
-from PySide6.QtGui import QAction, QFontDatabase, QFontMetrics, QKeySequence
+from PySide6.QtGui import QAction, QFontMetrics, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -48,7 +48,7 @@ from workbench.client.broker_client import BrokerClient
 from workbench.client.records import EventPage, EventRow, TopicRow
 from workbench.event_export import ExportFormat
 from workbench.event_pages import Column, format_ms
-from workbench.qt_event_pages_model import EVENT_ROLE, PLACEHOLDER, QtEventPagesModel
+from workbench.qt_event_pages_model import EVENT_ROLE, PLACEHOLDER, QtEventPagesModel, cell_font
 from workbench.qt_event_table_view import QtEventTableView
 from workbench.qt_export import QtExportJob, run_export
 from workbench.qt_glyph_icons import standard_icon
@@ -248,7 +248,7 @@ class QtEventTable(QWidget):
 
     def _size_columns(self) -> None:
         metrics = self.view.fontMetrics()
-        fixed = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+        fixed = cell_font(self.view.font(), fixed=True, italic=False)  # as IDs are drawn
         samples = {
             Column.OFFSET: "100,000,000",
             Column.COMMITTED: "2024-12-31 23:59:59.999",

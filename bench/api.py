@@ -352,7 +352,9 @@ async def _batch_run(broker: _Broker, events: list[Event], topic: str) -> float:
     async with _channel(broker.address) as channel:
         topic_id = await _create_topic(channel, broker.metadata, topic)
         requests = [
-            admin_pb2.PublishBatchRequest(topic_id=topic_id, events=batch)
+            admin_pb2.PublishBatchRequest(
+                topic_id=topic_id, events=[event.SerializeToString() for event in batch]
+            )
             for batch in _batches(events)
         ]
         stub = admin_pb2_grpc.BrokerAdminStub(channel)

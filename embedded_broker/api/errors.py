@@ -1,4 +1,4 @@
-"""How broker errors reach gRPC clients: one status code per kind of error."""
+"""How broker errors reach clients: one gRPC status, and one Ensign nack code, per kind."""
 
 from __future__ import annotations
 
@@ -18,21 +18,17 @@ from embedded_broker.core.errors import (
     InvalidArgument,
     KeyUnavailable,
     NotFound,
+    PermissionDenied,
     StorageFull,
     StoreClosed,
     TopicArchived,
+    Unauthenticated,
+    UnhandledMimetype,
 )
+from embedded_broker.proto.ensign.v1beta1.ensign_pb2 import Nack
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-
-class PermissionDenied(BrokerError):
-    """The caller's API key lacks a permission the call needs."""
-
-
-class Unauthenticated(BrokerError):
-    """The call carries no usable access token."""
 
 
 _CODES: list[tuple[type[BaseException], grpc.StatusCode]] = [
@@ -51,12 +47,31 @@ _CODES: list[tuple[type[BaseException], grpc.StatusCode]] = [
 ]
 
 
+_NACK_CODES: list[tuple[type[BaseException], Nack.Code]] = [
+    (PermissionDenied, Nack.Code.PERMISSION_DENIED),
+    (NotFound, Nack.Code.TOPIC_UNKNOWN),
+    (TopicArchived, Nack.Code.TOPIC_ARCHIVED),
+    (EventTooLarge, Nack.Code.MAX_EVENT_SIZE_EXCEEDED),
+    (UnhandledMimetype, Nack.Code.UNHANDLED_MIMETYPE),
+    (StorageFull, Nack.Code.INTERNAL),
+    (BrokerError, Nack.Code.UNPROCESSED),  # malformed, no data, store closing: send again
+]
+
+
 def status_code(exc: BaseException) -> grpc.StatusCode:
     """The gRPC status for a broker error (INTERNAL for anything unexpected)."""
     for kind, code in _CODES:
         if isinstance(exc, kind):
             return code
     return grpc.StatusCode.INTERNAL
+
+
+def nack_code(exc: BaseException) -> Nack.Code:
+    """Ensign's nack code for an event refused or not committed (INTERNAL for the unexpected)."""
+    for kind, code in _NACK_CODES:
+        if isinstance(exc, kind):
+            return code
+    return Nack.Code.INTERNAL
 
 
 async def abort(context: grpc.aio.ServicerContext[Any, Any], exc: BaseException) -> NoReturn:

@@ -11,7 +11,6 @@ import json
 import logging
 import os
 import signal
-import time
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,16 +22,17 @@ from embedded_broker.api.admin_service import AdminService
 from embedded_broker.api.auth_http import AuthHttpServer
 from embedded_broker.api.ensign_service import EnsignService
 from embedded_broker.api.listen_address import ListenAddress
-from embedded_broker.api.runtime import BrokerRuntime, Endpoints
 from embedded_broker.auth.api_keys import KeyStore
 from embedded_broker.auth.projects import ProjectDirectory
 from embedded_broker.auth.tokens import TokenIssuer
 from embedded_broker.core.ids import now_ms
 from embedded_broker.crypto.tls_certificate import ensure_certificate, server_ssl_context
+from embedded_broker.engine.broker import Broker, Endpoints
+from embedded_broker.engine.housekeeping import keep_groups, keep_metrics
+from embedded_broker.private_files import write_private_file
 from embedded_broker.proto.admin.v1 import admin_pb2_grpc
 from embedded_broker.proto.ensign.v1beta1 import ensign_pb2_grpc
 from embedded_broker.storage.event_store import EventStore
-from embedded_broker.storage.files import write_private_file
 from embedded_broker.storage.group_offsets import GroupOffsets
 
 log = logging.getLogger("embedded_broker.server")
@@ -40,8 +40,6 @@ log = logging.getLogger("embedded_broker.server")
 SERVE_FILE = "serve.json"
 """Written while serving: where to reach this broker (for the workbench and scripts)."""
 MAX_MESSAGE_BYTES = 8 * 1024 * 1024  # a 5 MiB event must arrive whole, to be nacked politely
-HOUSEKEEPING_S = 0.25
-METRICS_S = 1.0
 STOP_GRACE_S = 2.0
 PARENT_CHECK_S = 1.0
 
@@ -72,7 +70,7 @@ class BrokerServer:
         self._auth: AuthHttpServer | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._stopped = asyncio.Event()
-        self.runtime: BrokerRuntime | None = None
+        self.broker: Broker | None = None
         self.grpc_address: ListenAddress | None = None
         self.auth_url = ""
 
@@ -94,11 +92,9 @@ class BrokerServer:
         self._stack.callback(keys.close)
         offsets = GroupOffsets(data_dir)
         self._stack.callback(offsets.close)
-        runtime = BrokerRuntime(
-            data_dir, store, projects, keys, TokenIssuer(data_dir), offsets, loop
-        )
-        self.runtime = runtime
-        self._stack.callback(runtime.close)  # (exit callbacks run last-in, first-out)
+        broker = Broker(data_dir, store, projects, keys, TokenIssuer(data_dir), offsets, loop)
+        self.broker = broker
+        self._stack.callback(broker.close)  # (exit callbacks run last-in, first-out)
         self._stack.push_async_callback(self._save_groups)
         tls = opts.needs_tls()
         material = None
@@ -112,8 +108,8 @@ class BrokerServer:
                 ("grpc.so_reuseport", 0),  # a second broker on the same port must fail loudly
             ]
         )
-        ensign_pb2_grpc.add_EnsignServicer_to_server(EnsignService(runtime), server)
-        admin_pb2_grpc.add_BrokerAdminServicer_to_server(AdminService(runtime), server)
+        ensign_pb2_grpc.add_EnsignServicer_to_server(EnsignService(broker), server)
+        admin_pb2_grpc.add_BrokerAdminServicer_to_server(AdminService(broker), server)
         health_servicer = health.aio.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
         address = str(opts.listen)
@@ -132,24 +128,24 @@ class BrokerServer:
             await health_servicer.set(service, health_pb2.HealthCheckResponse.SERVING)
 
         auth = AuthHttpServer(
-            keys, runtime.tokens, ssl_context=server_ssl_context(material) if material else None
+            keys, broker.tokens, ssl_context=server_ssl_context(material) if material else None
         )
         auth_port = await auth.start(opts.auth_listen.host, opts.auth_listen.port)
         self._auth = auth
         self._stack.push_async_callback(auth.close)
         scheme = "https" if material else "http"
         self.auth_url = f"{scheme}://{opts.auth_listen.with_port(auth_port)}"
-        runtime.endpoints = Endpoints(
+        broker.endpoints = Endpoints(
             str(self.grpc_address),
             self.auth_url,
             tls,
             material.fingerprint_sha256 if material else "",
         )
         self._tasks = [
-            asyncio.create_task(self._housekeeping(runtime)),
-            asyncio.create_task(self._sample_metrics(runtime)),
+            asyncio.create_task(keep_groups(broker)),
+            asyncio.create_task(keep_metrics(broker)),
         ]
-        self._write_serve_file(runtime, material.cert_path if material else None)
+        self._write_serve_file(broker, material.cert_path if material else None)
         log.info(
             "ready: gRPC %s (%s), auth %s, data %s, pid %d",
             self.grpc_address,
@@ -159,55 +155,29 @@ class BrokerServer:
             os.getpid(),
         )
 
-    def _write_serve_file(self, runtime: BrokerRuntime, cert: Path | None) -> None:
+    def _write_serve_file(self, broker: Broker, cert: Path | None) -> None:
         info = {
             "pid": os.getpid(),
             "grpc_address": str(self.grpc_address),
             "auth_url": self.auth_url,
             "tls": cert is not None,
             "tls_certificate": str(cert) if cert else None,
-            "version": runtime.version,
+            "version": broker.version,
             "started_ms": now_ms(),
         }
-        path = runtime.data_dir / SERVE_FILE
+        path = broker.data_dir / SERVE_FILE
         write_private_file(path, json.dumps(info, indent=2).encode())
         self._stack.callback(path.unlink, missing_ok=True)
 
-    async def _housekeeping(self, runtime: BrokerRuntime) -> None:
-        """Redeliver timed-out events and save group offsets, a few times a second."""
-        while True:
-            await asyncio.sleep(HOUSEKEEPING_S)
-            try:
-                woken = runtime.groups.expire()
-                if woken:
-                    runtime.signals.wake(woken)
-                await runtime.groups.save()
-            except Exception:
-                log.exception("consumer group housekeeping failed")
-
-    async def _sample_metrics(self, runtime: BrokerRuntime) -> None:
-        while True:
-            try:
-                topics = runtime.store.topics()
-                totals = {t.id: (t.stats.events, t.stats.bytes) for t in topics}
-                ends = {t.id: t.stats.events for t in topics}
-                subscribers = {t: sum(c.values()) for t, c in runtime.subscribers.items()}
-                lags = runtime.groups.lags(ends.get)
-                sample = runtime.metrics.sample(now_ms(), totals, subscribers, lags)
-                runtime.metrics_listeners.publish(sample)
-            except Exception:
-                log.exception("sampling metrics failed")
-            await asyncio.sleep(METRICS_S - (time.monotonic() % METRICS_S))
-
     async def _save_groups(self) -> None:
-        if self.runtime is not None:
-            await self.runtime.groups.save()
+        if self.broker is not None:
+            await self.broker.groups.save()
 
     async def _stop_grpc(self) -> None:
         if self._grpc is not None:
-            if self.runtime is not None:
-                self.runtime.stopping.set()  # streams end themselves within the grace period
-                self.runtime.metrics_listeners.publish(None)
+            if self.broker is not None:
+                self.broker.stopping.set()  # streams end themselves within the grace period
+                self.broker.metrics_listeners.publish(None)
             await self._grpc.stop(STOP_GRACE_S)
 
     def request_stop(self) -> None:

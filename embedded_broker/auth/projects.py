@@ -15,7 +15,7 @@ from embedded_broker.core.errors import AlreadyExists, NotFound
 from embedded_broker.core.ids import new_ulid, now_ms, parse_ulid, ulid_str
 from embedded_broker.core.model import Project
 from embedded_broker.core.names import validate_project_name
-from embedded_broker.storage.files import ensure_private_dir
+from embedded_broker.private_files import ensure_private_dir
 
 AUTH_DATABASE_FILE = "auth.db"
 

@@ -21,7 +21,7 @@ from embedded_broker.auth.api_keys import ApiKey
 from embedded_broker.auth.permissions import Permission
 from embedded_broker.core.errors import BrokerError
 from embedded_broker.core.ids import ulid_str
-from embedded_broker.storage.files import write_private_file
+from embedded_broker.private_files import write_private_file
 
 SIGNING_KEY_FILE = "token-signing.key"
 ACCESS_TTL_S = 60 * 60

@@ -11,12 +11,28 @@ class InvalidArgument(BrokerError, ValueError):
     """A name, id, policy or event is malformed."""
 
 
+class MalformedEvent(InvalidArgument):
+    """An event cannot be decoded as an ``ensign.v1beta1.Event`` or has no data."""
+
+
+class UnhandledMimetype(InvalidArgument):
+    """An event's mimetype is not one of Ensign's ``MIME`` values."""
+
+
 class NotFound(BrokerError, LookupError):
     """A project, topic or event does not exist."""
 
 
 class AlreadyExists(BrokerError):
     """A project or topic with that name already exists."""
+
+
+class Unauthenticated(BrokerError):
+    """The call carries no usable credentials (no token, or one that is forged or expired)."""
+
+
+class PermissionDenied(BrokerError):
+    """The caller's API key lacks a permission the call needs, or belongs to another project."""
 
 
 class TopicArchived(BrokerError):

@@ -1,11 +1,13 @@
-"""Mimetypes as text: the ``MIME`` enum values and the names and aliases that mean them."""
+"""Mimetypes as text: the ``MIME`` enum values and the names and aliases that mean them.
+
+The numbers and enum names are Ensign's ``mimetype.v1beta1.MIME`` (an interop fact, also written
+in ``proto/mimetype/v1beta1/mimetype.proto``; a test checks that the two agree).
+"""
 
 from __future__ import annotations
 
 import re
 from typing import Final
-
-from embedded_broker.proto.mimetype.v1beta1 import mimetype_pb2
 
 _MIME_TEXT: Final[dict[int, str]] = {
     0: "application/octet-stream",
@@ -46,7 +48,35 @@ _MIME_ALIASES: Final[dict[str, int]] = {
     "application/vnd.google.protobuf": 255,
     "application/octet": 0,
 }
-_MIME_NAMES: Final[dict[str, int]] = {name: int(n) for name, n in mimetype_pb2.MIME.items()}
+MIME_ENUM_NAMES: Final[dict[str, int]] = {
+    "UNSPECIFIED": 0,
+    "UNKNOWN": 0,
+    "APPLICATION_OCTET_STREAM": 0,
+    "TEXT_PLAIN": 1,
+    "TEXT_CSV": 2,
+    "TEXT_HTML": 3,
+    "TEXT_CALENDAR": 4,
+    "APPLICATION_JSON": 50,
+    "APPLICATION_JSON_UTF8": 50,
+    "APPLICATION_JSON_LD": 51,
+    "APPLICATION_JSON_LINES": 52,
+    "APPLICATION_UBJSON": 53,
+    "APPLICATION_BSON": 54,
+    "APPLICATION_XML": 100,
+    "APPLICATION_ATOM": 101,
+    "APPLICATION_MSGPACK": 252,
+    "APPLICATION_PARQUET": 253,
+    "APPLICATION_AVRO": 254,
+    "APPLICATION_PROTOBUF": 255,
+    "APPLICATION_PDF": 512,
+    "APPLICATION_JAVA_ARCHIVE": 513,
+    "APPLICATION_PYTHON_PICKLE": 514,
+    **{f"USER_SPECIFIED{n}": 1000 + n for n in range(10)},
+}
+"""Every name of the ``MIME`` enum -> its number (some numbers have several names)."""
+KNOWN_MIMETYPES: Final[frozenset[int]] = frozenset(MIME_ENUM_NAMES.values())
+"""The ``MIME`` numbers a broker accepts in a published event."""
+APPLICATION_JSON: Final = 50
 
 
 def mime_text(number: int) -> str:
@@ -60,4 +90,4 @@ def mime_number(text: str) -> int | None:
     if essence in _MIME_ALIASES:
         return _MIME_ALIASES[essence]
     name = re.sub(r"[^A-Z0-9]+", "_", text.strip().upper()).strip("_")
-    return _MIME_NAMES.get(name)
+    return MIME_ENUM_NAMES.get(name)

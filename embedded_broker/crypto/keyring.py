@@ -20,7 +20,7 @@ from embedded_broker.crypto.master_key import (
     derive_master_key,
     load_or_create_key_file,
 )
-from embedded_broker.storage.files import write_private_file
+from embedded_broker.private_files import write_private_file
 
 KEYRING_FILE = "keyring.json"
 _FORMAT = 1

@@ -10,7 +10,7 @@ from argon2.low_level import Type, hash_secret_raw
 
 from embedded_broker.core.errors import KeyUnavailable
 from embedded_broker.crypto.aead import KEY_SIZE, random_key
-from embedded_broker.storage.files import write_private_file
+from embedded_broker.private_files import write_private_file
 
 MASTER_KEY_FILE = "master.key"
 

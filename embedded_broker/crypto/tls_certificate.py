@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from embedded_broker.storage.files import write_private_file
+from embedded_broker.private_files import write_private_file
 
 TLS_DIR = "tls"
 CERT_FILE = "cert.pem"

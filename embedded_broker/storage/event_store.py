@@ -34,9 +34,9 @@ from embedded_broker.core.model import (
 )
 from embedded_broker.core.names import validate_topic_name
 from embedded_broker.crypto.keyring import Keyring
+from embedded_broker.private_files import ensure_private_dir
 from embedded_broker.storage.blocks import decode_block, open_block
 from embedded_broker.storage.dir_lock import DirectoryLock
-from embedded_broker.storage.files import ensure_private_dir
 from embedded_broker.storage.publish_batch import PreparedPublishes
 from embedded_broker.storage.schema import DATABASE_FILE, Durability, connect
 from embedded_broker.storage.topic_catalog import TopicCatalog, TopicEntry, TopicKeys
@@ -296,15 +296,33 @@ class EventStore:
 
     # -- events -----------------------------------------------------------------------------
 
-    def publish(self, topic_id: bytes | str, events: Sequence[Event]) -> Future[PublishReceipt]:
+    def publish(
+        self,
+        topic_id: bytes | str,
+        events: Sequence[Event],
+        bodies: Sequence[bytes] | None = None,
+    ) -> Future[PublishReceipt]:
         """Append events to a topic, in order.
+
+        Args:
+            topic_id: the topic's 16-byte id or ULID text.
+            events: decoded ``ensign.v1beta1.Event`` messages.
+            bodies: the same events as published (encoded), one per event; they are stored
+                byte for byte. Without them each event is encoded here.
 
         The returned future resolves with a :class:`PublishReceipt` once every event is
         committed to disk, or fails with :class:`TopicArchived`, :class:`NotFound`,
         :class:`EventTooLarge` (nothing of the call is stored) or :class:`StorageFull`.
+
+        Raises:
+            InvalidArgument: if ``bodies`` and ``events`` differ in length.
         """
         raw = parse_ulid(topic_id)
-        return self._writer.publish(PublishRequest(raw, list(events)))
+        if bodies is not None and len(bodies) != len(events):
+            raise InvalidArgument(f"{len(bodies)} bodies for {len(events)} events")
+        return self._writer.publish(
+            PublishRequest(raw, list(events), None if bodies is None else list(bodies))
+        )
 
     def read(self, topic_id: bytes | str, start: int = 1, limit: int = 1000) -> list[EventRecord]:
         """Return up to ``limit`` events from offset ``start`` on, in offset order.

@@ -18,7 +18,7 @@ from pathlib import Path
 from embedded_broker.core.errors import InvalidArgument, NotFound, StoreClosed
 from embedded_broker.core.group_delivery import DEFAULT_DELIVERY_TIMEOUT_S, validate_group_name
 from embedded_broker.core.ids import new_ulid, now_ms, ulid_str
-from embedded_broker.storage.files import ensure_private_dir
+from embedded_broker.private_files import ensure_private_dir
 
 GROUPS_DATABASE_FILE = "groups.db"
 

@@ -8,14 +8,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from embedded_broker.core.dedup import OffsetPosition
-from embedded_broker.core.errors import (
-    BrokerError,
-    EventTooLarge,
-    InvalidArgument,
-    TopicArchived,
-)
+from embedded_broker.core.errors import BrokerError, InvalidArgument
 from embedded_broker.core.ids import RLID_SIZE, RlidGenerator, rlid_ms
-from embedded_broker.core.model import MAX_EVENT_SIZE, PublishReceipt, TopicState, TopicStats
+from embedded_broker.core.model import MAX_EVENT_SIZE, PublishReceipt, TopicStats
+from embedded_broker.core.publish_rules import check_event_size, check_topic_open
 from embedded_broker.storage.blocks import (
     MAX_BLOCK_BYTES,
     MAX_BLOCK_EVENTS,
@@ -127,16 +123,15 @@ class PreparedPublishes:
     ) -> PublishReceipt:
         entry = self._catalog.get(request.topic_id)
         topic = entry.topic
-        if topic.state is TopicState.ARCHIVED:
-            raise TopicArchived(f"topic {topic.name!r} is archived (read-only); publish refused")
-        bodies = [event.SerializeToString() for event in request.events]
+        # The commit-time guard: the topic may have been archived or destroyed since admission.
+        check_topic_open(topic)
+        bodies = request.bodies
+        if bodies is None:
+            bodies = [event.SerializeToString() for event in request.events]
         sizes = [len(body) for body in bodies]
         if sizes and max(sizes) > MAX_EVENT_SIZE:
             index = next(i for i, size in enumerate(sizes) if size > MAX_EVENT_SIZE)
-            raise EventTooLarge(
-                f"event {index} is {sizes[index]:,} bytes; the limit is {MAX_EVENT_SIZE:,} "
-                "bytes (5 MiB)"
-            )
+            check_event_size(sizes[index], index)
         batch = self._topics.get(topic.id)
         if batch is None:
             batch = self._topics[topic.id] = _TopicBatch.start(entry)

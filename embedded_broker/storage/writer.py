@@ -27,10 +27,15 @@ MAX_BATCH_EVENTS = 20_000
 
 @dataclass(slots=True)
 class PublishRequest:
-    """Events to append to one topic, and the future that acknowledges them."""
+    """Events to append to one topic, and the future that acknowledges them.
+
+    ``events`` are decoded ``ensign.v1beta1.Event`` messages; ``bodies``, when given, are the
+    same events exactly as published (encoded), stored as they are instead of encoded again.
+    """
 
     topic_id: bytes
     events: list[Any]
+    bodies: list[bytes] | None = None
     future: Future[Any] = field(default_factory=Future)
 
 

@@ -36,7 +36,7 @@ def test_batched_publish_and_paged_reads(client: Client) -> None:
     firsts = []
     for events in batches:
         reply = client.admin.PublishBatch(
-            admin_pb2.PublishBatchRequest(topic_id=topic.id, events=events), metadata=client.auth
+            _batch(topic.id, events), metadata=client.auth
         )
         assert reply.count == 100 and reply.committed.seconds > 0
         firsts.append(reply.first_offset)
@@ -70,23 +70,37 @@ def test_batched_publish_and_paged_reads(client: Client) -> None:
     assert details.project_name == "demo"
 
 
-def test_batched_publish_refuses_bad_batches(client: Client) -> None:
+def _batch(topic_id: bytes, events: list[Event]) -> admin_pb2.PublishBatchRequest:
+    return admin_pb2.PublishBatchRequest(
+        topic_id=topic_id, events=[e.SerializeToString() for e in events]
+    )
+
+
+def test_batched_publish_refuses_bad_batches_whole(client: Client) -> None:
     topic = client.create_topic(_name())
-    for events, message in (([], "at least one event"), ([event(b"")], "needs data")):
+    good = event(b"fine")
+    unknown_mime = event(b"x")
+    unknown_mime.mimetype = 77  # type: ignore[assignment]
+    big = event(b"x" * (5 * 1024 * 1024 + 1))
+    for events, message in (
+        ([], "at least one event"),
+        ([good, event(b"")], "event 1 has no data"),
+        ([unknown_mime], "event 0 has an unknown mimetype (77)"),
+        ([good, good, big], f"event 2 is {big.ByteSize():,} bytes; the limit is 5,242,880"),
+    ):
         with pytest.raises(grpc.RpcError) as caught:
-            client.admin.PublishBatch(
-                admin_pb2.PublishBatchRequest(topic_id=topic.id, events=events),
-                metadata=client.auth,
-            )
+            client.admin.PublishBatch(_batch(topic.id, events), metadata=client.auth)
         assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
         assert message in caught.value.details()
-    too_big = [event(b"x" * (5 * 1024 * 1024 + 1))]
     with pytest.raises(grpc.RpcError) as caught:
         client.admin.PublishBatch(
-            admin_pb2.PublishBatchRequest(topic_id=topic.id, events=too_big), metadata=client.auth
+            admin_pb2.PublishBatchRequest(topic_id=topic.id, events=[b"\xff\xff"]),
+            metadata=client.auth,
         )
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
-    assert "5 MiB" in caught.value.details()
+    assert "malformed event 0" in caught.value.details()
+    listed = client.admin.ListTopics(admin_pb2.ListTopicsRequest(), metadata=client.auth)
+    assert {t.topic.name: t.events for t in listed.topics}[topic.name] == 0  # nothing stored
 
 
 def test_key_management_needs_broker_admin(client: Client, broker: BrokerProcess) -> None:
@@ -150,7 +164,7 @@ def test_the_metrics_stream_shows_rates_history_and_group_lag(client: Client) ->
     try:
         for _ in range(3):
             client.admin.PublishBatch(
-                admin_pb2.PublishBatchRequest(topic_id=topic.id, events=[event("x")] * 200),
+                _batch(topic.id, [event("x")] * 200),
                 metadata=client.auth,
             )
         stream = client.admin.StreamMetrics(

@@ -230,7 +230,7 @@ class BrokerClient:
     async def publish(self, topic_id: bytes, events: list[NewEvent]) -> int:
         """Publish a batch durably; return the first event's offset."""
         request = admin_pb2.PublishBatchRequest(
-            topic_id=topic_id, events=[_event_message(e) for e in events]
+            topic_id=topic_id, events=[_event_message(e).SerializeToString() for e in events]
         )
         reply = await self._call(
             lambda md: self._admin.PublishBatch(request, metadata=md, timeout=CALL_TIMEOUT_S)

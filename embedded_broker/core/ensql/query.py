@@ -9,9 +9,9 @@ from typing import Any
 from embedded_broker.core.ensql.fields import _Ref
 from embedded_broker.core.ensql.predicates import Predicate
 from embedded_broker.core.ensql.rows import _MISSING, _lookup, _Row, _RowCache
+from embedded_broker.core.mime_names import APPLICATION_JSON
 from embedded_broker.core.model import EventRecord
 from embedded_broker.proto.ensign.v1beta1.event_pb2 import Event
-from embedded_broker.proto.mimetype.v1beta1 import mimetype_pb2
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,5 +122,5 @@ class EnsqlQuery:
             out.data = event.data
         else:
             out.data = json.dumps(fields, separators=(",", ":"), ensure_ascii=False).encode()
-            out.mimetype = mimetype_pb2.APPLICATION_JSON
+            out.mimetype = APPLICATION_JSON  # type: ignore[assignment]
         return out

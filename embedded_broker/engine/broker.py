@@ -1,30 +1,33 @@
-"""Everything a running broker's services share: the stores, auth, signals, groups, metrics."""
+"""The state one broker process shares: stores, auth, commit signals, groups, metrics."""
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from embedded_broker import __version__
-from embedded_broker.api.access import Authorizer, Caller
-from embedded_broker.api.commit_signals import CommitSignals
-from embedded_broker.api.consumer_groups import ConsumerGroups
 from embedded_broker.auth.api_keys import KeyStore
+from embedded_broker.auth.authorizer import Authorizer
+from embedded_broker.auth.caller import Caller
 from embedded_broker.auth.projects import ProjectDirectory
 from embedded_broker.auth.tokens import TokenIssuer
 from embedded_broker.core.errors import NotFound
 from embedded_broker.core.ids import new_ulid, parse_ulid
-from embedded_broker.core.metrics import MetricsRecorder, Sample
+from embedded_broker.core.metrics import MetricsRecorder
 from embedded_broker.core.model import Topic
+from embedded_broker.engine.commit_signals import CommitSignals
+from embedded_broker.engine.consumer_groups import ConsumerGroups
+from embedded_broker.engine.metrics import SampleFanout
 from embedded_broker.storage.event_store import EventStore
 from embedded_broker.storage.group_offsets import GroupOffsets
 
-_LISTENER_BACKLOG = 30
+T = TypeVar("T")
 
 READ_THREADS = 4
 """Threads that read the event log for subscribers and queries (each keeps one connection)."""
@@ -32,7 +35,7 @@ READ_THREADS = 4
 
 @dataclass
 class Endpoints:
-    """Where the broker listens, for ``BrokerInfo``."""
+    """Where the broker listens (set by the server once it is bound), for ``BrokerInfo``."""
 
     grpc_address: str = ""
     auth_url: str = ""
@@ -41,8 +44,12 @@ class Endpoints:
 
 
 @dataclass
-class BrokerRuntime:
-    """The shared state of one broker process. Services use it from the event loop."""
+class Broker:
+    """The shared state of one broker process. Use it from its event loop only.
+
+    Blocking work goes to threads: reads of the event log to :meth:`read`, changes that wait for
+    the writer (topic admin, keys, projects) to :meth:`change`.
+    """
 
     data_dir: Path
     store: EventStore
@@ -75,13 +82,21 @@ class BrokerRuntime:
         """Seconds since the broker started."""
         return time.monotonic() - self.started
 
-    async def read(self, fn: Any, *args: Any) -> Any:
+    async def read(self, fn: Callable[..., T], *args: Any) -> T:
         """Run a blocking read of the event log on a reader thread."""
         return await self.loop.run_in_executor(self.readers, partial(fn, *args))
 
-    async def change(self, fn: Any, *args: Any) -> Any:
-        """Run a blocking change (topic admin, which waits for the writer) off the loop."""
+    async def change(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run a blocking change (topic admin, keys: they wait for a writer) off the loop."""
         return await self.loop.run_in_executor(self.admin, partial(fn, *args))
+
+    def check_active(self, caller: Caller) -> None:
+        """Raise once the caller's key is revoked (long streams call this now and then).
+
+        Raises:
+            InvalidToken: if the key was revoked.
+        """
+        self.authorizer.check_active(caller)
 
     def project_topic(self, caller: Caller, ref: bytes | str) -> Topic:
         """A topic of the caller's project, by 16-byte id, ULID string or name.
@@ -105,10 +120,25 @@ class BrokerRuntime:
             raise NotFound(f"unknown topic {shown!r} in this project")
         return topic
 
-    async def until_stopping(self, work: Any) -> bool:
-        """Await ``work`` (a coroutine) unless the broker starts stopping first.
+    def caller_topic(self, caller: Caller, topic_id: bytes) -> Topic:
+        """A topic by 16-byte id, in the caller's project unless the caller is a broker admin.
 
-        Returns True if ``work`` finished, False if it was cancelled because of the stop.
+        Raises:
+            NotFound: if there is no such topic.
+            PermissionDenied: if it belongs to another project.
+        """
+        topic = self.store.topic(topic_id)
+        caller.require_project(topic.project_id)
+        return topic
+
+    async def until_stopping(self, work: Coroutine[Any, Any, Any]) -> bool:
+        """Await ``work`` unless the broker starts stopping first.
+
+        Returns:
+            True if ``work`` finished, False if it was cancelled because of the stop.
+
+        Raises:
+            Exception: whatever ``work`` raised.
         """
         task = asyncio.ensure_future(work)
         stop = asyncio.ensure_future(self.stopping.wait())
@@ -128,30 +158,6 @@ class BrokerRuntime:
         """Stop the worker threads (the stores are closed by their owner)."""
         self.readers.shutdown(wait=True)
         self.admin.shutdown(wait=True)
-
-
-class SampleFanout:
-    """Hands each new metrics sample to every metrics stream; a stalled stream drops old ones."""
-
-    def __init__(self) -> None:
-        self._queues: set[asyncio.Queue[Sample | None]] = set()
-
-    def add(self) -> asyncio.Queue[Sample | None]:
-        """A new listener's queue; None in it means the broker is stopping."""
-        queue: asyncio.Queue[Sample | None] = asyncio.Queue(maxsize=_LISTENER_BACKLOG)
-        self._queues.add(queue)
-        return queue
-
-    def remove(self, queue: asyncio.Queue[Sample | None]) -> None:
-        """Forget a listener."""
-        self._queues.discard(queue)
-
-    def publish(self, sample: Sample | None) -> None:
-        """Give a sample to every listener."""
-        for queue in self._queues:
-            if queue.full():
-                queue.get_nowait()
-            queue.put_nowait(sample)
 
 
 def _looks_like_ulid(text: str) -> bool:

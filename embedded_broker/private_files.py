@@ -1,4 +1,4 @@
-"""Small durable file helpers: atomic, private (0600) writes."""
+"""Durable private files: atomic 0600 writes and 0700 directories, for storage, crypto, auth."""
 
 from __future__ import annotations
 

@@ -1,0 +1,84 @@
+"""What a published event must be: every refusal rule of publishing, written once.
+
+The engine's admission applies them all before an event is queued (for the Ensign ``Publish``
+stream and the admin ``PublishBatch`` alike); the event store applies the two that can change
+between admission and commit (an archive or a destroy may land in between) as its commit-time
+guard. Both raise the same errors with the same messages; each adapter maps an error to its own
+wire form (a ``Nack`` code, or a gRPC status).
+
+The rules are Ensign's: an event is one encoded ``ensign.v1beta1.Event`` of at most 5 MiB, with
+data, and a mimetype from ``mimetype.v1beta1.MIME``; an archived (read-only) topic takes none.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol
+
+from embedded_broker.core.errors import (
+    EventTooLarge,
+    MalformedEvent,
+    TopicArchived,
+    UnhandledMimetype,
+)
+from embedded_broker.core.mime_names import KNOWN_MIMETYPES
+from embedded_broker.core.model import MAX_EVENT_SIZE, TopicState
+
+if TYPE_CHECKING:
+    from embedded_broker.core.model import Topic
+
+
+class EventContent(Protocol):
+    """What the content rule reads from a decoded event (``ensign.v1beta1.Event`` has it)."""
+
+    @property
+    def data(self) -> bytes: ...
+
+    @property
+    def mimetype(self) -> int: ...
+
+
+def check_topic_open(topic: Topic) -> None:
+    """Refuse publishing to an archived topic.
+
+    Raises:
+        TopicArchived: if ``topic`` is read-only.
+    """
+    if topic.state is TopicState.ARCHIVED:
+        raise TopicArchived(f"topic {topic.name!r} is archived (read-only); publish refused")
+
+
+def check_event_size(size: int, index: int | None = None) -> None:
+    """Refuse an encoded event larger than Ensign's limit.
+
+    Args:
+        size: the encoded ``Event``'s length in bytes.
+        index: the event's position in a batch, named in the message when given.
+
+    Raises:
+        EventTooLarge: if ``size`` exceeds ``MAX_EVENT_SIZE`` (5 MiB).
+    """
+    if size > MAX_EVENT_SIZE:
+        raise EventTooLarge(
+            f"{_which(index)} is {size:,} bytes; the limit is {MAX_EVENT_SIZE:,} bytes (5 MiB)"
+        )
+
+
+def check_event_content(event: EventContent, index: int | None = None) -> None:
+    """Refuse an event without data or with a mimetype Ensign does not define.
+
+    Args:
+        event: the decoded event.
+        index: the event's position in a batch, named in the message when given.
+
+    Raises:
+        MalformedEvent: if the event has no data.
+        UnhandledMimetype: if its mimetype is not a ``MIME`` value.
+    """
+    if not event.data:
+        raise MalformedEvent(f"{_which(index)} has no data")
+    if event.mimetype not in KNOWN_MIMETYPES:
+        raise UnhandledMimetype(f"{_which(index)} has an unknown mimetype ({event.mimetype})")
+
+
+def _which(index: int | None) -> str:
+    return "event" if index is None else f"event {index}"

@@ -18,7 +18,7 @@ from embedded_broker.auth.caller import Caller
 from embedded_broker.auth.projects import ProjectDirectory
 from embedded_broker.auth.tokens import TokenIssuer
 from embedded_broker.core.errors import NotFound
-from embedded_broker.core.ids import new_ulid, parse_ulid
+from embedded_broker.core.ids import ULID_SIZE, new_ulid, parse_ulid, ulid_str
 from embedded_broker.core.metrics import MetricsRecorder
 from embedded_broker.core.model import Topic
 from embedded_broker.engine.commit_signals import CommitSignals
@@ -116,20 +116,22 @@ class Broker:
             except NotFound:
                 topic = None
         if topic is None or topic.project_id != caller.project_id:
-            shown = ref if isinstance(ref, str) else (ref.hex() or "(empty id)")
-            raise NotFound(f"unknown topic {shown!r} in this project")
+            raise NotFound(f"unknown topic {_shown(ref)!r} in this project")
         return topic
 
     def caller_topic(self, caller: Caller, topic_id: bytes) -> Topic:
-        """A topic by 16-byte id, in the caller's project unless the caller is a broker admin.
+        """A topic by 16-byte id: any project's for a broker admin, else as :meth:`project_topic`
+        finds it (another project's topic is unknown, not forbidden: its existence stays private).
 
         Raises:
-            NotFound: if there is no such topic.
-            PermissionDenied: if it belongs to another project.
+            NotFound: if there is no such topic (for this caller).
         """
-        topic = self.store.topic(topic_id)
-        caller.require_project(topic.project_id)
-        return topic
+        if not caller.is_admin:
+            return self.project_topic(caller, topic_id)
+        try:
+            return self.store.topic(topic_id)
+        except (NotFound, ValueError):
+            raise NotFound(f"unknown topic {_shown(topic_id)!r}") from None
 
     async def until_stopping(self, work: Coroutine[Any, Any, Any]) -> bool:
         """Await ``work`` unless the broker starts stopping first.
@@ -158,6 +160,14 @@ class Broker:
         """Stop the worker threads (the stores are closed by their owner)."""
         self.readers.shutdown(wait=True)
         self.admin.shutdown(wait=True)
+
+
+def _shown(ref: bytes | str) -> str:
+    if isinstance(ref, str):
+        return ref
+    if len(ref) == ULID_SIZE:
+        return ulid_str(ref)
+    return ref.hex() or "(empty id)"
 
 
 def _looks_like_ulid(text: str) -> bool:

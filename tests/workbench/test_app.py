@@ -12,13 +12,13 @@ from pytestqt.qtbot import QtBot
 
 from tests.serve_process import process_alive
 from tests.workbench.conftest import QLoop
-from workbench.broker_status import BrokerState
-from workbench.display import NO_DISPLAY_MESSAGE, missing_display
-from workbench.profiles import EMBEDDED
-from workbench.qt_topic_browser import NAME, NAME_CHARS
-from workbench.secret_store import FileSecretStore
-from workbench.themes import Theme
-from workbench.workbench_parts import Workbench
+from workbench.app.display import NO_DISPLAY_MESSAGE, missing_display
+from workbench.app.parts import Workbench
+from workbench.models.broker_status import BrokerState
+from workbench.models.profiles import EMBEDDED
+from workbench.models.secret_store import FileSecretStore
+from workbench.views.qt_themes import Theme
+from workbench.views.qt_topic_browser import NAME, NAME_CHARS
 
 
 class App:

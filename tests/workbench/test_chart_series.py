@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from workbench.chart_series import (
+from workbench.client.records import MetricsSample, TopicRate
+from workbench.models.chart_series import (
     ACK_P50,
     ACK_P99,
     BYTES_PER_SECOND,
@@ -16,7 +17,6 @@ from workbench.chart_series import (
     ChartSeries,
     RingBuffer,
 )
-from workbench.client.records import MetricsSample, TopicRate
 
 T0 = 1_700_000_000.0
 

@@ -23,13 +23,13 @@ from pytestqt.qtbot import QtBot
 from tests.api.client import Subscriber, connect
 from tests.serve_process import BrokerProcess, create_key
 from tests.workbench.conftest import QLoop, running_broker, settings_for
-from workbench.chart_series import BYTES_PER_SECOND, EVENTS_PER_SECOND, LAG, TOTAL
 from workbench.client.broker_client import BrokerClient
 from workbench.client.connection_settings import ConnectionSettings
 from workbench.client.records import MetricsSample, NewEvent, TopicRate
-from workbench.qt_charts import QtCharts
-from workbench.qt_session import QtSession
-from workbench.themes import dark_palette, light_palette
+from workbench.models.chart_series import BYTES_PER_SECOND, EVENTS_PER_SECOND, LAG, TOTAL
+from workbench.views.qt_charts import QtCharts
+from workbench.views.qt_session import QtSession
+from workbench.views.qt_themes import dark_palette, light_palette
 
 _names = itertools.count()
 

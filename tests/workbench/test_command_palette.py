@@ -6,7 +6,7 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QMainWindow
 from pytestqt.qtbot import QtBot
 
-from workbench.qt_command_palette import POSITIONS_ROLE, PaletteEntry, QtCommandPalette
+from workbench.views.qt_command_palette import POSITIONS_ROLE, PaletteEntry, QtCommandPalette
 
 ENTRIES = [
     PaletteEntry("payments", "demo · 45 events", "topic", b"p"),

@@ -11,10 +11,10 @@ import pytest
 
 from tests.serve_process import process_alive
 from tests.workbench.conftest import QLoop
-from workbench.broker_status import BrokerState, LogBuffer, restart_delay
 from workbench.client.broker_client import BrokerClient
-from workbench.qt_embedded_broker import QtEmbeddedBroker
-from workbench.secret_store import FileSecretStore
+from workbench.models.broker_status import BrokerState, LogBuffer, restart_delay
+from workbench.models.secret_store import FileSecretStore
+from workbench.views.qt_embedded_broker import QtEmbeddedBroker
 
 
 @pytest.mark.timeout(120)

@@ -15,8 +15,8 @@ from tests.serve_process import BrokerProcess, create_key
 from tests.workbench.conftest import QLoop, running_broker, settings_for
 from workbench.client.broker_client import BrokerClient
 from workbench.client.records import EventRow, NewEvent
-from workbench.json_highlight import TokenKind, json_colours, json_tokens
-from workbench.qt_event_detail import PayloadKind, QtEventDetail, hex_dump, parse_csv
+from workbench.models.json_highlight import TokenKind, json_colours, json_tokens
+from workbench.views.qt_event_detail import PayloadKind, QtEventDetail, hex_dump, parse_csv
 
 JSON, CSV, TEXT, OCTET = 50, 2, 1, 0
 ORDER = {

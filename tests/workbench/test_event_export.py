@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from workbench.client.records import EventPage, EventRow
-from workbench.event_export import (
+from workbench.models.event_export import (
     CSV_COLUMNS,
     ExportCancelled,
     ExportFormat,

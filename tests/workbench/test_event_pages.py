@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from workbench.client.records import EventRow
-from workbench.event_pages import Column, EventPages, cell_text, human_bytes, matches
+from workbench.models.event_pages import Column, EventPages, cell_text, human_bytes, matches
 
 
 def _event(offset: int, data: bytes = b"{}", duplicate: bool = False) -> EventRow:

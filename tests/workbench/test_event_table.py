@@ -16,9 +16,9 @@ from tests.workbench.conftest import QLoop, connected_session, running_broker, s
 from workbench.client.broker_client import BrokerClient
 from workbench.client.connection_settings import ConnectionSettings
 from workbench.client.records import EventRow, MetricsSample, NewEvent, TopicRow
-from workbench.event_pages import Column
-from workbench.qt_event_table import PLACEHOLDER, QtEventTable
-from workbench.qt_session import QtSession
+from workbench.models.event_pages import Column
+from workbench.views.qt_event_table import PLACEHOLDER, QtEventTable
+from workbench.views.qt_session import QtSession
 
 JSON = 50
 BIG = 20_000
@@ -302,7 +302,7 @@ def test_selected_events_export_to_json_lines_even_when_not_loaded(
 ) -> None:
     from PySide6.QtCore import QItemSelection, QItemSelectionModel
 
-    from workbench.event_export import ExportFormat
+    from workbench.models.event_export import ExportFormat
 
     client, topic_id, name = _new_topic(qloop, session, "export")
     qloop.run(client.publish(topic_id, _events(0, 3000)))

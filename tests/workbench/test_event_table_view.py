@@ -10,10 +10,10 @@ from PySide6.QtGui import QColor, QImage, QPalette
 from pytestqt.qtbot import QtBot
 
 from workbench.client.records import EventRow, TopicRow
-from workbench.event_pages import Column
-from workbench.qt_event_pages_model import QtEventPagesModel
-from workbench.qt_event_table_view import QtEventTableView
-from workbench.qt_session import QtSession
+from workbench.models.event_pages import Column
+from workbench.views.qt_event_pages_model import QtEventPagesModel
+from workbench.views.qt_event_table_view import QtEventTableView
+from workbench.views.qt_session import QtSession
 
 TOPIC = TopicRow(b"t" * 16, b"p" * 16, "local", "sensors", False, 40, 0, 0, 1, 40, 0, "NONE")
 

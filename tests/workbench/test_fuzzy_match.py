@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from workbench.fuzzy_match import match, position_bonus, rank, rank_matches
+from workbench.models.fuzzy_match import match, position_bonus, rank, rank_matches
 
 
 def test_a_query_matches_when_its_letters_appear_in_order_ignoring_case() -> None:

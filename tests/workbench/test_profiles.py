@@ -12,10 +12,10 @@ from pytestqt.qtbot import QtBot
 
 from tests.serve_process import BrokerProcess, create_key, start_broker
 from tests.workbench.conftest import QLoop
-from workbench.profiles import EMBEDDED, Profile, ProfileStore
-from workbench.qt_libraries import missing_libraries_message, missing_xcb_libraries
-from workbench.qt_profile_dialog import QtProfileDialog
-from workbench.secret_store import FileSecretStore, open_secret_store
+from workbench.app.qt_libraries import missing_libraries_message, missing_xcb_libraries
+from workbench.models.profiles import EMBEDDED, Profile, ProfileStore
+from workbench.models.secret_store import FileSecretStore, open_secret_store
+from workbench.views.qt_profile_dialog import QtProfileDialog
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from workbench.qt_environment import SERIAL_FILLS, prepare_qt_environment
+from workbench.app.qt_environment import SERIAL_FILLS, prepare_qt_environment
 
 
 def test_painting_stays_on_the_gui_thread_unless_the_user_says_otherwise(

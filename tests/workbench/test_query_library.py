@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from workbench.query_library import FILE_NAME, QueryLibrary
+from workbench.models.query_library import FILE_NAME, QueryLibrary
 
 
 def test_history_is_most_recent_first_without_repeats(tmp_path: Path) -> None:

@@ -19,12 +19,12 @@ from tests.workbench.conftest import QLoop, connected_session, running_broker, s
 from workbench.client.broker_client import BrokerClient
 from workbench.client.connection_settings import ConnectionSettings
 from workbench.client.records import EventRow, NewEvent, TopicRow
-from workbench.event_export import ExportFormat
-from workbench.qt_event_list_model import SIZE
-from workbench.qt_export import QtExportJob
-from workbench.qt_query_panel import QtQueryPanel, default_query, error_color
-from workbench.qt_session import QtSession
-from workbench.query_library import QueryLibrary
+from workbench.models.event_export import ExportFormat
+from workbench.models.query_library import QueryLibrary
+from workbench.views.qt_event_list_model import SIZE
+from workbench.views.qt_export import QtExportJob
+from workbench.views.qt_query_panel import QtQueryPanel, default_query, error_color
+from workbench.views.qt_session import QtSession
 
 JSON, OCTETS = 50, 0
 ORDERS = 300

@@ -16,9 +16,10 @@ from tests.workbench.conftest import QLoop, connected_session, running_broker, s
 from workbench.client.broker_client import BrokerClient
 from workbench.client.connection_settings import ConnectionSettings
 from workbench.client.records import NewEvent, TopicRow
-from workbench.event_pages import human_bytes
-from workbench.qt_session import QtSession
-from workbench.qt_topic_browser import (
+from workbench.models.event_pages import human_bytes
+from workbench.models.topic_tree import TopicTree, diff, format_rate
+from workbench.views.qt_session import QtSession
+from workbench.views.qt_topic_browser import (
     ARCHIVED_ROLE,
     EVENTS,
     ID_ROLE,
@@ -29,7 +30,6 @@ from workbench.qt_topic_browser import (
     SIZE,
     QtTopicBrowser,
 )
-from workbench.topic_tree import TopicTree, diff, format_rate
 
 OK = QDialogButtonBox.StandardButton.Ok
 

@@ -19,10 +19,10 @@ from PySide6.QtWidgets import (
 )
 
 from workbench import __version__
-from workbench.broker_status import LOG_LINES, BrokerState
-from workbench.qt_embedded_broker import QtEmbeddedBroker
-from workbench.qt_glyph_icons import standard_icon
-from workbench.qt_session import QtSession
+from workbench.models.broker_status import LOG_LINES, BrokerState
+from workbench.views.qt_embedded_broker import QtEmbeddedBroker
+from workbench.views.qt_glyph_icons import standard_icon
+from workbench.views.qt_session import QtSession
 
 STATE_TEXT = {
     BrokerState.STOPPED: ("Stopped", "#8a8f98"),

@@ -23,14 +23,14 @@ from PySide6.QtGui import QFont, QFontDatabase, QGuiApplication, QPalette
 
 from workbench.client.broker_client import BrokerClient
 from workbench.client.records import EventPage, EventRow, TopicRow
-from workbench.event_pages import (
+from workbench.models.event_pages import (
     NUMERIC_COLUMNS,
     Column,
     EventPages,
     cell_text,
     matches,
 )
-from workbench.qt_session import QtSession
+from workbench.views.qt_session import QtSession
 
 PLACEHOLDER = "…"
 FETCH_SETTLE_MS = 80

@@ -42,9 +42,9 @@ from PySide6.QtWidgets import (
 
 from embedded_broker.core.ids import ulid_str
 from workbench.client.records import EventRow
-from workbench.event_pages import format_ms, human_bytes, type_text
-from workbench.json_highlight import TokenKind, json_colours, json_tokens
-from workbench.payload_views import (
+from workbench.models.event_pages import format_ms, human_bytes, type_text
+from workbench.models.json_highlight import TokenKind, json_colours, json_tokens
+from workbench.models.payload_formats import (
     Payload,
     PayloadKind,
     hex_dump,
@@ -53,7 +53,7 @@ from workbench.payload_views import (
     json_value,
     parse_csv,
 )
-from workbench.themes import palette_is_dark
+from workbench.views.qt_themes import palette_is_dark
 
 TREE_LIMIT = 20_000  # nodes built for a JSON tree
 TREE_EXPAND_ALL = 500  # documents with at most this many nodes open fully

@@ -15,7 +15,7 @@ import string
 from typing import Any
 
 from workbench.client.records import EventRow
-from workbench.event_pages import human_bytes
+from workbench.models.event_pages import human_bytes
 
 HEX_LIMIT = 256 * 1024  # bytes shown in a hex dump
 CSV_ROW_LIMIT = 10_000

@@ -7,13 +7,13 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings
 
-from workbench.gc_tuning import freeze_startup_objects, freeze_when_settled
-from workbench.profiles import ProfileStore
-from workbench.qt_embedded_broker import QtEmbeddedBroker
-from workbench.qt_main_window import QtMainWindow
-from workbench.qt_session import QtSession
-from workbench.query_library import QueryLibrary
-from workbench.secret_store import SecretStore, open_secret_store
+from workbench.app.gc_tuning import freeze_startup_objects, freeze_when_settled
+from workbench.models.profiles import ProfileStore
+from workbench.models.query_library import QueryLibrary
+from workbench.models.secret_store import SecretStore, open_secret_store
+from workbench.views.qt_embedded_broker import QtEmbeddedBroker
+from workbench.views.qt_main_window import QtMainWindow
+from workbench.views.qt_session import QtSession
 
 
 @dataclass

@@ -12,7 +12,7 @@ import gc
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from workbench.qt_session import QtSession
+    from workbench.views.qt_session import QtSession
 
 
 def freeze_startup_objects() -> None:

@@ -1,9 +1,9 @@
 """The topic browser: projects and their topics with live counts, sizes and rates.
 
 The tree is a :class:`QStandardItemModel` kept in step with the session by
-:func:`workbench.topic_tree.diff`: rows are added, removed and updated in place, never rebuilt,
-so the selection, the expanded projects and the scroll position survive every refresh. A
-:class:`QSortFilterProxyModel` sorts it and filters topics by name.
+:func:`workbench.models.topic_tree.diff`: rows are added, removed and updated in place, never
+rebuilt, so the selection, the expanded projects and the scroll position survive every refresh.
+A :class:`QSortFilterProxyModel` sorts it and filters topics by name.
 """
 
 from __future__ import annotations
@@ -52,14 +52,8 @@ from PySide6.QtWidgets import (
 
 from embedded_broker.core.ids import ulid_str
 from workbench.client.records import MetricsSample, TopicRow
-from workbench.event_pages import human_bytes
-from workbench.qt_session import QtSession
-from workbench.qt_topic_dialogs import (
-    QtDedupPolicyDialog,
-    QtDestroyTopicDialog,
-    QtNewTopicDialog,
-)
-from workbench.topic_tree import (
+from workbench.models.event_pages import human_bytes
+from workbench.models.topic_tree import (
     ProjectNode,
     TopicNode,
     TopicTree,
@@ -68,6 +62,12 @@ from workbench.topic_tree import (
     format_count,
     format_rate,
     latest_rates,
+)
+from workbench.views.qt_session import QtSession
+from workbench.views.qt_topic_dialogs import (
+    QtDedupPolicyDialog,
+    QtDestroyTopicDialog,
+    QtNewTopicDialog,
 )
 
 COLUMNS = ("Name", "Events", "Size", "Rate")

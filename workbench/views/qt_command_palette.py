@@ -1,7 +1,7 @@
 """The command palette: a quick switcher for topics and actions (Ctrl+K).
 
 A frameless popup with a search field over a list. Typing ranks the entries with
-:mod:`workbench.fuzzy_match` and highlights the matched letters; Up/Down move, Enter chooses,
+:mod:`workbench.models.fuzzy_match` and highlights the matched letters; Up/Down move, Enter chooses,
 Esc closes.
 """
 
@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from workbench.fuzzy_match import rank_matches
+from workbench.models.fuzzy_match import rank_matches
 
 MAX_RESULTS = 200
 VISIBLE_ROWS = 10

@@ -20,23 +20,23 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from workbench.broker_status import BrokerState
 from workbench.client.connection_settings import ConnectionSettings
 from workbench.client.errors import ClientError
 from workbench.client.records import EventRow, TopicRow
-from workbench.profiles import EMBEDDED, Profile, ProfileStore
-from workbench.qt_broker_panel import QtBrokerPanel, state_badge
-from workbench.qt_charts import QtCharts
-from workbench.qt_command_palette import PaletteEntry, QtCommandPalette
-from workbench.qt_embedded_broker import QtEmbeddedBroker
-from workbench.qt_event_detail import QtEventDetail
-from workbench.qt_event_table import QtEventTable
-from workbench.qt_profile_dialog import QtProfileDialog
-from workbench.qt_query_panel import QtQueryPanel
-from workbench.qt_session import QtSession
-from workbench.qt_topic_browser import QtTopicBrowser
-from workbench.query_library import QueryLibrary
-from workbench.themes import FontScaler, Theme, apply_theme
+from workbench.models.broker_status import BrokerState
+from workbench.models.profiles import EMBEDDED, Profile, ProfileStore
+from workbench.models.query_library import QueryLibrary
+from workbench.views.qt_broker_panel import QtBrokerPanel, state_badge
+from workbench.views.qt_charts import QtCharts
+from workbench.views.qt_command_palette import PaletteEntry, QtCommandPalette
+from workbench.views.qt_embedded_broker import QtEmbeddedBroker
+from workbench.views.qt_event_detail import QtEventDetail
+from workbench.views.qt_event_table import QtEventTable
+from workbench.views.qt_profile_dialog import QtProfileDialog
+from workbench.views.qt_query_panel import QtQueryPanel
+from workbench.views.qt_session import QtSession
+from workbench.views.qt_themes import FontScaler, Theme, apply_theme
+from workbench.views.qt_topic_browser import QtTopicBrowser
 
 log = logging.getLogger(__name__)
 ADD_PROFILE = "Add remote broker…"

@@ -12,7 +12,7 @@ from PySide6.QtCore import QRect, QSize, Qt
 from PySide6.QtGui import QGuiApplication, QIcon, QIconEngine, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import QStyle, QWidget
 
-from workbench.themes import palette_is_dark
+from workbench.views.qt_themes import palette_is_dark
 
 GLYPHS = frozenset(
     {

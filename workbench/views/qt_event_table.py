@@ -46,13 +46,18 @@ from PySide6.QtWidgets import (
 from embedded_broker.core.ids import ulid_str
 from workbench.client.broker_client import BrokerClient
 from workbench.client.records import EventPage, EventRow, TopicRow
-from workbench.event_export import ExportFormat
-from workbench.event_pages import Column, format_ms
-from workbench.qt_event_pages_model import EVENT_ROLE, PLACEHOLDER, QtEventPagesModel, cell_font
-from workbench.qt_event_table_view import QtEventTableView
-from workbench.qt_export import QtExportJob, run_export
-from workbench.qt_glyph_icons import standard_icon
-from workbench.qt_session import QtSession
+from workbench.models.event_export import ExportFormat
+from workbench.models.event_pages import Column, format_ms
+from workbench.views.qt_event_pages_model import (
+    EVENT_ROLE,
+    PLACEHOLDER,
+    QtEventPagesModel,
+    cell_font,
+)
+from workbench.views.qt_event_table_view import QtEventTableView
+from workbench.views.qt_export import QtExportJob, run_export
+from workbench.views.qt_glyph_icons import standard_icon
+from workbench.views.qt_session import QtSession
 
 TAIL_TICK_MS = 100
 TAIL_BUFFER = 20_000

@@ -29,8 +29,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from workbench.event_pages import NUMERIC_COLUMNS, Column
-from workbench.qt_event_pages_model import CellLook, QtEventPagesModel, cell_font
+from workbench.models.event_pages import NUMERIC_COLUMNS, Column
+from workbench.views.qt_event_pages_model import CellLook, QtEventPagesModel, cell_font
 
 LAYOUT_CACHE_SIZE = 20_000
 """Laid-out texts kept; past this the cache starts over (a flood brings new texts all the time)."""

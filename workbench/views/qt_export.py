@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QMessageBox, QProgressDialog, QWidget
 
 from workbench.client.errors import ClientError
 from workbench.client.records import EventRow
-from workbench.event_export import ExportCancelled, ExportFormat, export_events
+from workbench.models.event_export import ExportCancelled, ExportFormat, export_events
 
 log = logging.getLogger(__name__)
 SourceFactory = Callable[[], AsyncIterator[EventRow]]

@@ -14,7 +14,7 @@ from pathlib import Path
 from platformdirs import user_config_path
 
 from workbench.client.connection_settings import ConnectionSettings
-from workbench.secret_store import SecretStore
+from workbench.models.secret_store import SecretStore
 
 EMBEDDED = "Embedded broker"
 

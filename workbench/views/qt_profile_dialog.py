@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 
 from workbench.client.broker_client import BrokerClient
 from workbench.client.errors import ClientError
-from workbench.profiles import EMBEDDED, Profile
+from workbench.models.profiles import EMBEDDED, Profile
 
 
 class QtProfileDialog(QDialog):

@@ -48,8 +48,9 @@ from PySide6.QtWidgets import (
 from workbench.client.broker_client import BrokerClient
 from workbench.client.errors import ClientError
 from workbench.client.records import EventRow, TopicRow
-from workbench.event_export import ExportFormat, iterate, topic_events
-from workbench.qt_event_list_model import (
+from workbench.models.event_export import ExportFormat, iterate, topic_events
+from workbench.models.query_library import QueryLibrary
+from workbench.views.qt_event_list_model import (
     COMMITTED,
     MIMETYPE,
     OFFSET,
@@ -57,11 +58,10 @@ from workbench.qt_event_list_model import (
     TYPE,
     QtEventListModel,
 )
-from workbench.qt_export import QtExportJob, run_export
-from workbench.qt_glyph_icons import standard_icon
-from workbench.qt_session import QtSession
-from workbench.query_library import QueryLibrary
-from workbench.themes import error_color, palette_is_dark
+from workbench.views.qt_export import QtExportJob, run_export
+from workbench.views.qt_glyph_icons import standard_icon
+from workbench.views.qt_session import QtSession
+from workbench.views.qt_themes import error_color, palette_is_dark
 
 BATCH = 100
 """Rows collected before they are appended to the table (a timer flushes smaller batches)."""

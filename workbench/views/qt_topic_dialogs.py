@@ -26,8 +26,8 @@ from embedded_broker.core.dedup import DedupPolicy, DedupStrategy
 from embedded_broker.core.errors import InvalidArgument
 from embedded_broker.core.names import validate_topic_name
 from workbench.client.records import TopicRow
-from workbench.themes import error_color
-from workbench.topic_tree import format_count
+from workbench.models.topic_tree import format_count
+from workbench.views.qt_themes import error_color
 
 DEDUP_EXPLANATIONS = {
     "NONE": "Keep every event; nothing is treated as a duplicate.",

@@ -13,8 +13,8 @@ from PySide6.QtCore import (
 )
 
 from workbench.client.records import EventRow
-from workbench.event_export import iso_utc
-from workbench.event_pages import Column, cell_text
+from workbench.models.event_export import iso_utc
+from workbench.models.event_pages import Column, cell_text
 
 COLUMNS = ("Offset", "Committed", "Type", "Mimetype", "Size", "Preview")
 OFFSET, COMMITTED, TYPE, MIMETYPE, SIZE, PREVIEW = range(len(COLUMNS))

@@ -17,9 +17,9 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QProcess, QTimer, Signal
 
-from workbench.broker_status import BrokerState, LogBuffer, restart_delay
 from workbench.client.connection_settings import ConnectionSettings
-from workbench.secret_store import SecretStore
+from workbench.models.broker_status import BrokerState, LogBuffer, restart_delay
+from workbench.models.secret_store import SecretStore
 
 LOCAL_PROJECT = "local"
 STOP_TIMEOUT_MS = 15_000

@@ -1,7 +1,7 @@
 """The user's EnSQL queries: a history of what ran and named queries saved per topic.
 
 Both live in one JSON file in a directory the caller chooses (the app passes
-:func:`workbench.profiles.config_dir`). A missing or unreadable file starts an empty library;
+:func:`workbench.models.profiles.config_dir`). A missing or unreadable file starts an empty library;
 every change is written at once, atomically, so a crash never leaves half a file.
 """
 

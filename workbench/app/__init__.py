@@ -8,8 +8,8 @@ from collections.abc import Sequence
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Start the GUI; return its exit status."""
-    from workbench.display import missing_display
-    from workbench.qt_libraries import missing_libraries_message, missing_xcb_libraries
+    from workbench.app.display import missing_display
+    from workbench.app.qt_libraries import missing_libraries_message, missing_xcb_libraries
 
     problem = missing_display()
     if problem:
@@ -26,9 +26,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from PySide6.QtWidgets import QApplication
 
     from embedded_broker.config import default_data_dir
-    from workbench.profiles import EMBEDDED, config_dir
-    from workbench.qt_environment import prepare_qt_environment
-    from workbench.workbench_parts import Workbench
+    from workbench.app.parts import Workbench
+    from workbench.app.qt_environment import prepare_qt_environment
+    from workbench.models.profiles import EMBEDDED, config_dir
 
     prepare_qt_environment()
     app = QApplication(list(argv) if argv is not None else sys.argv)
@@ -51,7 +51,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         loop.run_until_complete(session.drop_connection("quitting"))
     broker.stop_and_wait()
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,9 +1,9 @@
 """Live charts: events/s, bytes/s, publish→ack latency and consumer lag, per topic and in total.
 
 Samples from :attr:`QtSession.metrics_sample` only go into the ring buffers of
-:class:`~workbench.chart_series.ChartSeries`; the plots are redrawn from a timer at most about
-30 times a second, and only when something changed (never once per sample), and not at all
-while paused or hidden. On connect the session replays the broker's last hour, so the charts
+:class:`~workbench.models.chart_series.ChartSeries`; the plots are redrawn from a timer at most
+about 30 times a second, and only when something changed (never once per sample), and not at
+all while paused or hidden. On connect the session replays the broker's last hour, so the charts
 show it at once.
 """
 
@@ -47,7 +47,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from workbench.chart_series import (
+from workbench.client.broker_client import BrokerClient
+from workbench.client.records import MetricsSample
+from workbench.models.chart_series import (
     ACK_P50,
     ACK_P99,
     BYTES_PER_SECOND,
@@ -59,11 +61,9 @@ from workbench.chart_series import (
     ChartSeries,
     SeriesKey,
 )
-from workbench.client.broker_client import BrokerClient
-from workbench.client.records import MetricsSample
-from workbench.qt_glyph_icons import standard_icon
-from workbench.qt_session import QtSession
-from workbench.themes import palette_is_dark
+from workbench.views.qt_glyph_icons import standard_icon
+from workbench.views.qt_session import QtSession
+from workbench.views.qt_themes import palette_is_dark
 
 REDRAW_INTERVAL_MS = 33
 PLOT_STAGGER_MS = 8

@@ -17,3 +17,10 @@ class Unavailable(ClientError):
 
 class PermissionError_(ClientError):
     """The key lacks a permission the call needs."""
+
+
+class InvalidInput(ClientError, ValueError):
+    """A value breaks one of the broker's rules (a topic name, a dedup policy, an id's size).
+
+    The message is the broker's own, naming the rule, so a dialog can show it as typed.
+    """

@@ -6,7 +6,12 @@ import json
 import random
 import struct
 
-from embedded_broker.proto.mimetype.v1beta1 import mimetype_pb2
+from workbench.client.broker_rules import (
+    APPLICATION_JSON,
+    APPLICATION_OCTET_STREAM,
+    TEXT_CSV,
+    TEXT_PLAIN,
+)
 from workbench.client.records import NewEvent
 
 REGIONS = ("eu-west", "us-east", "ap-south")
@@ -30,7 +35,7 @@ def orders(count: int, rng: random.Random, start: int = 1) -> list[NewEvent]:
         events.append(
             NewEvent(
                 json.dumps(body).encode(),
-                mimetype_pb2.APPLICATION_JSON,
+                APPLICATION_JSON,
                 "Order",
                 "1.2.0",
                 {"region": region, "tier": "gold" if vip else "standard"},
@@ -50,7 +55,7 @@ def readings(count: int, rng: random.Random, start: int = 1) -> list[NewEvent]:
         events.append(
             NewEvent(
                 "\n".join(rows).encode(),
-                mimetype_pb2.TEXT_CSV,
+                TEXT_CSV,
                 "Reading",
                 "2.0.0",
                 {"sensor": sensor, "seq": str(n)},
@@ -67,9 +72,7 @@ def log_lines(count: int, rng: random.Random, start: int = 1) -> list[NewEvent]:
         text = (
             f"{level} checkout[{rng.randint(100, 999)}] request {n} took {rng.randint(3, 900)} ms"
         )
-        events.append(
-            NewEvent(text.encode(), mimetype_pb2.TEXT_PLAIN, "LogLine", "1.0.0", {"level": level})
-        )
+        events.append(NewEvent(text.encode(), TEXT_PLAIN, "LogLine", "1.0.0", {"level": level}))
     return events
 
 
@@ -83,7 +86,7 @@ def frames(count: int, rng: random.Random, start: int = 1) -> list[NewEvent]:
         events.append(
             NewEvent(
                 payload,
-                mimetype_pb2.APPLICATION_OCTET_STREAM,
+                APPLICATION_OCTET_STREAM,
                 "Frame",
                 "0.3.1",
                 {"device": f"dev-{n % 4}"},

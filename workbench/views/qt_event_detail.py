@@ -40,7 +40,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from embedded_broker.core.ids import ulid_str
+from workbench.client.broker_rules import ulid_str
 from workbench.client.records import EventRow
 from workbench.models.event_pages import format_ms, human_bytes, type_text
 from workbench.models.json_highlight import TokenKind, json_colours, json_tokens

@@ -43,8 +43,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from embedded_broker.core.ids import ulid_str
 from workbench.client.broker_client import BrokerClient
+from workbench.client.broker_rules import ulid_str
 from workbench.client.records import EventPage, EventRow, TopicRow
 from workbench.models.event_export import ExportFormat
 from workbench.models.event_pages import Column, format_ms

@@ -50,7 +50,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from embedded_broker.core.ids import ulid_str
+from workbench.client.broker_rules import ulid_str
 from workbench.client.records import MetricsSample, TopicRow
 from workbench.models.event_pages import human_bytes
 from workbench.models.topic_tree import (

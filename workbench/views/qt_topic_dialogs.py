@@ -22,9 +22,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from embedded_broker.core.dedup import DedupPolicy, DedupStrategy
-from embedded_broker.core.errors import InvalidArgument
-from embedded_broker.core.names import validate_topic_name
+from workbench.client.broker_rules import (
+    DEDUP_STRATEGIES,
+    validate_dedup_policy,
+    validate_topic_name,
+)
+from workbench.client.errors import InvalidInput
 from workbench.client.records import TopicRow
 from workbench.models.topic_tree import format_count
 from workbench.views.qt_themes import error_color
@@ -115,7 +118,7 @@ class QtNewTopicDialog(QDialog):
             return ""  # not an error yet: nothing typed
         try:
             validate_topic_name(name)
-        except InvalidArgument as exc:
+        except InvalidInput as exc:
             return str(exc)
         return ""
 
@@ -208,11 +211,11 @@ class QtDedupPolicyDialog(QDialog):
         self.topic = topic
         self.setWindowTitle(f"Deduplication of {topic.name}")
         self.strategy_box = QComboBox()
-        for strategy in DedupStrategy:
-            self.strategy_box.addItem(strategy.name.replace("_", " ").title(), strategy.name)
+        for strategy in DEDUP_STRATEGIES:
+            self.strategy_box.addItem(strategy.replace("_", " ").title(), strategy)
             self.strategy_box.setItemData(
                 self.strategy_box.count() - 1,
-                DEDUP_EXPLANATIONS[strategy.name],
+                DEDUP_EXPLANATIONS[strategy],
                 Qt.ItemDataRole.ToolTipRole,
             )
         self.explanation = QLabel()
@@ -276,10 +279,8 @@ class QtDedupPolicyDialog(QDialog):
         if strategy in NEEDS_FIELDS and not self.fields():
             return f"{title} needs at least one JSON field: type them separated by commas."
         try:
-            DedupPolicy(
-                DedupStrategy[strategy], keys=tuple(self.keys()), fields=tuple(self.fields())
-            )
-        except InvalidArgument as exc:
+            validate_dedup_policy(strategy, self.keys(), self.fields())
+        except InvalidInput as exc:
             return str(exc)
         return ""
 

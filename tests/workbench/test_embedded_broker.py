@@ -5,13 +5,16 @@ from __future__ import annotations
 import os
 import signal
 import stat
+import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.serve_process import process_alive
+from tests.serve_process import broker_command, process_alive
 from tests.workbench.conftest import QLoop
+from workbench.client.authentication import key_is_usable
 from workbench.client.broker_client import BrokerClient
+from workbench.client.connection_settings import ConnectionSettings
 from workbench.models.broker_status import BrokerState, LogBuffer, restart_delay
 from workbench.models.secret_store import FileSecretStore
 from workbench.views.qt_embedded_broker import QtEmbeddedBroker
@@ -56,6 +59,40 @@ def test_the_broker_starts_restarts_after_a_kill_and_leaves_nothing_behind(
     assert broker.state is BrokerState.STOPPED
     assert not process_alive(second_pid)
     assert not (tmp_path / "data" / "serve.json").exists()
+
+
+@pytest.mark.timeout(120)
+def test_a_revoked_saved_key_is_replaced_by_a_new_key_that_works(
+    qloop: QLoop, tmp_path: Path, secrets: FileSecretStore
+) -> None:
+    data_dir = tmp_path / "data"
+    broker = QtEmbeddedBroker(data_dir, secrets)
+    ready: list[ConnectionSettings] = []
+    broker.ready.connect(ready.append)
+    broker.start()
+    qloop.until(lambda: len(ready) == 1, what="the broker to be ready")
+    first = ready[0]
+    assert key_is_usable(first)
+    subprocess.run(  # revoked by hand, or with another admin key in the key manager
+        broker_command("keys", "revoke", "--data-dir", str(data_dir), first.client_id),
+        check=True,
+        capture_output=True,
+    )
+    assert not key_is_usable(first)
+
+    broker.restart()
+    qloop.until(lambda: len(ready) == 2, what="the broker to be ready again")
+    assert broker.state is BrokerState.READY
+    second = ready[1]
+    assert second.client_id != first.client_id, "a new key"
+    saved = secrets.get(f"embedded-admin:{data_dir.resolve()}")
+    assert saved == f"{second.client_id}:{second.client_secret}"
+    client = BrokerClient(second)
+    qloop.run(client.login())
+    qloop.run(client.create_topic("after-revocation"))
+    assert [t.name for t in qloop.run(client.topics())] == ["after-revocation"]
+    qloop.run(client.close())
+    broker.stop_and_wait()
 
 
 @pytest.mark.timeout(120)

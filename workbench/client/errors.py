@@ -11,6 +11,10 @@ class AuthError(ClientError):
     """The broker refused the credentials (wrong ClientID/ClientSecret, revoked key)."""
 
 
+class KeyRefused(AuthError):
+    """The broker does not accept the ClientID and ClientSecret: unknown, wrong, or revoked."""
+
+
 class Unavailable(ClientError):
     """The broker cannot be reached (not started, stopped, wrong address)."""
 

@@ -13,10 +13,12 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QProcess, QTimer, Signal
 
+from workbench.client.authentication import key_is_usable
 from workbench.client.connection_settings import ConnectionSettings
 from workbench.models.broker_status import BrokerState, LogBuffer, restart_delay
 from workbench.models.secret_store import SecretStore
@@ -149,17 +151,25 @@ class QtEmbeddedBroker(QObject):
             self.log_line.emit(complete)
 
     def _became_ready(self) -> None:
-        # Reading serve.json and creating the workbench's key (first start: a subprocess and
-        # an Argon2 hash) happen on a worker thread: the window never waits for them.
+        # Reading serve.json, asking the broker whether the saved key still works, and creating
+        # a key when it does not (a subprocess and an Argon2 hash) happen on a worker thread:
+        # the window never waits for them.
         self._finishing = asyncio.ensure_future(asyncio.to_thread(self._connection_details))
         self._finishing.add_done_callback(self._details_ready)
 
     def _connection_details(self) -> ConnectionSettings:
         info = json.loads((self.data_dir / "serve.json").read_text())
-        client_id, secret = self._admin_key()
-        return ConnectionSettings(
-            info["grpc_address"], info["auth_url"], client_id, secret, bool(info.get("tls"))
+        certificate = info.get("tls_certificate")
+        broker = ConnectionSettings(
+            info["grpc_address"],
+            info["auth_url"],
+            "",
+            "",
+            bool(info.get("tls")),
+            Path(certificate).read_bytes() if certificate else None,
         )
+        client_id, secret = self._admin_key(broker)
+        return replace(broker, client_id=client_id, client_secret=secret)
 
     def _details_ready(self, done: asyncio.Future[ConnectionSettings]) -> None:
         if done.cancelled() or self.state is not BrokerState.STARTING:
@@ -175,13 +185,20 @@ class QtEmbeddedBroker(QObject):
         self._set_state(BrokerState.READY)
         self.ready.emit(self.settings)
 
-    def _admin_key(self) -> tuple[str, str]:
-        """The workbench's own key for this data directory, created on first use."""
+    def _admin_key(self, broker: ConnectionSettings) -> tuple[str, str]:
+        """The workbench's own key for this data directory: the saved one while the running
+        ``broker`` accepts it, else a new one (first start, or the saved key was revoked).
+
+        Raises:
+            ClientError: if the broker cannot be asked (see :func:`key_is_usable`).
+            subprocess.CalledProcessError: if creating a key fails.
+        """
         name = f"embedded-admin:{self.data_dir.resolve()}"
         saved = self._secrets.get(name)
         if saved:
             client_id, _, secret = saved.partition(":")
-            if self._key_is_active(client_id):
+            saved_key = replace(broker, client_id=client_id, client_secret=secret)
+            if client_id and secret and key_is_usable(saved_key):
                 return client_id, secret
         done = subprocess.run(
             [
@@ -208,17 +225,6 @@ class QtEmbeddedBroker(QObject):
         key = json.loads(done.stdout)
         self._secrets.put(name, f"{key['client_id']}:{key['client_secret']}")
         return key["client_id"], key["client_secret"]
-
-    def _key_is_active(self, client_id: str) -> bool:
-        from embedded_broker.auth.api_keys import KeyStore
-
-        keys = KeyStore(self.data_dir)
-        try:
-            return keys.by_client_id(client_id).active
-        except Exception:
-            return False
-        finally:
-            keys.close()
 
     def _error(self, error: QProcess.ProcessError) -> None:
         if error == QProcess.ProcessError.FailedToStart:

@@ -48,6 +48,7 @@ from workbench.client.broker_rules import ulid_str
 from workbench.client.records import EventPage, EventRow, TopicRow
 from workbench.models.event_export import ExportFormat
 from workbench.models.event_pages import Column, format_ms
+from workbench.models.live_tail import LiveTailPolicy, TailMode
 from workbench.views.qt_event_pages_model import (
     EVENT_ROLE,
     PLACEHOLDER,
@@ -61,9 +62,6 @@ from workbench.views.qt_session import QtSession
 
 TAIL_TICK_MS = 100
 TAIL_BUFFER = 20_000
-TAIL_KEEP = 1_000
-FLOOD_RATE = 2_000
-"""Events per second above which the live tail polls the topic's end instead of streaming."""
 TAIL_POLL_ROWS = 200
 TAIL_POLL_MS = 250
 """How often a tail under a flood shows the newest events: four times a second rather than ten
@@ -84,10 +82,8 @@ class QtEventTable(QWidget):
         self.session = session
         self.model = QtEventPagesModel(session, self)
         self._tail_task: asyncio.Task[None] | None = None
-        self.tail_mode = "stream"
-        """How the live tail follows the topic: "stream" (every event) or "poll" (a flood)."""
+        self.tail_policy = LiveTailPolicy()
         self._incoming: deque[EventRow] = deque(maxlen=TAIL_BUFFER)
-        self._held = 0  # events that arrived while paused
         self._pending_row = -1  # the current row, until its event is loaded
         self._pause_icon = standard_icon(self, QStyle.StandardPixmap.SP_MediaPause)
         self._resume_icon = standard_icon(self, QStyle.StandardPixmap.SP_MediaPlay)
@@ -281,6 +277,11 @@ class QtEventTable(QWidget):
         return self.live_action.isChecked()
 
     @property
+    def tail_mode(self) -> TailMode:
+        """How the live tail follows the topic: "stream" (every event) or "poll" (a flood)."""
+        return self.tail_policy.mode
+
+    @property
     def paused(self) -> bool:
         """True while the table is frozen."""
         return self.pause_action.isChecked()
@@ -289,7 +290,7 @@ class QtEventTable(QWidget):
         """Show a topic's events (opens at the end while the live tail is on)."""
         self._stop_tail()
         self._incoming.clear()
-        self._held = 0
+        self.tail_policy.clear_held()
         self._pending_row = -1
         self.filter_box.blockSignals(True)
         self.filter_box.clear()
@@ -508,58 +509,37 @@ class QtEventTable(QWidget):
 
     async def _stream_tail(self, client: BrokerClient, topic_id: bytes) -> bool:
         """Receive every new event; return True when a flood calls for polling."""
-        self.tail_mode = "stream"
-        window_start, seen = time.monotonic(), 0
+        policy = self.tail_policy
+        policy.stream(time.monotonic())
         async for event in client.tail(ulid_str(topic_id)):
             if self.topic is None or event.topic_id != self.topic.id:
                 continue
             self._incoming.append(event)
-            if self.paused:
-                self._held += 1
-            seen += 1
-            now = time.monotonic()
-            if now - window_start >= 1.0:
-                # A flood shows as a high rate, or, when the GUI cannot take events one by one
-                # as fast as they come, as a tail falling behind the topic's known end.
-                behind = self.topic.last_offset - event.offset
-                if seen / (now - window_start) > FLOOD_RATE or behind > FLOOD_RATE:
-                    return True
-                window_start, seen = now, 0
+            known_end = self.topic.last_offset
+            if policy.streamed(event.offset, known_end, time.monotonic(), self.paused):
+                return True
         return False
 
     async def _poll_tail(self, client: BrokerClient, topic_id: bytes) -> None:
         """Fetch the newest page every tick until the rate drops."""
-        self.tail_mode = "poll"
-        last_seen = self._incoming[-1].offset if self._incoming else self.model.pages.count
-        window_start, window_offset, calm = time.monotonic(), last_seen, 0
-        while calm < 2:
+        policy = self.tail_policy
+        while policy.mode == "poll":
             await asyncio.sleep(TAIL_POLL_MS / 1000)
             page = await client.read_events(topic_id, from_end=True, limit=TAIL_POLL_ROWS)
-            fresh = [e for e in page.events if e.offset > last_seen]
-            if fresh:
-                last_seen = fresh[-1].offset
-                if self.paused:
-                    self._held += len(fresh)
-                self._incoming.extend(fresh)
-            now = time.monotonic()
-            if now - window_start >= 1.0:
-                rate = (last_seen - window_offset) / (now - window_start)
-                calm = calm + 1 if rate < FLOOD_RATE / 4 else 0
-                window_start, window_offset = now, last_seen
+            offsets = [e.offset for e in page.events]
+            new = policy.polled(offsets, time.monotonic(), self.paused)
+            if new:
+                self._incoming.extend(page.events[-new:])
 
     def _apply_incoming(self) -> None:
-        if self.paused:
-            if self._held:
-                self._update_status()
-            return
-        if not self._incoming:
-            return
-        last = self._incoming[-1].offset
-        # Under a flood only the newest rows matter on screen: older arrivals are not stored
-        # (the page cache fetches them if the user ever scrolls there).
-        events = list(self._incoming)[-TAIL_KEEP:]
-        self._incoming.clear()
-        self._grow(events, last)
+        count = self.tail_policy.to_insert(len(self._incoming), self.paused)
+        if count:
+            last = self._incoming[-1].offset
+            events = list(self._incoming)[-count:]
+            self._incoming.clear()
+            self._grow(events, last)
+        elif self.paused and self.tail_policy.held:
+            self._update_status()
 
     def _grow(self, events: list[EventRow], count: int = 0) -> None:
         """Add rows in one insertion; follow the end if the view was there (and live)."""
@@ -569,20 +549,15 @@ class QtEventTable(QWidget):
             self.view.scrollToBottom()
 
     def _size_seen(self, count: int) -> None:
-        """A read or a topic refresh learned the topic's size.
+        """A read or a topic refresh learned the topic's size (ignored while the tail runs)."""
+        self._catch_up(count, tailing=self._tailing())
 
-        Ignored while the live tail runs: it grows the table itself, with the newest events in
-        hand. Growing ahead of it (under a flood every read sees a bigger topic) would show
-        placeholder rows at the end, fetch them, see a bigger topic again, and so on: several
-        extra repaints and reads a second.
-        """
-        if not self._tailing():
-            self._catch_up(count)
-
-    def _catch_up(self, count: int) -> None:
-        """Grow the table to ``count`` events (not while paused)."""
-        if not self.paused and count > self.model.pages.count:
-            self._grow([], count)
+    def _catch_up(self, count: int, tailing: bool = False) -> None:
+        """Grow the table towards ``count`` events as the live-tail policy allows."""
+        rows = self.model.pages.count
+        more = self.tail_policy.growth(count, rows, self.paused, tailing)
+        if more:
+            self._grow([], rows + more)
 
     def _tailing(self) -> bool:
         return self._tail_task is not None and not self._tail_task.done()
@@ -609,7 +584,7 @@ class QtEventTable(QWidget):
 
     def _pause_toggled(self) -> None:
         if not self.paused:
-            self._held = 0
+            self.tail_policy.clear_held()
             self._apply_incoming()
             self._resync()
         self._update_status()
@@ -660,7 +635,8 @@ class QtEventTable(QWidget):
         if self.live:
             state = "live" if self._tailing() else "live tail stopped"
         if self.paused:
-            state = f"paused · {self._held:,} new" if self._held else "paused"
+            held = self.tail_policy.held
+            state = f"paused · {held:,} new" if held else "paused"
         self.status.setText(f"{topic.name} · {count:,} events · {state}")
         if self.model.filtering:
             self.filter_status.setText(

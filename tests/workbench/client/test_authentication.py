@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import socket
-import subprocess
 from collections.abc import Iterator
 from dataclasses import replace
 
 import pytest
 
-from tests.serve_process import BrokerProcess, broker_command, create_key
+from tests.serve_process import BrokerProcess, create_key, revoke_key
 from tests.workbench.conftest import running_broker, settings_for
 from workbench.client.authentication import authenticate, key_is_usable
 from workbench.client.errors import AuthError, KeyRefused, Unavailable
@@ -38,11 +37,7 @@ def test_a_wrong_secret_or_an_unknown_key_is_not_usable(broker: BrokerProcess) -
 def test_a_revoked_key_is_not_usable(broker: BrokerProcess) -> None:
     settings = settings_for(broker, create_key(broker.data_dir, "demo", "topics:read"))
     assert key_is_usable(settings)
-    subprocess.run(
-        broker_command("keys", "revoke", "--data-dir", str(broker.data_dir), settings.client_id),
-        check=True,
-        capture_output=True,
-    )
+    revoke_key(broker.data_dir, settings.client_id)
     assert not key_is_usable(settings)
 
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 import os
 import signal
 import stat
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.serve_process import broker_command, process_alive
+from tests.serve_process import process_alive, revoke_key
 from tests.workbench.conftest import QLoop
 from workbench.client.authentication import key_is_usable
 from workbench.client.broker_client import BrokerClient
@@ -73,11 +72,7 @@ def test_a_revoked_saved_key_is_replaced_by_a_new_key_that_works(
     qloop.until(lambda: len(ready) == 1, what="the broker to be ready")
     first = ready[0]
     assert key_is_usable(first)
-    subprocess.run(  # revoked by hand, or with another admin key in the key manager
-        broker_command("keys", "revoke", "--data-dir", str(data_dir), first.client_id),
-        check=True,
-        capture_output=True,
-    )
+    revoke_key(data_dir, first.client_id)  # by hand, or with another admin key
     assert not key_is_usable(first)
 
     broker.restart()

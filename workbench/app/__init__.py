@@ -1,4 +1,9 @@
-"""``ensign-workbench``: the QApplication on a qasync loop, the embedded broker, the window."""
+"""``ensign-workbench``: the QApplication on a qasync loop, the embedded broker, the window.
+
+:func:`main` is the entry point (``workbench.app:main``, ``python -m workbench``); the modules
+beside it prepare the process before Qt starts (display, X11 libraries, Qt environment, GC) and
+wire the application's parts together (:mod:`~workbench.app.parts`).
+"""
 
 from __future__ import annotations
 

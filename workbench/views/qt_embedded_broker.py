@@ -2,7 +2,8 @@
 
 The broker listens on free loopback ports chosen at start; it reports them in its data
 directory's ``serve.json`` and in its ready line. The first start creates a ``local`` project and
-an admin key for the workbench, whose secret goes to the secret store.
+an admin key for the workbench, whose secret goes to the secret store. Every start asks the
+running broker whether the saved key still logs in; a key it refuses (revoked) is replaced.
 """
 
 from __future__ import annotations

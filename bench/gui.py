@@ -128,7 +128,7 @@ async def _until(condition: Callable[[], bool], timeout: float = 120) -> None:
 async def _scenario(parts: object, rows: list[Row]) -> None:
     from PySide6.QtCore import Qt
 
-    from workbench.qt_charts import QtCharts
+    from workbench.views.qt_charts import QtCharts
 
     window = parts.window  # type: ignore[attr-defined]
     session = parts.session  # type: ignore[attr-defined]
@@ -228,9 +228,9 @@ def run() -> list[Row]:
     import qasync
     from PySide6.QtWidgets import QApplication
 
-    from workbench.qt_environment import prepare_qt_environment
-    from workbench.secret_store import FileSecretStore
-    from workbench.workbench_parts import Workbench
+    from workbench.app.parts import Workbench
+    from workbench.app.qt_environment import prepare_qt_environment
+    from workbench.models.secret_store import FileSecretStore
 
     prepare_qt_environment()  # as ensign-workbench does
     app = QApplication.instance() or QApplication(sys.argv[:1])

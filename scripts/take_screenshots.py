@@ -28,12 +28,12 @@ import qasync  # noqa: E402
 from PySide6.QtGui import QPainter, QPixmap  # noqa: E402
 from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
 
+from workbench.app.parts import Workbench  # noqa: E402
+from workbench.app.qt_environment import prepare_qt_environment  # noqa: E402
 from workbench.client.broker_client import BrokerClient  # noqa: E402
-from workbench.qt_environment import prepare_qt_environment  # noqa: E402
-from workbench.sample_data import GENERATORS  # noqa: E402
-from workbench.secret_store import FileSecretStore  # noqa: E402
-from workbench.themes import Theme  # noqa: E402
-from workbench.workbench_parts import Workbench  # noqa: E402
+from workbench.models.sample_data import GENERATORS  # noqa: E402
+from workbench.models.secret_store import FileSecretStore  # noqa: E402
+from workbench.views.qt_themes import Theme  # noqa: E402
 
 OUT = ROOT / "resources" / "screenshots"
 RATES = {"orders": 40, "sensor-readings": 15, "app-logs": 90, "telemetry": 5}

@@ -15,7 +15,7 @@ from embedded_broker.core.model import Project
 from embedded_broker.proto.ensign.v1beta1.event_pb2 import Event, Type
 from embedded_broker.proto.mimetype.v1beta1 import mimetype_pb2
 from embedded_broker.storage.event_store import EventStore
-from workbench.qt_environment import prepare_qt_environment
+from workbench.app.qt_environment import prepare_qt_environment
 
 prepare_qt_environment()  # the Qt settings ensign-workbench runs with
 

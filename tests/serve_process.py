@@ -96,6 +96,15 @@ def create_key(data_dir: Path, project: str, *permissions: str) -> dict[str, str
     return key
 
 
+def revoke_key(data_dir: Path, client_id: str) -> None:
+    """``ensign-broker keys revoke``: the key stops working at once, even while serving."""
+    subprocess.run(
+        broker_command("keys", "revoke", "--data-dir", str(data_dir), client_id),
+        capture_output=True,
+        check=True,
+    )
+
+
 def process_alive(pid: int) -> bool:
     """True while a process with this id exists."""
     try:

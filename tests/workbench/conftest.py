@@ -14,8 +14,8 @@ from PySide6.QtWidgets import QApplication
 
 from tests.serve_process import BrokerProcess, start_broker
 from workbench.client.connection_settings import ConnectionSettings
-from workbench.qt_session import QtSession
-from workbench.secret_store import FileSecretStore
+from workbench.models.secret_store import FileSecretStore
+from workbench.views.qt_session import QtSession
 
 T = TypeVar("T")
 

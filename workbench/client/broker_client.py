@@ -10,10 +10,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-import ssl
 import time
-import urllib.error
-import urllib.request
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -23,6 +20,7 @@ from embedded_broker.core.ids import ulid_str
 from embedded_broker.proto.admin.v1 import admin_pb2, admin_pb2_grpc
 from embedded_broker.proto.ensign.v1beta1 import ensign_pb2, ensign_pb2_grpc, query_pb2, topic_pb2
 from embedded_broker.proto.ensign.v1beta1.event_pb2 import Event, EventWrapper, Type
+from workbench.client.authentication import authenticate
 from workbench.client.connection_settings import ConnectionSettings
 from workbench.client.errors import AuthError, ClientError, PermissionError_, Unavailable
 from workbench.client.records import (
@@ -38,7 +36,6 @@ from workbench.client.records import (
 )
 
 T = TypeVar("T")
-LOGIN_TIMEOUT_S = 10.0
 CALL_TIMEOUT_S = 30.0
 _REFRESH_MARGIN_S = 120
 
@@ -68,46 +65,12 @@ class BrokerClient:
         """Authenticate with the ClientID and ClientSecret.
 
         Raises:
-            AuthError: if the broker refuses them (the message says why).
+            AuthError: if the broker refuses them (the message says why); KeyRefused, a kind
+                of AuthError, when it does not accept the key at all (unknown, wrong, revoked).
             Unavailable: if the auth endpoint cannot be reached.
         """
-        self._token, self._expires = await asyncio.to_thread(self._login_blocking)
-
-    def _login_blocking(self) -> tuple[str, float]:
-        settings = self.settings
-        body = json.dumps(
-            {"client_id": settings.client_id, "client_secret": settings.client_secret}
-        ).encode()
-        request = urllib.request.Request(
-            f"{settings.auth_url.rstrip('/')}/v1/authenticate",
-            data=body,
-            headers={"Content-Type": "application/json"},
-            method="POST",
-        )
-        context = None
-        if settings.auth_url.startswith("https"):
-            context = ssl.create_default_context(
-                cadata=settings.ca_certificate.decode() if settings.ca_certificate else None
-            )
-        opener = urllib.request.build_opener(
-            urllib.request.ProxyHandler({}), urllib.request.HTTPSHandler(context=context)
-        )
-        try:
-            with opener.open(request, timeout=LOGIN_TIMEOUT_S) as reply:
-                token = str(json.load(reply)["access_token"])
-        except urllib.error.HTTPError as exc:
-            reason = _error_text(exc)
-            if exc.code in (400, 401, 403):
-                raise AuthError(f"the broker refused the key: {reason}") from None
-            if exc.code == 429:
-                raise AuthError(f"too many failed logins: {reason}") from None
-            raise ClientError(f"login failed ({exc.code}): {reason}") from None
-        except (urllib.error.URLError, OSError, ValueError, KeyError) as exc:
-            reason = str(getattr(exc, "reason", None) or exc)
-            raise Unavailable(
-                f"cannot reach the broker's auth endpoint {settings.auth_url}: {reason}"
-            ) from None
-        return token, _expiry(token)
+        token = await asyncio.to_thread(authenticate, self.settings)
+        self._token, self._expires = token, _expiry(token)
 
     async def close(self) -> None:
         """Close the connection."""
@@ -437,13 +400,6 @@ def _expiry(token: str) -> float:
         return float(claims["exp"])
     except (IndexError, ValueError, KeyError):
         return time.time() + 300
-
-
-def _error_text(exc: urllib.error.HTTPError) -> str:
-    try:
-        return str(json.loads(exc.read())["error"])
-    except (ValueError, KeyError, OSError):
-        return exc.reason if isinstance(exc.reason, str) else str(exc)
 
 
 def _translate(exc: grpc.aio.AioRpcError, address: str) -> ClientError:

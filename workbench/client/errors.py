@@ -11,9 +11,20 @@ class AuthError(ClientError):
     """The broker refused the credentials (wrong ClientID/ClientSecret, revoked key)."""
 
 
+class KeyRefused(AuthError):
+    """The broker does not accept the ClientID and ClientSecret: unknown, wrong, or revoked."""
+
+
 class Unavailable(ClientError):
     """The broker cannot be reached (not started, stopped, wrong address)."""
 
 
 class PermissionError_(ClientError):
     """The key lacks a permission the call needs."""
+
+
+class InvalidInput(ClientError, ValueError):
+    """A value breaks one of the broker's rules (a topic name, a dedup policy, an id's size).
+
+    The message is the broker's own, naming the rule, so a dialog can show it as typed.
+    """

@@ -1,0 +1,137 @@
+"""The whole app: window, embedded broker and session; state remembered; nothing left behind."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from tests.serve_process import process_alive
+from tests.workbench.conftest import QLoop
+from workbench.app.display import NO_DISPLAY_MESSAGE, missing_display
+from workbench.app.parts import Workbench
+from workbench.models.broker_status import BrokerState
+from workbench.models.profiles import EMBEDDED
+from workbench.models.secret_store import FileSecretStore
+from workbench.views.qt_themes import Theme
+from workbench.views.qt_topic_browser import NAME, NAME_CHARS
+
+
+class App:
+    """The pieces ``workbench.app.main`` builds, in a temporary home."""
+
+    def __init__(self, home: Path) -> None:
+        config = home / "config"
+        parts = Workbench.create(config, home / "data", FileSecretStore(config / "secrets.json"))
+        self.broker, self.session, self.window = parts.broker, parts.session, parts.window
+
+    def start(self, qloop: QLoop) -> None:
+        self.window.show()
+        self.broker.start()
+        qloop.until(lambda: self.session.client is not None, 60, "the session to connect")
+
+    def quit(self, qloop: QLoop) -> None:
+        self.window.close()
+        qloop.run(self.session.drop_connection("quitting"))
+        self.broker.stop_and_wait()
+
+
+@pytest.fixture
+def app(qtbot: QtBot, tmp_path: Path) -> Iterator[App]:
+    built = App(tmp_path)
+    qtbot.addWidget(built.window)
+    yield built
+    built.broker.stop_and_wait()
+
+
+@pytest.mark.timeout(120)
+def test_the_app_starts_its_broker_connects_and_leaves_nothing_behind(
+    app: App, qloop: QLoop
+) -> None:
+    app.start(qloop)
+    assert app.broker.state is BrokerState.READY
+    assert "Ready" in app.window.broker_state.text()
+    assert app.window.connection_state.text() == f"Connected to {EMBEDDED}"
+    client = app.session.client
+    assert client is not None
+    qloop.run(client.create_topic("hello"))
+    app.session.refresh_topics()
+    qloop.until(lambda: any(t.name == "hello" for t in app.session.topics), 10, "the topic")
+    pid = app.broker.pid
+    assert pid is not None
+    app.quit(qloop)
+    assert not process_alive(pid)
+    assert app.broker.state is BrokerState.STOPPED
+
+
+@pytest.mark.timeout(120)
+def test_window_state_theme_and_presentation_mode_are_remembered(
+    qtbot: QtBot, app: App, qloop: QLoop, tmp_path: Path
+) -> None:
+    window = app.window
+    window.show()
+    base_size = window.font().pointSizeF()
+    window.tabs.setCurrentIndex(2)
+    window.set_theme(Theme.DARK)
+    window.presentation_action.trigger()
+    qtbot.waitUntil(lambda: window.font().pointSizeF() >= base_size * 1.4)
+    window.save_state()
+    window.close()
+
+    again = App(tmp_path)
+    qtbot.addWidget(again.window)
+    assert again.window.tabs.currentIndex() == 2
+    assert again.window.presentation_action.isChecked()
+    checked = again.window.theme_group.checkedAction()
+    assert checked is not None and checked.data() == Theme.DARK.value
+    again.window.presentation_action.trigger()  # back to normal for the other tests
+    again.window.set_theme(Theme.LIGHT)
+
+
+def test_presentation_mode_widens_the_topics_panel_within_the_window(
+    qtbot: QtBot, app: App
+) -> None:
+    window = app.window
+    window.resize(1440, 880)
+    window.show()
+    qtbot.waitExposed(window)
+    view = window.topics.view
+
+    def name_chars() -> float:
+        return view.header().sectionSize(NAME) / view.fontMetrics().averageCharWidth()
+
+    normal_width = window.topics_dock.width()
+    base_size = view.font().pointSizeF()
+    window.presentation_action.trigger()
+    try:
+        qtbot.waitUntil(lambda: view.font().pointSizeF() >= base_size * 1.4)
+        qtbot.waitUntil(lambda: window.topics_dock.width() >= window.topics.preferred_width())
+        assert window.topics_dock.width() > normal_width * 1.2
+        assert name_chars() >= NAME_CHARS, "names keep their room in the larger font"
+        assert window.width() == 1440, "the window is not pushed wider than it was"
+    finally:
+        window.presentation_action.trigger()
+
+
+def test_no_display_is_detected_on_linux_only() -> None:
+    assert missing_display({}, "linux") == NO_DISPLAY_MESSAGE
+    assert missing_display({"DISPLAY": ":0"}, "linux") is None
+    assert missing_display({"WAYLAND_DISPLAY": "wayland-0"}, "linux") is None
+    assert missing_display({"QT_QPA_PLATFORM": "offscreen"}, "linux") is None
+    assert missing_display({}, "darwin") is None
+    assert missing_display({}, "win32") is None
+
+
+def test_the_app_says_so_in_one_line_without_a_display() -> None:
+    env = {"PATH": "/usr/bin:/bin", "HOME": "/tmp"}
+    result = subprocess.run(
+        [sys.executable, "-m", "workbench"], env=env, capture_output=True, text=True, timeout=60
+    )
+    if sys.platform.startswith("linux"):
+        assert result.returncode == 2
+        assert result.stderr.strip().splitlines() == [NO_DISPLAY_MESSAGE]
+        assert "ensign-broker" in result.stderr and "Xvfb" in result.stderr

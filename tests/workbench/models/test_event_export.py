@@ -1,0 +1,205 @@
+"""Exports to JSON Lines and CSV: what the files hold, binary data, and all-or-nothing writes."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import csv
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from workbench.client.records import EventPage, EventRow
+from workbench.models.event_export import (
+    CSV_COLUMNS,
+    ExportCancelled,
+    ExportFormat,
+    ExportWriter,
+    export_events,
+    iso_utc,
+    iterate,
+    topic_events,
+)
+
+JSON, TEXT, OCTETS = 50, 1, 0
+COMMITTED_MS = 1_714_564_800_123  # 2024-05-01T12:00:00.123Z
+
+
+def _row(offset: int, data: bytes, mimetype: int = JSON, **metadata: str) -> EventRow:
+    return EventRow(
+        topic_id=b"t" * 16,
+        offset=offset,
+        id=offset.to_bytes(16, "big"),
+        committed_ms=COMMITTED_MS + offset,
+        created_ms=COMMITTED_MS if offset % 2 else 0,
+        type_name="Reading",
+        type_version="1.2.0",
+        mimetype=mimetype,
+        data=data,
+        metadata=dict(metadata),
+    )
+
+
+ROWS = [
+    _row(1, b'{"temp": 21.5, "city": "Z\xc3\xbcrich"}', region="eu"),
+    _row(2, 'plain text, "quoted", café\nand a newline'.encode(), TEXT),
+    _row(3, bytes(range(256)), OCTETS, kind="binary"),
+    _row(4, b"", TEXT),
+]
+
+
+def _export(rows: list[EventRow], path: Path, fmt: ExportFormat) -> list[int]:
+    seen: list[int] = []
+    count = asyncio.run(export_events(iterate(rows), path, fmt, seen.append, lambda: False))
+    assert count == len(rows)
+    return seen
+
+
+def test_json_lines_hold_one_event_per_line(tmp_path: Path) -> None:
+    path = tmp_path / "out.jsonl"
+    progress = _export(ROWS, path, ExportFormat.JSONL)
+    assert progress[-1] == len(ROWS)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line) for line in lines] == [row.to_json() for row in ROWS]
+    first = json.loads(lines[0])
+    assert first["data"] == {"temp": 21.5, "city": "Zürich"}
+    assert first["metadata"] == {"region": "eu"}
+    assert base64.b64decode(json.loads(lines[2])["data"]["base64"]) == bytes(range(256))
+
+
+def test_csv_round_trips_text_and_binary_data(tmp_path: Path) -> None:
+    path = tmp_path / "out.csv"
+    _export(ROWS, path, ExportFormat.CSV)
+    with path.open(newline="", encoding="utf-8") as file:
+        reader = csv.DictReader(file)
+        assert tuple(reader.fieldnames or ()) == CSV_COLUMNS
+        records = list(reader)
+    assert [int(r["offset"]) for r in records] == [1, 2, 3, 4]
+    for record, row in zip(records, ROWS, strict=True):
+        assert record["id"] == row.id.hex()
+        assert record["type"] == "Reading" and record["version"] == "1.2.0"
+        assert record["mimetype"] == row.mimetype_text
+        assert int(record["size"]) == len(row.data)
+        assert json.loads(record["metadata"]) == row.metadata
+        if record["data_encoding"] == "base64":
+            assert base64.b64decode(record["data"]) == row.data
+        else:
+            assert record["data_encoding"] == "utf-8"
+            assert record["data"].encode("utf-8") == row.data
+    assert records[0]["committed"] == "2024-05-01T12:00:00.124Z"
+    assert records[0]["created"] == "2024-05-01T12:00:00.123Z"
+    assert records[1]["created"] == ""
+    assert records[2]["data_encoding"] == "base64"
+
+
+def test_iso_utc_keeps_milliseconds() -> None:
+    assert iso_utc(0) == "1970-01-01T00:00:00.000Z"
+    assert iso_utc(COMMITTED_MS) == "2024-05-01T12:00:00.123Z"
+
+
+def test_a_cancelled_export_leaves_no_file_and_keeps_an_old_one(tmp_path: Path) -> None:
+    rows = [_row(n, b"{}") for n in range(1, 2001)]
+    path = tmp_path / "out.jsonl"
+    path.write_text("the previous export\n")
+    seen: list[int] = []
+
+    with pytest.raises(ExportCancelled):
+        asyncio.run(
+            export_events(iterate(rows), path, ExportFormat.JSONL, seen.append, lambda: bool(seen))
+        )
+    assert seen and seen[-1] < len(rows)
+    assert path.read_text() == "the previous export\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.jsonl"]
+
+
+def test_a_cancelled_task_leaves_no_file(tmp_path: Path) -> None:
+    path = tmp_path / "out.csv"
+
+    async def endless() -> AsyncIterator[EventRow]:
+        offset = 0
+        while True:
+            offset += 1
+            yield _row(offset, b"{}")
+            if offset % 100 == 0:
+                await asyncio.sleep(0)
+
+    async def run_and_cancel() -> None:
+        started = asyncio.Event()
+        task = asyncio.ensure_future(
+            export_events(endless(), path, ExportFormat.CSV, lambda n: started.set(), lambda: False)
+        )
+        await started.wait()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(run_and_cancel())
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_failing_source_leaves_no_file(tmp_path: Path) -> None:
+    async def broken() -> AsyncIterator[EventRow]:
+        yield _row(1, b"{}")
+        raise ConnectionError("the broker went away")
+
+    path = tmp_path / "out.jsonl"
+    with pytest.raises(ConnectionError):
+        asyncio.run(export_events(broken(), path, ExportFormat.JSONL, print, lambda: False))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_writer_is_incremental_and_discards_on_error(tmp_path: Path) -> None:
+    path = tmp_path / "out.jsonl"
+    with ExportWriter(path, ExportFormat.JSONL) as writer:
+        writer.write(ROWS[:2])
+        writer.write(ROWS[2:])
+        assert not path.exists()  # nothing appears until the export completes
+    assert writer.count == len(ROWS)
+    assert len(path.read_text().splitlines()) == len(ROWS)
+
+    other = tmp_path / "other.csv"
+    with pytest.raises(RuntimeError), ExportWriter(other, ExportFormat.CSV) as writer:
+        writer.write(ROWS)
+        raise RuntimeError("something went wrong")
+    assert not other.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.jsonl"]
+
+
+def test_formats_follow_file_names() -> None:
+    assert ExportFormat.for_path("x.CSV") is ExportFormat.CSV
+    assert ExportFormat.for_path("x.jsonl") is ExportFormat.JSONL
+
+
+class _FakeTopic:
+    """Pages of a topic as ReadEvents serves them (offsets 1..last)."""
+
+    def __init__(self, last: int) -> None:
+        self.last = last
+        self.requests: list[tuple[int, int]] = []
+
+    async def read_events(
+        self,
+        topic_id: bytes,
+        offset: int | None = None,
+        after_ms: int | None = None,
+        from_end: bool = False,
+        limit: int = 200,
+    ) -> EventPage:
+        start = offset or 1
+        self.requests.append((start, limit))
+        end = min(self.last, start + limit - 1)
+        rows = [_row(n, b"{}") for n in range(start, end + 1)]
+        last, self.last = self.last, self.last + 7  # events keep arriving meanwhile
+        return EventPage(rows, end + 1 if rows else start, last)
+
+
+def test_topic_events_reads_the_topic_as_of_the_first_page() -> None:
+    topic = _FakeTopic(2500)
+
+    async def collect() -> list[int]:
+        return [row.offset async for row in topic_events(topic, b"t", page_size=1000)]
+
+    assert asyncio.run(collect()) == list(range(1, 2501))
+    assert topic.requests == [(1, 1000), (1001, 1000), (2001, 1000)]

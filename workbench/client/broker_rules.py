@@ -1,0 +1,77 @@
+"""The broker's rules a view needs, as plain values: topic names, ids, dedup strategies, mimetypes.
+
+Views and models never import ``embedded_broker``: what they need of its rules comes through
+here, so each rule stays written once (in the broker's ``core``) and a caller sees only ``str``,
+``int`` and ``bytes`` in, and :class:`~workbench.client.errors.InvalidInput` (with the broker's
+message) out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Final
+
+from embedded_broker.core import dedup, ids, names
+from embedded_broker.core.errors import InvalidArgument
+from embedded_broker.proto.mimetype.v1beta1 import mimetype_pb2
+from workbench.client.errors import InvalidInput
+
+DEDUP_STRATEGIES: Final[tuple[str, ...]] = tuple(s.name for s in dedup.DedupStrategy)
+"""Ensign's deduplication strategy names in wire order: ``"NONE"``, ``"STRICT"``, …"""
+
+# Mimetype numbers of Ensign's ``MIME`` enum (what ``NewEvent.mimetype`` and
+# ``EventRow.mimetype`` hold).
+APPLICATION_OCTET_STREAM: Final[int] = int(mimetype_pb2.APPLICATION_OCTET_STREAM)
+TEXT_PLAIN: Final[int] = int(mimetype_pb2.TEXT_PLAIN)
+TEXT_CSV: Final[int] = int(mimetype_pb2.TEXT_CSV)
+APPLICATION_JSON: Final[int] = int(mimetype_pb2.APPLICATION_JSON)
+
+
+def validate_topic_name(name: str) -> str:
+    """Return ``name`` if the broker would accept it as a topic name.
+
+    A topic name starts with a letter (a-z, A-Z), then letters, digits, ``.``, ``-`` or ``_``;
+    at most 512 characters.
+
+    Raises:
+        InvalidInput: with the rule the name breaks (the broker's message, word for word).
+    """
+    try:
+        return names.validate_topic_name(name)
+    except InvalidArgument as exc:
+        raise InvalidInput(str(exc)) from None
+
+
+def validate_dedup_policy(
+    strategy: str, keys: Sequence[str] = (), fields: Sequence[str] = ()
+) -> None:
+    """Check a deduplication policy as the broker would before setting it.
+
+    Args:
+        strategy: one of :data:`DEDUP_STRATEGIES`.
+        keys: metadata keys (KEY_GROUPED and UNIQUE_KEY need at least one).
+        fields: top-level JSON fields (UNIQUE_FIELD needs at least one).
+
+    Raises:
+        InvalidInput: for an unknown strategy, missing keys or fields, or an empty key or field.
+    """
+    if strategy not in DEDUP_STRATEGIES:
+        raise InvalidInput(
+            f"unknown deduplication strategy {strategy!r}; use one of {', '.join(DEDUP_STRATEGIES)}"
+        )
+    try:
+        dedup.DedupPolicy(dedup.DedupStrategy[strategy], keys=tuple(keys), fields=tuple(fields))
+    except InvalidArgument as exc:
+        raise InvalidInput(str(exc)) from None
+
+
+def ulid_str(raw: bytes) -> str:
+    """A topic's or event's 16-byte ULID as its 26-character Crockford base32 text.
+
+    Raises:
+        InvalidInput: if ``raw`` is not 16 bytes long.
+    """
+    try:
+        return ids.ulid_str(raw)
+    except InvalidArgument as exc:
+        raise InvalidInput(str(exc)) from None

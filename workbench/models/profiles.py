@@ -1,0 +1,115 @@
+"""Connection profiles: the embedded broker, and remote brokers a user adds.
+
+The profile list is a JSON file in the workbench's config directory; ClientSecrets are kept in
+the secret store (OS keyring or a 0600 file), never in this file or in QSettings.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from platformdirs import user_config_path
+
+from workbench.client.connection_settings import ConnectionSettings
+from workbench.models.secret_store import SecretStore
+
+EMBEDDED = "Embedded broker"
+
+
+def config_dir() -> Path:
+    """The workbench's config directory (``$ENSIGN_WORKBENCH_CONFIG_DIR`` overrides it)."""
+    override = os.environ.get("ENSIGN_WORKBENCH_CONFIG_DIR")
+    if override:
+        return Path(override).expanduser()
+    return user_config_path("ensign-workbench", appauthor=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """A broker to connect to (without its secret)."""
+
+    name: str
+    grpc_address: str = ""
+    auth_url: str = ""
+    client_id: str = ""
+    tls: bool = False
+    ca_file: str = ""
+    embedded: bool = False
+
+    @property
+    def secret_name(self) -> str:
+        """The secret store's name for this profile's ClientSecret."""
+        return f"profile:{self.name}:{self.client_id}"
+
+    def settings(self, secret: str) -> ConnectionSettings:
+        """Connection settings with the secret filled in.
+
+        Raises:
+            OSError: if the CA file cannot be read.
+        """
+        ca = Path(self.ca_file).expanduser().read_bytes() if self.ca_file else None
+        return ConnectionSettings(
+            self.grpc_address, self.auth_url, self.client_id, secret, self.tls, ca
+        )
+
+
+@dataclass
+class ProfileStore:
+    """The saved profiles; the embedded broker's profile always exists and comes first."""
+
+    path: Path
+    secrets: SecretStore
+    profiles: list[Profile] = field(default_factory=list)
+
+    @classmethod
+    def open(cls, directory: Path, secrets: SecretStore) -> ProfileStore:
+        """Load the profiles kept in ``directory``."""
+        path = directory / "profiles.json"
+        store = cls(path, secrets)
+        try:
+            raw = json.loads(path.read_text())
+            store.profiles = [Profile(**entry) for entry in raw if not entry.get("embedded")]
+        except (FileNotFoundError, ValueError, TypeError):
+            store.profiles = []
+        return store
+
+    def all(self) -> list[Profile]:
+        """Every profile, the embedded broker first."""
+        return [Profile(EMBEDDED, embedded=True), *self.profiles]
+
+    def get(self, name: str) -> Profile | None:
+        """A profile by name."""
+        return next((p for p in self.all() if p.name == name), None)
+
+    def save(self, profile: Profile, secret: str | None) -> None:
+        """Add or replace a remote profile; store its secret when given."""
+        if profile.embedded or profile.name == EMBEDDED:
+            raise ValueError(f"{EMBEDDED!r} is the built-in profile; choose another name")
+        if not profile.name.strip():
+            raise ValueError("a profile needs a name")
+        old = self.get(profile.name)
+        if old is not None and old.secret_name != profile.secret_name:
+            self.secrets.delete(old.secret_name)
+        self.profiles = [p for p in self.profiles if p.name != profile.name] + [profile]
+        if secret is not None:
+            self.secrets.put(profile.secret_name, secret)
+        self._write()
+
+    def remove(self, name: str) -> None:
+        """Forget a remote profile and its secret."""
+        old = self.get(name)
+        if old is not None and not old.embedded:
+            self.secrets.delete(old.secret_name)
+            self.profiles = [p for p in self.profiles if p.name != name]
+            self._write()
+
+    def secret(self, profile: Profile) -> str | None:
+        """A profile's ClientSecret, if stored."""
+        return self.secrets.get(profile.secret_name)
+
+    def _write(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.write_text(json.dumps([asdict(p) for p in self.profiles], indent=2))

@@ -1,0 +1,385 @@
+"""One event in full: its headers, its payload shown as what it is, and its metadata.
+
+JSON becomes a collapsible tree and highlighted pretty text, CSV a table, other text plain text,
+and anything else a hex dump. "Raw" shows the exact bytes instead (as text, or hex when they
+are not UTF-8).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontDatabase,
+    QIcon,
+    QPalette,
+    QSyntaxHighlighter,
+    QTextCharFormat,
+    QTextDocument,
+)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPlainTextEdit,
+    QStackedWidget,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QToolButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from workbench.client.broker_rules import ulid_str
+from workbench.client.records import EventRow
+from workbench.models.event_pages import format_ms, human_bytes, type_text
+from workbench.models.json_highlight import TokenKind, json_colours, json_tokens
+from workbench.models.payload_formats import (
+    Payload,
+    PayloadKind,
+    hex_dump,
+    is_number,
+    json_type,
+    json_value,
+    parse_csv,
+)
+from workbench.views.qt_themes import palette_is_dark
+
+TREE_LIMIT = 20_000  # nodes built for a JSON tree
+TREE_EXPAND_ALL = 500  # documents with at most this many nodes open fully
+HIGHLIGHT_LIMIT = 2 * 1024 * 1024  # characters; larger text is shown without colours
+
+
+class QtJsonHighlighter(QSyntaxHighlighter):
+    """Colours JSON keys, strings, numbers and literals; readable on light and dark themes."""
+
+    def __init__(self, document: QTextDocument, dark: bool) -> None:
+        super().__init__(document)
+        self._formats: dict[TokenKind, QTextCharFormat] = {}
+        self.set_dark(dark)
+
+    def set_dark(self, dark: bool) -> None:
+        """Pick the colours for a dark (or light) background."""
+        self._formats = {}
+        for kind, colour in json_colours(dark).items():
+            fmt = QTextCharFormat()
+            fmt.setForeground(QColor(colour))
+            if kind is TokenKind.KEY:
+                fmt.setFontWeight(QFont.Weight.DemiBold)
+            self._formats[kind] = fmt
+        self.rehighlight()
+
+    def highlightBlock(self, text: str) -> None:
+        for token in json_tokens(text):
+            self.setFormat(token.start, token.length, self._formats[token.kind])
+
+
+class QtEventDetail(QWidget):
+    """Shows one event: header, payload (tree, text, table or hex) and metadata."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.current_event: EventRow | None = None
+        self.payload: Payload | None = None
+        self._build()
+        self.show_event(None)
+
+    # -- construction -------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        fixed = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+
+        self._header_values: dict[str, QLabel] = {}
+        header = QGridLayout()
+        header.setHorizontalSpacing(8)
+        header.setVerticalSpacing(2)
+        fields = [
+            ("Offset", "Type", "Mimetype", "Size"),
+            ("Id", "Committed", "Created", ""),
+        ]
+        for row, names in enumerate(fields):
+            for pair, name in enumerate(names):
+                if not name:
+                    continue
+                caption = QLabel(name, self)
+                caption.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+                value = QLabel(self)
+                value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+                if name == "Id":
+                    value.setFont(fixed)
+                header.addWidget(caption, row, pair * 2, Qt.AlignmentFlag.AlignRight)
+                header.addWidget(value, row, pair * 2 + 1)
+                self._header_values[name] = value
+        self.duplicate_badge = QLabel("duplicate", self)
+        self.duplicate_badge.setToolTip(
+            "A duplicate of an earlier event under the topic's deduplication policy"
+        )
+        self.duplicate_badge.setAutoFillBackground(True)
+        self.duplicate_badge.setBackgroundRole(QPalette.ColorRole.Highlight)
+        self.duplicate_badge.setForegroundRole(QPalette.ColorRole.HighlightedText)
+        self.duplicate_badge.setContentsMargins(6, 1, 6, 1)
+        header.addWidget(self.duplicate_badge, 1, 7, Qt.AlignmentFlag.AlignLeft)
+        header.setColumnStretch(7, 1)
+
+        self.raw_button = QToolButton(self)
+        self.raw_button.setText("Raw")
+        self.raw_button.setCheckable(True)
+        self.raw_button.setToolTip("Show the exact payload bytes (as text, or hex) (Ctrl+R)")
+        self.raw_button.setShortcut("Ctrl+R")
+        self.raw_button.toggled.connect(self._raw_toggled)
+        self.copy_button = QToolButton(self)
+        self.copy_button.setText("Copy as JSON")
+        self.copy_button.setIcon(QIcon.fromTheme(QIcon.ThemeIcon.EditCopy))
+        self.copy_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.copy_button.setToolTip("Copy the whole event, payload included, as JSON")
+        self.copy_button.clicked.connect(self.copy_as_json)
+        buttons = QHBoxLayout()
+        buttons.setSpacing(4)
+        buttons.addWidget(self.raw_button)
+        buttons.addWidget(self.copy_button)
+
+        top = QHBoxLayout()
+        top.addLayout(header, 1)
+        top.addLayout(buttons)
+        top.setAlignment(buttons, Qt.AlignmentFlag.AlignTop)
+
+        self.tree = QTreeWidget(self)
+        self.tree.setHeaderLabels(["Key", "Value", "Type"])
+        self.tree.setUniformRowHeights(True)
+        self.tree.setAlternatingRowColors(True)
+        self.tree.header().setStretchLastSection(False)
+        self.tree.header().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.tree.setColumnWidth(0, self.fontMetrics().horizontalAdvance("M") * 16)
+        self.tree.setColumnWidth(2, self.fontMetrics().horizontalAdvance("boolean") + 24)
+
+        self.text = QPlainTextEdit(self)
+        self.text.setReadOnly(True)
+        self.text.setFont(fixed)
+        self._unhighlighted = QTextDocument(self)  # where the highlighter rests when not needed
+        self.highlighter = QtJsonHighlighter(self._unhighlighted, self._dark())
+
+        self.table = QTableWidget(self)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setAlternatingRowColors(True)
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
+
+        self.hex = QPlainTextEdit(self)
+        self.hex.setReadOnly(True)
+        self.hex.setFont(fixed)
+        self.hex.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+
+        self.metadata = QTreeWidget(self)
+        self.metadata.setHeaderLabels(["Name", "Value"])
+        self.metadata.setRootIsDecorated(False)
+        self.metadata.setAlternatingRowColors(True)
+        self.metadata.setColumnWidth(0, self.fontMetrics().horizontalAdvance("M") * 12)
+
+        self.tabs = QTabWidget(self)
+        self.tabs.setDocumentMode(True)
+        self.tree_tab = self.tabs.addTab(self.tree, "Tree")
+        self.text_tab = self.tabs.addTab(self.text, "Text")
+        self.table_tab = self.tabs.addTab(self.table, "Table")
+        self.hex_tab = self.tabs.addTab(self.hex, "Hex")
+        self.metadata_tab = self.tabs.addTab(self.metadata, "Metadata")
+        tips = {
+            self.tree_tab: "The JSON document as a tree",
+            self.text_tab: "The payload as text (pretty-printed JSON unless Raw is on)",
+            self.table_tab: "The CSV rows as a table",
+            self.hex_tab: "Every byte: offset, hex and ASCII",
+            self.metadata_tab: "The event's headers and metadata",
+        }
+        for tab, tip in tips.items():
+            self.tabs.setTabToolTip(tab, tip)
+
+        content = QWidget(self)
+        layout = QVBoxLayout(content)
+        layout.setContentsMargins(8, 6, 8, 0)
+        layout.addLayout(top)
+        layout.addWidget(self.tabs, 1)
+
+        self.empty = QLabel("Select an event to see it here", self)
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        self.stack = QStackedWidget(self)
+        self.stack.addWidget(self.empty)
+        self.stack.addWidget(content)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(self.stack)
+
+    def _dark(self) -> bool:
+        return palette_is_dark(self.palette())
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.PaletteChange:
+            self.highlighter.set_dark(self._dark())
+        super().changeEvent(event)
+
+    # -- public API ---------------------------------------------------------------------------
+
+    def show_event(self, event: EventRow | None) -> None:
+        """Show an event (or nothing), picking the best view for its payload."""
+        self.current_event = event
+        if event is None:
+            self.payload = None
+            self.stack.setCurrentWidget(self.empty)
+            return
+        self.payload = payload = Payload(event)
+        self._show_header(event)
+        self._show_metadata(event)
+        self._show_tree(payload)
+        self._show_table(payload)
+        self.hex.setPlainText(hex_dump(event.data))
+        self._show_text(payload)
+        self.tabs.setTabVisible(self.tree_tab, payload.kind is PayloadKind.JSON)
+        self.tabs.setTabVisible(self.table_tab, payload.kind is PayloadKind.CSV)
+        self.tabs.setTabVisible(self.text_tab, payload.text is not None)
+        self.tabs.setCurrentIndex(self._default_tab(payload))
+        self.stack.setCurrentIndex(1)
+
+    def copy_as_json(self) -> None:
+        """Put the event, payload included, on the clipboard as JSON."""
+        if self.current_event is not None:
+            text = json.dumps(self.current_event.to_json(), indent=2, ensure_ascii=False)
+            QApplication.clipboard().setText(text)
+
+    # -- parts --------------------------------------------------------------------------------
+
+    def _default_tab(self, payload: Payload) -> int:
+        if self.raw_button.isChecked():
+            return self.text_tab if payload.text is not None else self.hex_tab
+        return {
+            PayloadKind.JSON: self.tree_tab,
+            PayloadKind.CSV: self.table_tab,
+            PayloadKind.TEXT: self.text_tab,
+            PayloadKind.BINARY: self.hex_tab,
+        }[payload.kind]
+
+    def _show_header(self, event: EventRow) -> None:
+        values = {
+            "Offset": f"{event.offset:,}",
+            "Type": type_text(event),
+            "Mimetype": event.mimetype_text,
+            "Size": f"{human_bytes(event.size)} ({event.size:,} bytes)"
+            if event.size >= 1024
+            else human_bytes(event.size),
+            "Id": event.id.hex(),
+            "Committed": format_ms(event.committed_ms),
+            "Created": format_ms(event.created_ms) if event.created_ms else "—",
+        }
+        for name, value in values.items():
+            self._header_values[name].setText(value)
+        self.duplicate_badge.setVisible(event.is_duplicate)
+
+    def _show_metadata(self, event: EventRow) -> None:
+        self.metadata.clear()
+        headers = QTreeWidgetItem(self.metadata, ["Headers"])
+        rows = [
+            ("offset", str(event.offset)),
+            ("id", event.id.hex()),
+            ("type", event.type_name),
+            ("version", event.type_version),
+            ("mimetype", event.mimetype_text),
+            ("created", format_ms(event.created_ms) if event.created_ms else "—"),
+            ("committed", format_ms(event.committed_ms)),
+            ("size", f"{event.size:,} bytes"),
+            ("duplicate", "yes" if event.is_duplicate else "no"),
+            ("topic", ulid_str(event.topic_id) if len(event.topic_id) == 16 else ""),
+        ]
+        for name, value in rows:
+            QTreeWidgetItem(headers, [name, value])
+        count = len(event.metadata)
+        metadata = QTreeWidgetItem(self.metadata, [f"Metadata ({count})" if count else "Metadata"])
+        for name, value in sorted(event.metadata.items()):
+            QTreeWidgetItem(metadata, [name, value])
+        if not count:
+            none = QTreeWidgetItem(metadata, ["(none)", ""])
+            none.setForeground(0, self.palette().color(QPalette.ColorRole.PlaceholderText))
+        bold = self.metadata.font()
+        bold.setBold(True)
+        for group in (headers, metadata):
+            group.setFont(0, bold)
+            group.setFirstColumnSpanned(True)
+            group.setExpanded(True)
+
+    def _show_tree(self, payload: Payload) -> None:
+        self.tree.clear()
+        if payload.kind is not PayloadKind.JSON:
+            return
+        root = QTreeWidgetItem(
+            self.tree, ["(root)", json_value(payload.json), json_type(payload.json)]
+        )
+        budget = [TREE_LIMIT]
+        self._add_children(root, payload.json, budget)
+        nodes = TREE_LIMIT - budget[0]
+        if nodes <= TREE_EXPAND_ALL:
+            self.tree.expandAll()
+        else:
+            self.tree.expandToDepth(0)
+
+    def _add_children(self, parent: QTreeWidgetItem, value: Any, budget: list[int]) -> None:
+        if isinstance(value, dict):
+            children: Any = value.items()
+        elif isinstance(value, list):
+            children = ((f"[{i}]", v) for i, v in enumerate(value))
+        else:
+            return
+        for key, child in children:
+            if budget[0] <= 0:
+                more = QTreeWidgetItem(parent, ["…", "more items not shown", ""])
+                more.setForeground(1, self.palette().color(QPalette.ColorRole.PlaceholderText))
+                return
+            budget[0] -= 1
+            item = QTreeWidgetItem(parent, [str(key), json_value(child), json_type(child)])
+            if isinstance(child, dict | list):
+                item.setForeground(1, self.palette().color(QPalette.ColorRole.PlaceholderText))
+            self._add_children(item, child, budget)
+
+    def _show_table(self, payload: Payload) -> None:
+        self.table.clear()
+        if payload.csv is None:
+            self.table.setRowCount(0)
+            self.table.setColumnCount(0)
+            return
+        headers, rows = payload.csv
+        self.table.setColumnCount(len(headers))
+        self.table.setHorizontalHeaderLabels(headers)
+        self.table.setRowCount(len(rows))
+        for r, row in enumerate(rows):
+            for c, cell in enumerate(row):
+                item = QTableWidgetItem(cell)
+                if is_number(cell):
+                    item.setTextAlignment(
+                        Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+                    )
+                self.table.setItem(r, c, item)
+        self.table.resizeColumnsToContents()
+
+    def _show_text(self, payload: Payload) -> None:
+        raw = self.raw_button.isChecked()
+        text = payload.raw() if raw else payload.pretty()
+        highlight = payload.kind is PayloadKind.JSON and not raw and len(text) <= HIGHLIGHT_LIMIT
+        wrap = payload.kind is PayloadKind.TEXT or raw
+        self.text.setLineWrapMode(
+            QPlainTextEdit.LineWrapMode.WidgetWidth if wrap else QPlainTextEdit.LineWrapMode.NoWrap
+        )
+        self.highlighter.setDocument(self.text.document() if highlight else self._unhighlighted)
+        self.text.setPlainText(text)
+
+    def _raw_toggled(self) -> None:
+        if self.payload is not None:
+            self._show_text(self.payload)
+            self.tabs.setCurrentIndex(self._default_tab(self.payload))
+
+
+__all__ = ["Payload", "PayloadKind", "QtEventDetail", "QtJsonHighlighter", "hex_dump", "parse_csv"]

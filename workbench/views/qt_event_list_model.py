@@ -1,0 +1,135 @@
+"""A table model over events held in memory, such as a query's results."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+)
+
+from workbench.client.records import EventRow
+from workbench.models.event_export import iso_utc
+from workbench.models.event_pages import Column, cell_text
+
+COLUMNS = ("Offset", "Committed", "Type", "Mimetype", "Size", "Preview")
+OFFSET, COMMITTED, TYPE, MIMETYPE, SIZE, PREVIEW = range(len(COLUMNS))
+_COLUMN_TIPS = (
+    "The event's position in its topic",
+    "When the broker committed the event (local time)",
+    "The event type and its version",
+    "How the payload is encoded",
+    "The payload's size",
+    "The start of the payload",
+)
+EVENT_ROLE = Qt.ItemDataRole.UserRole
+"""The role under which :meth:`QtEventListModel.data` serves the whole :class:`EventRow`."""
+
+_Index = QModelIndex | QPersistentModelIndex
+_RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+_LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+
+
+class QtEventListModel(QAbstractTableModel):
+    """Rows of events; :meth:`append` adds many at once (one insert per call)."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._rows: list[EventRow] = []
+
+    # -- changes ------------------------------------------------------------------------------
+
+    def append(self, rows: Sequence[EventRow]) -> None:
+        """Add rows at the end, in a single insertion."""
+        if not rows:
+            return
+        first = len(self._rows)
+        self.beginInsertRows(QModelIndex(), first, first + len(rows) - 1)
+        self._rows.extend(rows)
+        self.endInsertRows()
+
+    def clear(self) -> None:
+        """Remove every row."""
+        self.beginResetModel()
+        self._rows = []
+        self.endResetModel()
+
+    # -- access -------------------------------------------------------------------------------
+
+    def row_at(self, index: _Index | int) -> EventRow | None:
+        """The event in a row (by index or row number), or None outside the model."""
+        row = index if isinstance(index, int) else (index.row() if index.isValid() else -1)
+        return self._rows[row] if 0 <= row < len(self._rows) else None
+
+    def rows(self) -> list[EventRow]:
+        """A snapshot of every row."""
+        return list(self._rows)
+
+    # -- QAbstractTableModel ------------------------------------------------------------------
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008 (Qt's signature)
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> object:
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(COLUMNS):
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return _COLUMN_TIPS[section]
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return _RIGHT if section in (OFFSET, SIZE) else _LEFT
+        return None
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> object:
+        event = self.row_at(index)
+        if event is None:
+            return None
+        column = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return _display(event, column)
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return _RIGHT if column in (OFFSET, SIZE) else _LEFT
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return _tooltip(event, column)
+        if role == EVENT_ROLE:
+            return event
+        return None
+
+
+_AS_EVENT_TABLE = (
+    Column.OFFSET,
+    Column.COMMITTED,
+    Column.TYPE,
+    Column.MIMETYPE,
+    Column.SIZE,
+    Column.PREVIEW,
+)
+"""Each column's counterpart in the event table, whose texts it shows."""
+
+
+def _display(event: EventRow, column: int) -> str:
+    return cell_text(event, _AS_EVENT_TABLE[column])
+
+
+def _tooltip(event: EventRow, column: int) -> str:
+    if column == COMMITTED:
+        created = f"\ncreated {iso_utc(event.created_ms)}" if event.created_ms else ""
+        return f"committed {iso_utc(event.committed_ms)}{created}"
+    if column == PREVIEW:
+        return event.preview(600)
+    if column == OFFSET:
+        duplicate = " (a duplicate)" if event.is_duplicate else ""
+        return f"id {event.id.hex()}{duplicate}"
+    if column == SIZE:
+        return f"{event.size:,} bytes"
+    return _display(event, column)

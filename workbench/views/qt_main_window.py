@@ -1,0 +1,381 @@
+"""The main window: topic browser, events, query, charts and broker panel around one session."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QApplication,
+    QComboBox,
+    QDockWidget,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QSplitter,
+    QTabWidget,
+    QToolBar,
+    QWidget,
+)
+
+from workbench.client.connection_settings import ConnectionSettings
+from workbench.client.errors import ClientError
+from workbench.client.records import EventRow, TopicRow
+from workbench.models.broker_status import BrokerState
+from workbench.models.profiles import EMBEDDED, Profile, ProfileStore
+from workbench.models.query_library import QueryLibrary
+from workbench.views.qt_broker_panel import QtBrokerPanel, state_badge
+from workbench.views.qt_charts import QtCharts
+from workbench.views.qt_command_palette import PaletteEntry, QtCommandPalette
+from workbench.views.qt_embedded_broker import QtEmbeddedBroker
+from workbench.views.qt_event_detail import QtEventDetail
+from workbench.views.qt_event_table import QtEventTable
+from workbench.views.qt_profile_dialog import QtProfileDialog
+from workbench.views.qt_query_panel import QtQueryPanel
+from workbench.views.qt_session import QtSession
+from workbench.views.qt_themes import FontScaler, Theme, apply_theme
+from workbench.views.qt_topic_browser import QtTopicBrowser
+
+log = logging.getLogger(__name__)
+ADD_PROFILE = "Add remote broker…"
+TABS = ("events", "query", "charts", "broker")
+
+
+class QtMainWindow(QMainWindow):
+    """The workbench window."""
+
+    def __init__(
+        self,
+        broker: QtEmbeddedBroker,
+        session: QtSession,
+        profiles: ProfileStore,
+        library: QueryLibrary,
+        settings: QSettings,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.broker = broker
+        self.session = session
+        self.profiles = profiles
+        self.settings = settings
+        self.setWindowTitle("Ensign Workbench")
+        self.setObjectName("main_window")
+        self.resize(1400, 860)
+        app = QApplication.instance()
+        assert isinstance(app, QApplication)
+        self._app = app
+        self._fonts = FontScaler(app)
+
+        self.topics = QtTopicBrowser(session)
+        self.events = QtEventTable(session)
+        self.detail = QtEventDetail()
+        self.query = QtQueryPanel(session, library)
+        self.charts = QtCharts(session)
+        self.broker_panel = QtBrokerPanel(broker, session)
+
+        self.event_split = QSplitter(Qt.Orientation.Vertical)
+        self.event_split.setObjectName("event_split")
+        self.event_split.addWidget(self.events)
+        self.event_split.addWidget(self.detail)
+        self.event_split.setStretchFactor(0, 3)
+        self.event_split.setStretchFactor(1, 2)
+
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(self.event_split, "Events")
+        self.tabs.addTab(self.query, "Query")
+        self.tabs.addTab(self.charts, "Charts")
+        self.tabs.addTab(self.broker_panel, "Broker")
+        self.setCentralWidget(self.tabs)
+
+        dock = QDockWidget("Topics", self)
+        dock.setObjectName("topics_dock")
+        dock.setWidget(self.topics)
+        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
+        self.topics_dock = dock
+        # Room for topic names and their event counts (the browser drops Size and Rate first).
+        self.topics.setMinimumWidth(self.fontMetrics().averageCharWidth() * 40)
+        self.resizeDocks(
+            [dock], [self.fontMetrics().averageCharWidth() * 64], Qt.Orientation.Horizontal
+        )
+
+        self.palette_popup = QtCommandPalette(self)
+        self.palette_popup.chosen.connect(self._palette_chosen)
+
+        self._build_status_bar()
+        self._build_actions()
+        self._wire()
+        self._restore()
+
+    # -- construction -------------------------------------------------------------------------
+
+    def _build_status_bar(self) -> None:
+        self.broker_state = QLabel(state_badge(self.broker.state))
+        self.broker_state.setTextFormat(Qt.TextFormat.RichText)
+        self.connection_state = QLabel("Not connected")
+        bar = self.statusBar()
+        bar.addPermanentWidget(self.connection_state)
+        bar.addPermanentWidget(self.broker_state)
+
+    def _build_actions(self) -> None:
+        toolbar = QToolBar("Main")
+        toolbar.setObjectName("main_toolbar")
+        toolbar.setMovable(False)
+        self.addToolBar(toolbar)
+        toolbar.addWidget(QLabel(" Broker: "))
+        self.profile_box = QComboBox()
+        self.profile_box.setMinimumContentsLength(18)
+        toolbar.addWidget(self.profile_box)
+        self._fill_profiles()
+        self.profile_box.activated.connect(self._profile_chosen)
+
+        def action(
+            text: str, shortcut: str | QKeySequence.StandardKey | None, slot: object
+        ) -> QAction:
+            act = QAction(text, self)
+            if shortcut is not None:
+                act.setShortcut(QKeySequence(shortcut))
+            act.triggered.connect(slot)
+            self.addAction(act)
+            return act
+
+        self.palette_action = action("Command palette…", "Ctrl+K", self.show_palette)
+        self.presentation_action = action("Presentation mode", "Ctrl+Shift+P", self._presentation)
+        self.presentation_action.setCheckable(True)
+        toolbar.addSeparator()
+        toolbar.addAction(self.palette_action)
+        toolbar.addAction(self.presentation_action)
+
+        menu = self.menuBar()
+        file_menu = menu.addMenu("&File")
+        file_menu.addAction(action("Add remote broker…", None, self.add_profile))
+        file_menu.addSeparator()
+        file_menu.addAction(action("&Quit", QKeySequence.StandardKey.Quit, self.close))
+
+        view = menu.addMenu("&View")
+        for index, name in enumerate(("Events", "Query", "Charts", "Broker")):
+            view.addAction(
+                action(
+                    name, f"Ctrl+{index + 1}", lambda _=False, i=index: self.tabs.setCurrentIndex(i)
+                )
+            )
+        view.addSeparator()
+        view.addAction(self.palette_action)
+        view.addAction(self.presentation_action)
+        theme_menu = view.addMenu("Theme")
+        self.theme_group = QActionGroup(self)
+        for theme in Theme:
+            theme_action = QAction(theme.value.capitalize(), self, checkable=True)
+            theme_action.setData(theme.value)
+            theme_action.triggered.connect(lambda _=False, t=theme: self.set_theme(t))
+            self.theme_group.addAction(theme_action)
+            theme_menu.addAction(theme_action)
+
+        broker_menu = menu.addMenu("&Broker")
+        broker_menu.addAction(action("Start", None, self.broker.start))
+        broker_menu.addAction(action("Stop", None, self.broker.stop))
+        broker_menu.addAction(action("Restart", "Ctrl+Shift+R", self.broker.restart))
+
+    def _wire(self) -> None:
+        self.topics.topic_selected.connect(self._topic_selected)
+        self.events.event_selected.connect(self._event_selected)
+        self.query.event_selected.connect(self._event_selected)
+        self.broker.state_changed.connect(self._broker_state)
+        self.broker.ready.connect(self._broker_ready)
+        self.session.connected.connect(self._connected)
+        self.session.disconnected.connect(
+            lambda reason: self.connection_state.setText(f"Not connected ({reason})")
+        )
+        self.session.error.connect(lambda message: self.statusBar().showMessage(message, 10_000))
+
+    # -- state --------------------------------------------------------------------------------
+
+    def _restore(self) -> None:
+        s = self.settings
+        geometry = s.value("window/geometry")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        state = s.value("window/state")
+        if isinstance(state, QByteArray):
+            self.restoreState(state)
+        split = s.value("window/event_split")
+        if isinstance(split, QByteArray):
+            self.event_split.restoreState(split)
+        tab = s.value("window/tab", "events")
+        self.tabs.setCurrentIndex(TABS.index(tab) if tab in TABS else 0)
+        theme = Theme(s.value("view/theme", Theme.SYSTEM.value))
+        self.set_theme(theme)
+        presentation = s.value("view/presentation", False, type=bool)
+        self.presentation_action.setChecked(bool(presentation))
+        self._fonts.apply(bool(presentation))
+        profile = str(s.value("connection/profile", EMBEDDED))
+        index = self.profile_box.findText(profile)
+        self.profile_box.setCurrentIndex(max(0, index))
+
+    def save_state(self) -> None:
+        """Remember window layout, tabs, splitter, theme and the profile in use."""
+        s = self.settings
+        s.setValue("window/geometry", self.saveGeometry())
+        s.setValue("window/state", self.saveState())
+        s.setValue("window/event_split", self.event_split.saveState())
+        s.setValue("window/tab", TABS[self.tabs.currentIndex()])
+        checked = self.theme_group.checkedAction()
+        s.setValue("view/theme", checked.data() if checked else Theme.SYSTEM.value)
+        s.setValue("view/presentation", self.presentation_action.isChecked())
+        s.setValue("connection/profile", self.current_profile_name())
+        s.sync()
+
+    def set_theme(self, theme: Theme) -> None:
+        """Switch theme (System follows the desktop)."""
+        apply_theme(self._app, theme)
+        for act in self.theme_group.actions():
+            act.setChecked(act.data() == theme.value)
+
+    def _show_tab(self, index: int) -> None:
+        self.tabs.setCurrentIndex(index)
+
+    def _presentation(self, on: bool) -> None:
+        self._fonts.apply(on)
+        if on:
+            QTimer.singleShot(0, self._fit_topics)  # once the new font has reached the browser
+
+    def _fit_topics(self) -> None:
+        """Widen the topics panel for the larger font, up to 40% of the window."""
+        wanted = min(self.topics.preferred_width(), int(self.width() * 0.4))
+        if self.topics_dock.width() < wanted:
+            self.resizeDocks([self.topics_dock], [wanted], Qt.Orientation.Horizontal)
+
+    # -- profiles -----------------------------------------------------------------------------
+
+    def _fill_profiles(self) -> None:
+        current = self.profile_box.currentText()
+        self.profile_box.blockSignals(True)
+        self.profile_box.clear()
+        for profile in self.profiles.all():
+            self.profile_box.addItem(profile.name)
+        self.profile_box.addItem(ADD_PROFILE)
+        index = self.profile_box.findText(current)
+        self.profile_box.setCurrentIndex(max(0, index))
+        self.profile_box.blockSignals(False)
+
+    def current_profile_name(self) -> str:
+        """The profile chosen in the toolbar."""
+        text = self.profile_box.currentText()
+        return EMBEDDED if text == ADD_PROFILE or not text else text
+
+    def _profile_chosen(self, index: int) -> None:
+        if self.profile_box.itemText(index) == ADD_PROFILE:
+            self.add_profile()
+            return
+        self.switch_to(self.profile_box.itemText(index))
+
+    def add_profile(self) -> None:
+        """Ask for a remote broker's details; save and switch to it."""
+        dialog = QtProfileDialog(parent=self)
+        dialog.accepted.connect(lambda: self.save_profile(dialog.result_profile(), dialog.secret()))
+        dialog.rejected.connect(self._fill_profiles)
+        dialog.open()
+
+    def save_profile(self, profile: Profile, secret: str | None) -> None:
+        """Store a remote profile (secret in the secret store) and connect to it."""
+        try:
+            self.profiles.save(profile, secret)
+        except ValueError as exc:
+            QMessageBox.warning(self, "Profile not saved", str(exc))
+            return
+        self._fill_profiles()
+        self.profile_box.setCurrentIndex(self.profile_box.findText(profile.name))
+        self.switch_to(profile.name)
+
+    def switch_to(self, name: str) -> asyncio.Task[None] | None:
+        """Connect to the profile called ``name``."""
+        profile = self.profiles.get(name)
+        if profile is None:
+            return None
+        if profile.embedded:
+            settings = self.broker.settings
+            if self.broker.state is not BrokerState.READY or settings is None:
+                self.broker.start()
+                self.connection_state.setText("Waiting for the embedded broker…")
+                return None
+            return self._connect(settings, EMBEDDED)
+        secret = self.profiles.secret(profile)
+        if not secret:
+            self.statusBar().showMessage(f"No ClientSecret stored for {name}; edit the profile.")
+            return None
+        try:
+            remote = profile.settings(secret)
+        except OSError as exc:
+            self.statusBar().showMessage(f"Cannot read the CA certificate of {name}: {exc}")
+            return None
+        return self._connect(remote, name)
+
+    def _connect(self, settings: ConnectionSettings, name: str) -> asyncio.Task[None]:
+        self.connection_state.setText(f"Connecting to {name}…")
+
+        async def connect() -> None:
+            try:
+                await self.session.connect_to(settings, name)
+            except ClientError as exc:
+                self.connection_state.setText(f"Not connected to {name}")
+                self.statusBar().showMessage(f"Cannot connect to {name}: {exc}")
+                raise
+
+        return self.session.run(connect(), what=f"connecting to {name}")
+
+    # -- reactions ----------------------------------------------------------------------------
+
+    def _broker_state(self, state: BrokerState) -> None:
+        self.broker_state.setText("Embedded broker: " + state_badge(state))
+        if state is BrokerState.CRASHED:
+            self.statusBar().showMessage(
+                f"The embedded broker stopped unexpectedly ({self.broker.problem}); restarting."
+            )
+
+    def _broker_ready(self, settings: ConnectionSettings) -> None:
+        if self.current_profile_name() == EMBEDDED:
+            self._connect(settings, EMBEDDED)
+
+    def _connected(self, _client: object) -> None:
+        self.connection_state.setText(f"Connected to {self.session.profile_name}")
+        self.statusBar().showMessage(f"Connected to {self.session.profile_name}", 5000)
+
+    def _topic_selected(self, topic: TopicRow | None) -> None:
+        self.events.show_topic(topic)
+        self.query.set_topic(topic)
+        self.charts.set_topic_filter(topic.name if topic else None)
+
+    def _event_selected(self, event: EventRow | None) -> None:
+        self.detail.show_event(event)
+
+    # -- palette ------------------------------------------------------------------------------
+
+    def show_palette(self) -> None:
+        """Open the quick switcher: topics and main actions."""
+        entries = [
+            PaletteEntry(t.name, f"{t.project_name} · {t.events:,} events", "topic", t.id)
+            for t in self.session.topics
+        ]
+        for act in self.actions():
+            if act.text() and act is not self.palette_action:
+                shortcut = act.shortcut().toString()
+                entries.append(PaletteEntry(act.text().replace("&", ""), shortcut, "action", act))
+        self.palette_popup.set_entries(entries)
+        self.palette_popup.popup()
+
+    def _palette_chosen(self, entry: PaletteEntry) -> None:
+        if entry.kind == "topic":
+            self.tabs.setCurrentIndex(0)
+            self.topics.select_topic(entry.payload)
+        elif isinstance(entry.payload, QAction):
+            entry.payload.trigger()
+
+    # -- closing ------------------------------------------------------------------------------
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """Save the layout; the app stops the broker once the loop ends."""
+        self.save_state()
+        super().closeEvent(event)

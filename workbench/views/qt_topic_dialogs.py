@@ -1,0 +1,303 @@
+"""Dialogs of the topic browser: a new topic, destroying a topic, a topic's dedup policy.
+
+Each dialog validates as the user types, keeps OK disabled until its input is usable, and
+exposes its result through methods; the browser connects ``accepted`` to the action.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QStyle,
+    QVBoxLayout,
+    QWidget,
+)
+
+from workbench.client.broker_rules import (
+    DEDUP_STRATEGIES,
+    validate_dedup_policy,
+    validate_topic_name,
+)
+from workbench.client.errors import InvalidInput
+from workbench.client.records import TopicRow
+from workbench.models.topic_tree import format_count
+from workbench.views.qt_themes import error_color
+
+DEDUP_EXPLANATIONS = {
+    "NONE": "Keep every event; nothing is treated as a duplicate.",
+    "STRICT": "A duplicate has the same data, metadata, mimetype and type as an earlier event.",
+    "DATAGRAM": "A duplicate has the same data as an earlier event (metadata may differ).",
+    "KEY_GROUPED": "A duplicate has the same data and the same values of the given metadata keys.",
+    "UNIQUE_KEY": "A duplicate has the same values of the given metadata keys (data may differ).",
+    "UNIQUE_FIELD": "A duplicate has the same values of the given top-level JSON fields.",
+}
+NEEDS_KEYS = ("KEY_GROUPED", "UNIQUE_KEY")
+NEEDS_FIELDS = ("UNIQUE_FIELD",)
+
+
+def split_names(text: str) -> list[str]:
+    """``"a, b,,c "`` as ``["a", "b", "c"]``."""
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def _problem_label() -> QLabel:
+    label = QLabel()
+    label.setWordWrap(True)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    return label
+
+
+def _set_problem(label: QLabel, problem: str, hint: str) -> None:
+    """Show ``problem`` in the error colour, or ``hint`` dimmed when there is none."""
+    label.setText(problem or hint)
+    if problem:
+        palette = label.palette()
+        palette.setColor(QPalette.ColorRole.WindowText, error_color(palette))
+        label.setPalette(palette)
+        label.setForegroundRole(QPalette.ColorRole.WindowText)
+    else:
+        label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+
+
+def _buttons(dialog: QDialog, ok_text: str) -> QDialogButtonBox:
+    box = QDialogButtonBox(
+        QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+    )
+    ok = box.button(QDialogButtonBox.StandardButton.Ok)
+    ok.setText(ok_text)
+    ok.setEnabled(False)
+    box.accepted.connect(dialog.accept)
+    box.rejected.connect(dialog.reject)
+    return box
+
+
+class QtNewTopicDialog(QDialog):
+    """Asks for a new topic's name, checking Ensign's naming rules as the user types."""
+
+    HINT = "Starts with a letter; then letters, digits, '.', '-' or '_'."
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("New topic")
+        self.name_edit = QLineEdit()
+        self.name_edit.setPlaceholderText("e.g. orders.created")
+        self.name_edit.setToolTip(self.HINT)
+        self.message = _problem_label()
+        self.message.setMinimumHeight(self.fontMetrics().lineSpacing() * 2)
+        self.buttons = _buttons(self, "Create")
+
+        form = QFormLayout()
+        form.addRow("Topic name", self.name_edit)
+        form.addRow("", self.message)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addStretch(1)
+        layout.addWidget(self.buttons)
+        self.setMinimumWidth(self.fontMetrics().averageCharWidth() * 60)
+
+        self.name_edit.textChanged.connect(self._validate)
+        self._validate()
+
+    def topic_name(self) -> str:
+        """The name typed."""
+        return self.name_edit.text()
+
+    def problem(self) -> str:
+        """Why the name is not usable ("" when it is)."""
+        name = self.topic_name()
+        if not name:
+            return ""  # not an error yet: nothing typed
+        try:
+            validate_topic_name(name)
+        except InvalidInput as exc:
+            return str(exc)
+        return ""
+
+    def is_valid(self) -> bool:
+        """True when OK would create a topic."""
+        return bool(self.topic_name()) and not self.problem()
+
+    def accept(self) -> None:
+        """Close with OK, only for a valid name."""
+        if self.is_valid():
+            super().accept()
+
+    def button(self, which: QDialogButtonBox.StandardButton) -> QPushButton:
+        """One of the dialog's buttons."""
+        return self.buttons.button(which)
+
+    def _validate(self) -> None:
+        _set_problem(self.message, self.problem(), self.HINT)
+        self.button(QDialogButtonBox.StandardButton.Ok).setEnabled(self.is_valid())
+
+
+class QtDestroyTopicDialog(QDialog):
+    """Confirms destroying a topic: the user must type its name."""
+
+    def __init__(self, topic_name: str, events: int = 0, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.topic = topic_name
+        self.setWindowTitle(f"Destroy {topic_name}")
+        icon = QLabel()
+        size = self.style().pixelMetric(QStyle.PixelMetric.PM_MessageBoxIconSize)
+        icon.setPixmap(
+            self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning).pixmap(size)
+        )
+        icon.setAlignment(Qt.AlignmentFlag.AlignTop)
+        noun = "event" if events == 1 else "events"
+        self.explanation = QLabel(
+            f"This deletes {format_count(events)} {noun} and the topic's key for good. "
+            f"It cannot be undone.\n\nType the topic name to confirm:"
+        )
+        self.explanation.setWordWrap(True)
+        self.name_label = QLabel(topic_name)
+        self.name_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        font = self.name_label.font()
+        font.setBold(True)
+        self.name_label.setFont(font)
+        self.name_edit = QLineEdit()
+        self.name_edit.setPlaceholderText(topic_name)
+        self.buttons = _buttons(self, "Destroy")
+        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setDefault(True)
+
+        text = QVBoxLayout()
+        text.addWidget(self.explanation)
+        text.addWidget(self.name_label)
+        text.addWidget(self.name_edit)
+        top = QHBoxLayout()
+        top.addWidget(icon)
+        top.addLayout(text, 1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addStretch(1)
+        layout.addWidget(self.buttons)
+        self.setMinimumWidth(self.fontMetrics().averageCharWidth() * 64)
+
+        self.name_edit.textChanged.connect(self._validate)
+
+    def confirmed(self) -> bool:
+        """True when the typed text is exactly the topic's name."""
+        return self.name_edit.text() == self.topic
+
+    def accept(self) -> None:
+        """Close with OK, only once the name is typed."""
+        if self.confirmed():
+            super().accept()
+
+    def button(self, which: QDialogButtonBox.StandardButton) -> QPushButton:
+        """One of the dialog's buttons."""
+        return self.buttons.button(which)
+
+    def _validate(self) -> None:
+        ok = self.button(QDialogButtonBox.StandardButton.Ok)
+        ok.setEnabled(self.confirmed())
+        ok.setDefault(self.confirmed())
+
+
+class QtDedupPolicyDialog(QDialog):
+    """Edits a topic's deduplication policy."""
+
+    def __init__(self, topic: TopicRow, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.topic = topic
+        self.setWindowTitle(f"Deduplication of {topic.name}")
+        self.strategy_box = QComboBox()
+        for strategy in DEDUP_STRATEGIES:
+            self.strategy_box.addItem(strategy.replace("_", " ").title(), strategy)
+            self.strategy_box.setItemData(
+                self.strategy_box.count() - 1,
+                DEDUP_EXPLANATIONS[strategy],
+                Qt.ItemDataRole.ToolTipRole,
+            )
+        self.explanation = QLabel()
+        self.explanation.setWordWrap(True)
+        # Wrapped labels do not grow a dialog by themselves: reserve two lines.
+        two_lines = self.fontMetrics().lineSpacing() * 2
+        self.explanation.setMinimumHeight(two_lines)
+        self.keys_edit = QLineEdit(", ".join(topic.dedup_keys))
+        self.keys_edit.setPlaceholderText("metadata keys, comma-separated (e.g. customer, region)")
+        self.fields_edit = QLineEdit(", ".join(topic.dedup_fields))
+        self.fields_edit.setPlaceholderText("JSON fields, comma-separated (e.g. order_id)")
+        self.message = _problem_label()
+        self.message.setMinimumHeight(two_lines)
+        self.buttons = _buttons(self, "Apply")
+
+        form = QFormLayout()
+        form.addRow("Strategy", self.strategy_box)
+        form.addRow("", self.explanation)
+        form.addRow("Keys", self.keys_edit)
+        form.addRow("Fields", self.fields_edit)
+        form.addRow("", self.message)
+        note = QLabel("The policy applies to events published from now on.")
+        note.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        note.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(note)
+        layout.addStretch(1)
+        layout.addWidget(self.buttons)
+        self.setMinimumWidth(self.fontMetrics().averageCharWidth() * 84)
+
+        index = self.strategy_box.findData(topic.dedup_strategy)
+        self.strategy_box.setCurrentIndex(max(index, 0))
+        self.strategy_box.currentIndexChanged.connect(self._validate)
+        self.keys_edit.textChanged.connect(self._validate)
+        self.fields_edit.textChanged.connect(self._validate)
+        self._validate()
+
+    def set_strategy(self, strategy: str) -> None:
+        """Choose a strategy by its name (``"UNIQUE_KEY"``)."""
+        self.strategy_box.setCurrentIndex(self.strategy_box.findData(strategy))
+
+    def strategy(self) -> str:
+        """The chosen strategy's name."""
+        return str(self.strategy_box.currentData())
+
+    def keys(self) -> list[str]:
+        """The metadata keys (empty unless the strategy uses them)."""
+        return split_names(self.keys_edit.text()) if self.strategy() in NEEDS_KEYS else []
+
+    def fields(self) -> list[str]:
+        """The JSON fields (empty unless the strategy uses them)."""
+        return split_names(self.fields_edit.text()) if self.strategy() in NEEDS_FIELDS else []
+
+    def problem(self) -> str:
+        """Why the policy is not usable ("" when it is)."""
+        strategy = self.strategy()
+        title = self.strategy_box.currentText()
+        if strategy in NEEDS_KEYS and not self.keys():
+            return f"{title} needs at least one metadata key: type them separated by commas."
+        if strategy in NEEDS_FIELDS and not self.fields():
+            return f"{title} needs at least one JSON field: type them separated by commas."
+        try:
+            validate_dedup_policy(strategy, self.keys(), self.fields())
+        except InvalidInput as exc:
+            return str(exc)
+        return ""
+
+    def accept(self) -> None:
+        """Close with OK, only for a usable policy."""
+        if not self.problem():
+            super().accept()
+
+    def button(self, which: QDialogButtonBox.StandardButton) -> QPushButton:
+        """One of the dialog's buttons."""
+        return self.buttons.button(which)
+
+    def _validate(self) -> None:
+        strategy = self.strategy()
+        self.explanation.setText(DEDUP_EXPLANATIONS[strategy])
+        self.keys_edit.setEnabled(strategy in NEEDS_KEYS)
+        self.fields_edit.setEnabled(strategy in NEEDS_FIELDS)
+        problem = self.problem()
+        _set_problem(self.message, problem, "")
+        self.button(QDialogButtonBox.StandardButton.Ok).setEnabled(not problem)

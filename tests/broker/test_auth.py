@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from embedded_broker.auth.api_keys import (
+    ApiKey,
     AuthenticationFailed,
     KeyStore,
 )
@@ -131,9 +132,20 @@ def _signing_key(data_dir: Path) -> Ed25519PrivateKey:
     return key
 
 
-def test_tokens_carry_the_key_and_verify(keys: KeyStore, tmp_path: Path) -> None:
+@pytest.fixture
+def issuer(tmp_path: Path) -> TokenIssuer:
+    return TokenIssuer(tmp_path)
+
+
+@pytest.fixture
+def publisher(keys: KeyStore) -> ApiKey:
+    return keys.create(PROJECT, ["publisher"])[0]
+
+
+def test_tokens_carry_the_key_and_verify(
+    keys: KeyStore, issuer: TokenIssuer, tmp_path: Path
+) -> None:
     key, _ = keys.create(PROJECT, ["publisher", "topics:read"])
-    issuer = TokenIssuer(tmp_path)
     issued = int(time.time())
     access, refresh = issuer.issue(key, now=issued)
     claims = issuer.verify(access)
@@ -163,8 +175,9 @@ def test_tokens_carry_the_key_and_verify(keys: KeyStore, tmp_path: Path) -> None
     assert TokenIssuer(tmp_path).verify(access).key_id == claims.key_id
 
 
-def test_the_jwks_publishes_the_verifying_key(keys: KeyStore, tmp_path: Path) -> None:
-    issuer = TokenIssuer(tmp_path)
+def test_the_jwks_publishes_the_verifying_key(
+    issuer: TokenIssuer, publisher: ApiKey, tmp_path: Path
+) -> None:
     (jwk,) = issuer.jwks()["keys"]
     raw = _raw_public(_signing_key(tmp_path))
     assert jwk == {
@@ -176,8 +189,7 @@ def test_the_jwks_publishes_the_verifying_key(keys: KeyStore, tmp_path: Path) ->
         "x": _b64(raw),
     }
     assert issuer.key_id == jwk["kid"]
-    key, _ = keys.create(PROJECT, ["publisher"])
-    access, _ = issuer.issue(key)
+    access, _ = issuer.issue(publisher)
     public = jwt.PyJWK(jwk).key
     assert jwt.decode(access, public, algorithms=["EdDSA"], issuer="ensign-workbench")
 
@@ -189,12 +201,10 @@ def test_the_signing_key_file_is_private(tmp_path: Path) -> None:
     assert path.read_bytes().startswith(b"-----BEGIN PRIVATE KEY-----")
 
 
-def test_tokens_within_the_leeway_still_verify(keys: KeyStore, tmp_path: Path) -> None:
-    key, _ = keys.create(PROJECT, ["publisher"])
-    issuer = TokenIssuer(tmp_path)
-    just_expired, _ = issuer.issue(key, now=time.time() - ACCESS_TTL_S - 1)
+def test_tokens_within_the_leeway_still_verify(issuer: TokenIssuer, publisher: ApiKey) -> None:
+    just_expired, _ = issuer.issue(publisher, now=time.time() - ACCESS_TTL_S - 1)
     assert issuer.verify(just_expired)
-    nearly_valid, _ = issuer.issue(key, now=time.time() + 1)
+    nearly_valid, _ = issuer.issue(publisher, now=time.time() + 1)
     assert issuer.verify(nearly_valid)
 
 
@@ -258,43 +268,40 @@ _REFUSED: dict[str, tuple[Callable[[str, str, Ed25519PrivateKey], str], str]] = 
 
 
 @pytest.mark.parametrize("case", sorted(_REFUSED))
-def test_forged_and_malformed_tokens_are_refused(keys: KeyStore, tmp_path: Path, case: str) -> None:
-    key, _ = keys.create(PROJECT, ["publisher"])
-    issuer = TokenIssuer(tmp_path)
-    access, refresh = issuer.issue(key)
+def test_forged_and_malformed_tokens_are_refused(
+    issuer: TokenIssuer, publisher: ApiKey, tmp_path: Path, case: str
+) -> None:
+    access, refresh = issuer.issue(publisher)
     forge, message = _REFUSED[case]
     with pytest.raises(InvalidToken, match=message):
         issuer.verify(forge(access, refresh, _signing_key(tmp_path)))
 
 
-def test_an_access_token_is_not_a_refresh_token(keys: KeyStore, tmp_path: Path) -> None:
-    key, _ = keys.create(PROJECT, ["publisher"])
-    issuer = TokenIssuer(tmp_path)
-    access, _ = issuer.issue(key)
+def test_an_access_token_is_not_a_refresh_token(issuer: TokenIssuer, publisher: ApiKey) -> None:
+    access, _ = issuer.issue(publisher)
     with pytest.raises(InvalidToken, match="expected a refresh token"):
         issuer.verify(access, refresh=True)
 
 
-def test_expired_and_not_yet_valid_tokens_are_refused(keys: KeyStore, tmp_path: Path) -> None:
-    key, _ = keys.create(PROJECT, ["publisher"])
-    issuer = TokenIssuer(tmp_path)
-    access, refresh = issuer.issue(key, now=time.time() - ACCESS_TTL_S - 60)
+def test_expired_and_not_yet_valid_tokens_are_refused(
+    issuer: TokenIssuer, publisher: ApiKey
+) -> None:
+    access, refresh = issuer.issue(publisher, now=time.time() - ACCESS_TTL_S - 60)
     with pytest.raises(InvalidToken, match="token has expired; authenticate again"):
         issuer.verify(access)
     assert issuer.verify(refresh, refresh=True)  # the refresh token lives longer
-    _, old_refresh = issuer.issue(key, now=time.time() - REFRESH_TTL_S - 60)
+    _, old_refresh = issuer.issue(publisher, now=time.time() - REFRESH_TTL_S - 60)
     with pytest.raises(InvalidToken, match="token has expired"):
         issuer.verify(old_refresh, refresh=True)
-    future, _ = issuer.issue(key, now=time.time() + 60)
+    future, _ = issuer.issue(publisher, now=time.time() + 60)
     with pytest.raises(InvalidToken, match="token is not valid yet"):
         issuer.verify(future)
 
 
-def test_another_brokers_tokens_are_refused(keys: KeyStore, tmp_path: Path) -> None:
-    key, _ = keys.create(PROJECT, ["publisher"])
+def test_another_brokers_tokens_are_refused(publisher: ApiKey, tmp_path: Path) -> None:
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    access, _ = TokenIssuer(elsewhere).issue(key)
+    access, _ = TokenIssuer(elsewhere).issue(publisher)
     with pytest.raises(InvalidToken, match="signature is invalid"):
         TokenIssuer(tmp_path).verify(access)
 

@@ -1,6 +1,6 @@
 """The authentication HTTP endpoint that Ensign clients call before any gRPC request.
 
-A small asyncio HTTP/1.1 server, one request per connection:
+An aiohttp application, one request per connection:
 
 - ``POST /v1/authenticate`` ``{"client_id", "client_secret"}`` returns an access and a refresh
   token. The body is JSON whatever the Content-Type says: pyensign sends JSON labelled
@@ -8,26 +8,28 @@ A small asyncio HTTP/1.1 server, one request per connection:
 - ``POST /v1/refresh`` ``{"refresh_token"}`` returns a new pair while the key is still active.
 - ``GET /.well-known/jwks.json`` and ``GET /healthz``.
 
-Argon2 runs only in a dedicated thread pool, so the event loop stays responsive, and failed
-logins are rate-limited per client id and per remote address.
+Every answer is JSON; a refusal is ``{"error": message}``. Argon2 runs only in a dedicated
+thread pool, so the event loop stays responsive, and failed logins are rate-limited per client id
+and per remote address. The access log has one line per request and never a body, so never a
+secret or a token.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import contextvars
 import datetime
 import ipaddress
 import json
 import logging
 import math
 import ssl
-from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from http import HTTPStatus
 from typing import Any
-from urllib.parse import urlsplit
+
+from aiohttp import web
+from aiohttp.abc import AbstractAccessLogger
+from aiohttp.typedefs import Handler
 
 from embedded_broker.auth.api_keys import ApiKey, AuthenticationFailed, KeyStore
 from embedded_broker.auth.rate_limit import FailureLimiter
@@ -36,14 +38,39 @@ from embedded_broker.core.errors import InvalidArgument, NotFound
 from embedded_broker.core.ids import parse_ulid
 
 MAX_BODY_BYTES = 64 * 1024
-MAX_HEAD_BYTES = 16 * 1024
+MAX_HEADER_FIELD_BYTES = 8 * 1024
+"""The longest request line and the longest header field (aiohttp answers 400 or 431 beyond)."""
+MAX_HEADERS = 64
 REQUEST_TIMEOUT_S = 10.0
 MAX_PENDING_AUTHENTICATIONS = 64
-_DISCARD_LIMIT = 1024 * 1024  # an oversized body up to this size is read and dropped, not reset
+_SHUTDOWN_GRACE_S = 0.5
 _MAX_FIELD_CHARS = 1024
 _INVALID_CREDENTIALS = "invalid client_id or client_secret"
 
 log = logging.getLogger("embedded_broker.auth_http")
+
+
+class _WithoutRequestBytes(logging.Filter):
+    """aiohttp's parser errors quote the offending request bytes, which may carry a secret:
+    keep the kind of error and drop its text and traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and record.exc_info[1] is not None:
+            record.msg = f"{record.getMessage()}: {type(record.exc_info[1]).__name__}"
+            record.args = ()
+            record.exc_info = record.exc_text = None
+        return True
+
+
+_protocol_log = logging.getLogger("embedded_broker.auth_http.protocol")
+"""What aiohttp's request handler reports (malformed requests), without request bytes."""
+_protocol_log.addFilter(_WithoutRequestBytes())
+
+# aiohttp runs each request's handler, and then the access-log call for it, in one task of its
+# own: a value set here by a handler belongs to that request alone.
+_client_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "auth_http_client_id", default=None
+)
 
 
 class _HttpError(Exception):
@@ -56,37 +83,6 @@ class _HttpError(Exception):
         self.status = status
         self.message = message
         self.headers = headers
-
-
-@dataclass(slots=True)
-class _Request:
-    method: str
-    path: str
-    headers: dict[str, str]
-    content_length: int | None
-    body: bytes = b""
-
-
-@dataclass(slots=True)
-class _Response:
-    status: int
-    payload: dict[str, Any]
-    headers: tuple[tuple[str, str], ...] = ()
-
-
-@dataclass(slots=True)
-class _Exchange:
-    """What one request line in the log says."""
-
-    remote: str
-    method: str = "-"
-    path: str = "-"
-    status: str = "-"
-    client_id: str | None = None
-    extra: list[str] = field(default_factory=list)
-
-
-_Handler = Callable[["AuthHttpServer", _Request, _Exchange], Awaitable[_Response]]
 
 
 class AuthHttpServer:
@@ -104,6 +100,8 @@ class AuthHttpServer:
     """
 
     request_timeout_s: float = REQUEST_TIMEOUT_S
+    """Seconds a connection has, from its accept, to deliver its request and body (TLS
+    handshake included); then it is closed without an answer."""
     exempt_loopback: bool = True
     """Loopback addresses are not limited as addresses (their client ids still are)."""
 
@@ -123,8 +121,9 @@ class AuthHttpServer:
         self._ssl = ssl_context
         self._argon2 = ThreadPoolExecutor(max_workers=argon2_workers, thread_name_prefix="argon2")
         self._pending = 0
+        self._runner: web.AppRunner | None = None
         self._server: asyncio.Server | None = None
-        self._connections: set[asyncio.Task[Any]] = set()
+        self._deadlines: dict[asyncio.BaseProtocol, asyncio.TimerHandle] = {}
 
     async def start(self, host: str, port: int) -> int:
         """Listen on ``host:port`` and return the bound port (``port`` 0 picks a free one).
@@ -133,116 +132,135 @@ class AuthHttpServer:
             RuntimeError: if the server was already started.
             OSError: if the address cannot be bound.
         """
-        if self._server is not None:
+        if self._runner is not None:
             raise RuntimeError("the auth HTTP server is already started")
-        server = await self._listen(host, port)
-        bound = int(server.sockets[0].getsockname()[1])
-        if port == 0 and any(s.getsockname()[1] != bound for s in server.sockets):
-            # A name with several addresses got a different free port for each: use one port.
-            server.close()
-            await server.wait_closed()
-            server = await self._listen(host, bound)
+        runner = web.AppRunner(
+            self._application(),
+            handle_signals=False,
+            shutdown_timeout=_SHUTDOWN_GRACE_S,
+            access_log_class=_AccessLog,
+            access_log=log,
+            logger=_protocol_log,
+            max_line_size=MAX_HEADER_FIELD_BYTES,
+            max_field_size=MAX_HEADER_FIELD_BYTES,
+            max_headers=MAX_HEADERS,
+        )
+        await runner.setup()
+        self._runner = runner
+        try:
+            server = await self._listen(host, port)
+            bound = int(server.sockets[0].getsockname()[1])
+            if port == 0 and any(s.getsockname()[1] != bound for s in server.sockets):
+                # A name with several addresses got a different free port for each: use one.
+                server.close()
+                await server.wait_closed()
+                server = await self._listen(host, bound)
+        except BaseException:
+            self._runner = None
+            await runner.cleanup()
+            raise
         self._server = server
         return bound
 
+    def _application(self) -> web.Application:
+        app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[_json_answers])
+        app.router.add_post("/v1/authenticate", self._authenticate)
+        app.router.add_post("/v1/refresh", self._refresh)
+        app.router.add_get("/.well-known/jwks.json", self._jwks, allow_head=False)
+        app.router.add_get("/healthz", self._healthz, allow_head=False)
+        app.on_response_prepare.append(self._prepare_response)
+        return app
+
     async def _listen(self, host: str, port: int) -> asyncio.Server:
-        return await asyncio.start_server(
-            self._serve_connection,
+        # The loop's own create_server rather than a web.TCPSite: it bounds the TLS handshake,
+        # and each connection gets its deadline as it is accepted (see _accept).
+        return await asyncio.get_running_loop().create_server(
+            self._accept,
             host,
             port,
             ssl=self._ssl,
             ssl_handshake_timeout=self.request_timeout_s if self._ssl else None,
-            limit=MAX_HEAD_BYTES,
         )
+
+    def _accept(self) -> asyncio.BaseProtocol:
+        """The protocol for a new connection, closed if its request is not in on time."""
+        assert self._runner is not None and self._runner.server is not None
+        protocol = self._runner.server()
+        self._deadlines[protocol] = asyncio.get_running_loop().call_later(
+            self.request_timeout_s, self._deadline_passed, protocol
+        )
+        return protocol
+
+    def _deadline_passed(self, protocol: web.RequestHandler) -> None:
+        del self._deadlines[protocol]
+        if protocol.transport is not None:
+            peer = protocol.transport.get_extra_info("peername")
+            log.info("request from %s timed out", peer[0] if isinstance(peer, tuple) else "-")
+            protocol.force_close()
+
+    def _request_is_in(self, request: web.Request) -> None:
+        """Lift the connection's deadline: the request and its body have arrived."""
+        timer = self._deadlines.pop(request.protocol, None)
+        if timer is not None:
+            timer.cancel()
 
     async def close(self) -> None:
         """Stop listening, drop open connections and stop the Argon2 threads."""
         server, self._server = self._server, None
+        runner, self._runner = self._runner, None
         if server is not None:
             server.close()
-        connections = list(self._connections)
-        for task in connections:
-            task.cancel()
-        await asyncio.gather(*connections, return_exceptions=True)
+        if runner is not None:
+            await runner.cleanup()
         if server is not None:
             await server.wait_closed()
+        for timer in self._deadlines.values():
+            timer.cancel()
+        self._deadlines.clear()
         self._argon2.shutdown(wait=False, cancel_futures=True)
 
-    async def _serve_connection(
-        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
-    ) -> None:
-        task = asyncio.current_task()
-        if task is not None:
-            self._connections.add(task)
-        peer = writer.get_extra_info("peername")
-        exchange = _Exchange(remote=str(peer[0]) if isinstance(peer, tuple) else "unknown")
-        try:
-            response = await self._respond(reader, writer, exchange)
-            if response is not None:
-                exchange.status = str(response.status)
-                async with asyncio.timeout(self.request_timeout_s):
-                    writer.write(_encode(response))
-                    await writer.drain()
-        except TimeoutError:
-            exchange.extra.append("timed out")
-        except (ConnectionError, ssl.SSLError, asyncio.IncompleteReadError):
-            exchange.extra.append("client disconnected")
-        except Exception:
-            log.exception("auth HTTP request from %s failed", exchange.remote)
-        finally:
-            if task is not None:
-                self._connections.discard(task)
-            _log_exchange(exchange)
-            writer.close()
-            with contextlib.suppress(Exception):
-                await writer.wait_closed()
+    async def _prepare_response(self, request: web.Request, response: web.StreamResponse) -> None:
+        self._request_is_in(request)
+        response.force_close()  # one request per connection
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["X-Content-Type-Options"] = "nosniff"
 
-    async def _respond(
-        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, exchange: _Exchange
-    ) -> _Response | None:
-        """Read and answer one request; None when there is nothing to answer."""
-        try:
-            async with asyncio.timeout(self.request_timeout_s):
-                request = await _read_head(reader, exchange)
-                if request is None:
-                    return None
-                route = _ROUTES.get(request.path)
-                if route is None:
-                    await _discard_body(reader, request)
-                    raise _HttpError(404, f"no such endpoint: {exchange.path}")
-                method, handler = route
-                if request.method != method:
-                    await _discard_body(reader, request)
-                    raise _HttpError(405, f"use {method} for {request.path}", (("Allow", method),))
-                if method == "POST":
-                    await _read_body(reader, writer, request)
-                else:
-                    await _discard_body(reader, request)
-        except _HttpError as error:
-            return _error(error)
-        try:
-            return await handler(self, request, exchange)
-        except _HttpError as error:
-            return _error(error)
-        except Exception:
-            log.exception("auth HTTP %s %s failed", exchange.method, exchange.path)
-            return _error(_HttpError(500, "internal error; see the broker log"))
+    async def _json_body(self, request: web.Request) -> dict[str, Any]:
+        """Read the request body, whatever its Content-Type, as a JSON object.
 
-    async def _authenticate(self, request: _Request, exchange: _Exchange) -> _Response:
-        doc = _json_object(request.body)
+        Raises:
+            _HttpError: 411 without a length, 413 when too large, 400 when not a JSON object.
+        """
+        if request.content_length is None and "Transfer-Encoding" not in request.headers:
+            raise _HttpError(411, "a Content-Length header is required")
+        if (request.content_length or 0) > MAX_BODY_BYTES:
+            raise web.HTTPRequestEntityTooLarge(MAX_BODY_BYTES, request.content_length or 0)
+        body = await request.read()  # at most client_max_size bytes, chunked or not
+        self._request_is_in(request)
+        try:
+            doc = json.loads(body)
+        except (ValueError, RecursionError):
+            raise _HttpError(400, "the request body is not valid JSON") from None
+        if not isinstance(doc, dict):
+            raise _HttpError(400, "the request body must be a JSON object")
+        return doc
+
+    async def _authenticate(self, request: web.Request) -> web.Response:
+        doc = await self._json_body(request)
         client_id = _string_field(doc, "client_id")
-        exchange.client_id = client_id
+        _client_id.set(client_id)
         secret = _string_field(doc, "client_secret")
+        remote = request.remote or "-"
         subjects: tuple[str, ...] = (f"client_id:{client_id}",)
-        if not (self.exempt_loopback and _is_loopback(exchange.remote)):
+        if not (self.exempt_loopback and _is_loopback(remote)):
             # On loopback every local client shares one address: one misconfigured app must
             # not lock out the others. Keys themselves stay limited.
-            subjects += (f"address:{exchange.remote}",)
+            subjects += (f"address:{remote}",)
         wait = self._limiter.retry_after(*subjects)
         if wait > 0:
-            return _too_many_failures(wait)
+            raise _too_many_failures(wait)
         if self._pending >= MAX_PENDING_AUTHENTICATIONS:
-            return _error(_HttpError(503, "too many logins in progress", (("Retry-After", "1"),)))
+            raise _HttpError(503, "too many logins in progress", (("Retry-After", "1"),))
         self._pending += 1
         try:
             loop = asyncio.get_running_loop()
@@ -250,16 +268,16 @@ class AuthHttpServer:
                 self._argon2, self._check_credentials, client_id, secret, subjects
             )
         except AuthenticationFailed:
-            return _error(_HttpError(401, _INVALID_CREDENTIALS))
+            raise _HttpError(401, _INVALID_CREDENTIALS) from None
         finally:
             self._pending -= 1
         if not isinstance(outcome, ApiKey):
-            return _too_many_failures(outcome)
+            raise _too_many_failures(outcome)
         access, refresh = self._tokens.issue(outcome)
         payload: dict[str, Any] = {"access_token": access, "refresh_token": refresh}
         if outcome.last_used_ms is not None:
             payload["last_login"] = _rfc3339(outcome.last_used_ms)
-        return _Response(200, payload)
+        return _json(200, payload)
 
     def _check_credentials(
         self, client_id: str, secret: str, subjects: tuple[str, ...]
@@ -282,120 +300,78 @@ class AuthHttpServer:
         self._limiter.succeeded(subjects[0])
         return key
 
-    async def _refresh(self, request: _Request, exchange: _Exchange) -> _Response:
-        token = _string_field(_json_object(request.body), "refresh_token", _MAX_FIELD_CHARS * 8)
+    async def _refresh(self, request: web.Request) -> web.Response:
+        doc = await self._json_body(request)
+        token = _string_field(doc, "refresh_token", _MAX_FIELD_CHARS * 8)
         try:
             claims = self._tokens.verify(token, refresh=True)
         except InvalidToken as error:
-            return _error(_HttpError(401, str(error)))
+            raise _HttpError(401, str(error)) from None
         try:
             key = await asyncio.to_thread(self._keys.by_id, parse_ulid(claims.key_id))
         except (NotFound, InvalidArgument):
-            return _error(_HttpError(401, "the API key of this token no longer exists"))
-        exchange.client_id = key.client_id
+            raise _HttpError(401, "the API key of this token no longer exists") from None
+        _client_id.set(key.client_id)
         if not key.active:
-            return _error(_HttpError(401, "the API key of this token has been revoked"))
+            raise _HttpError(401, "the API key of this token has been revoked")
         access, refresh = self._tokens.issue(key)
-        return _Response(200, {"access_token": access, "refresh_token": refresh})
+        return _json(200, {"access_token": access, "refresh_token": refresh})
 
-    async def _jwks(self, request: _Request, exchange: _Exchange) -> _Response:
-        return _Response(200, self._tokens.jwks())
+    async def _jwks(self, request: web.Request) -> web.Response:
+        return _json(200, self._tokens.jwks())
 
-    async def _healthz(self, request: _Request, exchange: _Exchange) -> _Response:
-        return _Response(200, {"status": "ok"})
-
-
-_ROUTES: dict[str, tuple[str, _Handler]] = {
-    "/v1/authenticate": ("POST", AuthHttpServer._authenticate),
-    "/v1/refresh": ("POST", AuthHttpServer._refresh),
-    "/.well-known/jwks.json": ("GET", AuthHttpServer._jwks),
-    "/healthz": ("GET", AuthHttpServer._healthz),
-}
+    async def _healthz(self, request: web.Request) -> web.Response:
+        return _json(200, {"status": "ok"})
 
 
-async def _read_head(reader: asyncio.StreamReader, exchange: _Exchange) -> _Request | None:
-    """Read the request line and headers; None if the client closed before sending any."""
+@web.middleware
+async def _json_answers(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Turn every refusal, ours or aiohttp's (404, 405, 413), into ``{"error": message}``."""
     try:
-        raw = await reader.readuntil(b"\r\n\r\n")
-    except asyncio.IncompleteReadError as error:
-        if error.partial.strip():
-            raise _HttpError(400, "incomplete request") from None
-        return None
-    except asyncio.LimitOverrunError:
-        raise _HttpError(431, "request headers are too large") from None
-    lines = raw.decode("latin-1").lstrip("\r\n").split("\r\n")[:-2]
-    parts = lines[0].split(" ") if lines else []
-    if len(parts) != 3 or not parts[0].isalpha() or not parts[2].startswith("HTTP/1."):
-        raise _HttpError(400, "malformed request line")
-    method, target = parts[0], parts[1]
-    exchange.method = method
-    exchange.path = _printable(target.split("?", 1)[0], 200)  # until the target is parsed
-    if target.startswith("/"):
-        path = target.split("?", 1)[0].split("#", 1)[0]
-    elif target.lower().startswith(("http://", "https://")):
-        path = urlsplit(target).path or "/"
-    else:
-        raise _HttpError(400, "malformed request target")
-    exchange.path = _printable(path, 200)
-    headers: dict[str, str] = {}
-    for line in lines[1:]:
-        name, colon, value = line.partition(":")
-        if not colon or not name or name != name.strip():
-            raise _HttpError(400, "malformed header line")
-        name, value = name.lower(), value.strip()
-        if name in headers and (name != "content-length" or headers[name] != value):
-            headers[name] = f"{headers[name]}, {value}"
-        else:
-            headers[name] = value
-    return _Request(method, path, headers, _content_length(headers))
+        return await handler(request)
+    except _HttpError as error:
+        return _json(error.status, {"error": error.message}, error.headers)
+    except web.HTTPException as error:
+        path = _printable(request.path, 200)
+        allow = error.headers.get("Allow", "")
+        message = {
+            404: f"no such endpoint: {path}",
+            405: f"use {allow} for {path}",
+            413: f"the request body exceeds {MAX_BODY_BYTES} bytes",
+        }.get(error.status, error.reason)
+        return _json(error.status, {"error": message}, (("Allow", allow),) if allow else ())
+    except ConnectionError:
+        raise  # the client left, or its deadline passed: there is no one to answer
+    except Exception:
+        log.exception("auth HTTP %s %s failed", request.method, _printable(request.path, 200))
+        return _json(500, {"error": "internal error; see the broker log"})
 
 
-def _content_length(headers: dict[str, str]) -> int | None:
-    if "transfer-encoding" in headers:
-        raise _HttpError(411, "send the body with a Content-Length; chunked bodies are refused")
-    value = headers.get("content-length")
-    if value is None:
-        return None
-    if not (value.isascii() and value.isdigit() and len(value) <= 18):
-        raise _HttpError(400, "invalid Content-Length")
-    return int(value)
+class _AccessLog(AbstractAccessLogger):
+    """One line per request, from fields that never hold a secret: method, path (without the
+    query), status, remote address and the client id once known."""
+
+    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+        client = _client_id.get()
+        self.logger.info(
+            "%s %s %s from %s client_id=%s",
+            _printable(request.method, 20),
+            _printable(request.path, 200),
+            response.status,
+            request.remote or "-",
+            _printable(client, 64) if client else "-",
+        )
 
 
-async def _read_body(
-    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: _Request
-) -> None:
-    length = request.content_length
-    if length is None:
-        raise _HttpError(411, "a Content-Length header is required")
-    expects_continue = request.headers.get("expect", "").lower() == "100-continue"
-    if length > MAX_BODY_BYTES:
-        if not expects_continue:  # the client sends the body anyway: read it, or it gets a reset
-            await _discard_body(reader, request)
-        raise _HttpError(413, f"the request body exceeds {MAX_BODY_BYTES} bytes")
-    if expects_continue:
-        writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
-        await writer.drain()
-    request.body = await reader.readexactly(length)
-
-
-async def _discard_body(reader: asyncio.StreamReader, request: _Request) -> None:
-    """Read and drop a body the request will not use, up to a limit."""
-    remaining = min(request.content_length or 0, _DISCARD_LIMIT)
-    while remaining > 0:
-        chunk = await reader.read(min(remaining, 64 * 1024))
-        if not chunk:
-            return
-        remaining -= len(chunk)
-
-
-def _json_object(body: bytes) -> dict[str, Any]:
-    try:
-        doc = json.loads(body)
-    except (ValueError, RecursionError):
-        raise _HttpError(400, "the request body is not valid JSON") from None
-    if not isinstance(doc, dict):
-        raise _HttpError(400, "the request body must be a JSON object")
-    return doc
+def _json(
+    status: int, payload: dict[str, Any], headers: tuple[tuple[str, str], ...] = ()
+) -> web.Response:
+    return web.Response(
+        status=status,
+        body=json.dumps(payload, separators=(",", ":")).encode(),
+        content_type="application/json",
+        headers=dict(headers),
+    )
 
 
 def _string_field(doc: dict[str, Any], name: str, max_chars: int = _MAX_FIELD_CHARS) -> str:
@@ -407,33 +383,11 @@ def _string_field(doc: dict[str, Any], name: str, max_chars: int = _MAX_FIELD_CH
     return value
 
 
-def _too_many_failures(wait: float) -> _Response:
+def _too_many_failures(wait: float) -> _HttpError:
     seconds = max(1, math.ceil(wait))
-    return _error(
-        _HttpError(
-            429,
-            f"too many failed logins; try again in {seconds} s",
-            (("Retry-After", str(seconds)),),
-        )
+    return _HttpError(
+        429, f"too many failed logins; try again in {seconds} s", (("Retry-After", str(seconds)),)
     )
-
-
-def _error(error: _HttpError) -> _Response:
-    return _Response(error.status, {"error": error.message}, error.headers)
-
-
-def _encode(response: _Response) -> bytes:
-    body = json.dumps(response.payload, separators=(",", ":")).encode()
-    lines = [
-        f"HTTP/1.1 {response.status} {HTTPStatus(response.status).phrase}",
-        "Content-Type: application/json",
-        f"Content-Length: {len(body)}",
-        "Connection: close",
-        "Cache-Control: no-store",
-        "X-Content-Type-Options: nosniff",
-        *(f"{name}: {value}" for name, value in response.headers),
-    ]
-    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
 
 
 def _rfc3339(ms: int) -> str:
@@ -444,19 +398,6 @@ def _rfc3339(ms: int) -> str:
 def _printable(text: str, limit: int) -> str:
     shown = "".join(c if c.isprintable() else "?" for c in text[:limit])
     return shown + ("..." if len(text) > limit else "")
-
-
-def _log_exchange(exchange: _Exchange) -> None:
-    client = _printable(exchange.client_id, 64) if exchange.client_id else "-"
-    log.info(
-        "%s %s %s from %s client_id=%s%s",
-        exchange.method,
-        exchange.path,
-        exchange.status,
-        exchange.remote,
-        client,
-        "".join(f" ({note})" for note in exchange.extra),
-    )
 
 
 def _is_loopback(address: str) -> bool:

@@ -1,21 +1,21 @@
 """Signed short-lived access tokens (JWT, EdDSA/Ed25519) and refresh tokens.
 
 Argon2 is too slow to run on every call, so a client authenticates once and receives an access
-token that each RPC verifies cheaply: signature, algorithm, expiry and not-before.
+token that each RPC verifies cheaply: signature, algorithm, issuer, expiry and not-before.
+PyJWT signs and verifies; this module fixes the algorithm, the claims and the messages.
 """
 
 from __future__ import annotations
 
-import base64
-import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature
+import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from jwt.algorithms import OKPAlgorithm
 
 from embedded_broker.auth.api_keys import ApiKey
 from embedded_broker.auth.permissions import Permission
@@ -28,6 +28,20 @@ ACCESS_TTL_S = 60 * 60
 REFRESH_TTL_S = 2 * 60 * 60
 _ALGORITHM = "EdDSA"
 _LEEWAY_S = 5
+_REQUIRED_CLAIMS = ["iss", "sub", "project", "permissions", "iat", "nbf", "exp", "token"]
+
+# What each refusal says, most specific first: InvalidSignatureError is a DecodeError, and
+# every PyJWT refusal is an InvalidTokenError.
+_REFUSALS: tuple[tuple[type[jwt.InvalidTokenError], str], ...] = (
+    (jwt.InvalidAlgorithmError, f"token algorithm must be {_ALGORITHM}"),
+    (jwt.InvalidSignatureError, "token signature is invalid"),
+    (jwt.ExpiredSignatureError, "token has expired; authenticate again"),
+    (jwt.ImmatureSignatureError, "token is not valid yet"),
+    (jwt.MissingRequiredClaimError, "token claims are incomplete"),
+    (jwt.InvalidIssuerError, "token was issued by another service"),
+    (jwt.DecodeError, "malformed token"),
+    (jwt.InvalidTokenError, "token claims are invalid"),
+)
 
 
 class InvalidToken(BrokerError):
@@ -43,14 +57,6 @@ class Claims:
     permissions: frozenset[Permission]
     expires: int
     refresh: bool
-
-
-def _b64(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
 class TokenIssuer:
@@ -71,13 +77,18 @@ class TokenIssuer:
             write_private_file(path, pem)
         self._key = key
         self._public = key.public_key()
-        raw = self._public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-        self.key_id = _b64(raw[:12])
-        self._public_raw = raw
+        self._jwk = OKPAlgorithm.to_jwk(self._public, as_dict=True)  # kty, crv and x
+        # The key id is the first 12 bytes of the public key, base64url (16 characters).
+        self.key_id = str(self._jwk["x"])[:16]
         self._issuer = issuer
 
     def issue(self, key: ApiKey, now: float | None = None) -> tuple[str, str]:
-        """Return a new (access token, refresh token) pair for an authenticated key."""
+        """Return a new (access token, refresh token) pair for an authenticated key.
+
+        Args:
+            key: the authenticated API key the tokens speak for.
+            now: the issue time in seconds since the epoch (the current time if omitted).
+        """
         issued = int(time.time() if now is None else now)
         base = {
             "iss": self._issuer,
@@ -88,67 +99,47 @@ class TokenIssuer:
             "nbf": issued,
         }
         access = self._sign({**base, "exp": issued + ACCESS_TTL_S, "token": "access"})
-        # The refresh token becomes usable shortly before the access token expires.
-        refresh = self._sign(
-            {**base, "exp": issued + REFRESH_TTL_S, "token": "refresh", "nbf": issued}
-        )
+        refresh = self._sign({**base, "exp": issued + REFRESH_TTL_S, "token": "refresh"})
         return access, refresh
 
     def _sign(self, claims: dict[str, Any]) -> str:
-        header = {"alg": _ALGORITHM, "typ": "JWT", "kid": self.key_id}
-        signing_input = (
-            _b64(json.dumps(header, separators=(",", ":")).encode())
-            + "."
-            + _b64(json.dumps(claims, separators=(",", ":")).encode())
-        )
-        return signing_input + "." + _b64(self._key.sign(signing_input.encode()))
+        return jwt.encode(claims, self._key, algorithm=_ALGORITHM, headers={"kid": self.key_id})
 
-    def verify(self, token: str, refresh: bool = False, now: float | None = None) -> Claims:
-        """Verify a token's algorithm, signature, type and validity period.
+    def verify(self, token: str, refresh: bool = False) -> Claims:
+        """Verify a token's algorithm, signature, issuer, type and validity period (now).
+
+        Args:
+            token: the compact JWT.
+            refresh: expect a refresh token rather than an access token.
 
         Raises:
             InvalidToken: saying what is wrong (malformed, bad signature, expired ...).
         """
         try:
-            header_b64, claims_b64, signature_b64 = token.split(".")
-            header = json.loads(_unb64(header_b64))
-            claims = json.loads(_unb64(claims_b64))
-            signature = _unb64(signature_b64)
-        except (ValueError, TypeError):
-            raise InvalidToken("malformed token") from None
-        if not isinstance(header, dict) or header.get("alg") != _ALGORITHM:
-            raise InvalidToken(f"token algorithm must be {_ALGORITHM}")
+            claims = jwt.decode(
+                token,
+                self._public,
+                algorithms=[_ALGORITHM],  # fixed: never taken from the token's own header
+                issuer=self._issuer,
+                leeway=_LEEWAY_S,
+                options={"require": _REQUIRED_CLAIMS},
+            )
+        except jwt.InvalidTokenError as error:
+            raise InvalidToken(_refusal(error)) from None
+        if claims["token"] != ("refresh" if refresh else "access"):
+            raise InvalidToken(f"expected {'a refresh' if refresh else 'an access'} token")
         try:
-            self._public.verify(signature, f"{header_b64}.{claims_b64}".encode())
-        except InvalidSignature:
-            raise InvalidToken("token signature is invalid") from None
-        moment = time.time() if now is None else now
-        try:
-            expires, not_before = int(claims["exp"]), int(claims["nbf"])
-            kind = claims["token"]
             permissions = frozenset(Permission(p) for p in claims["permissions"])
-            key_id, project_id = str(claims["sub"]), str(claims["project"])
-        except (KeyError, ValueError, TypeError):
-            raise InvalidToken("token claims are incomplete") from None
-        if moment >= expires + _LEEWAY_S:
-            raise InvalidToken("token has expired; authenticate again")
-        if moment < not_before - _LEEWAY_S:
-            raise InvalidToken("token is not valid yet")
-        if kind != ("refresh" if refresh else "access"):
-            raise InvalidToken(f"expected an {'refresh' if refresh else 'access'} token")
-        return Claims(key_id, project_id, permissions, expires, refresh)
+            return Claims(
+                str(claims["sub"]), str(claims["project"]), permissions, int(claims["exp"]), refresh
+            )
+        except (ValueError, TypeError):
+            raise InvalidToken("token claims are invalid") from None
 
     def jwks(self) -> dict[str, Any]:
         """The public key as a JSON Web Key Set, for ``/.well-known/jwks.json``."""
-        return {
-            "keys": [
-                {
-                    "kty": "OKP",
-                    "crv": "Ed25519",
-                    "alg": _ALGORITHM,
-                    "use": "sig",
-                    "kid": self.key_id,
-                    "x": _b64(self._public_raw),
-                }
-            ]
-        }
+        return {"keys": [{**self._jwk, "alg": _ALGORITHM, "use": "sig", "kid": self.key_id}]}
+
+
+def _refusal(error: jwt.InvalidTokenError) -> str:
+    return next(message for kind, message in _REFUSALS if isinstance(error, kind))

@@ -1,23 +1,21 @@
 """Identifiers: ULIDs for projects and topics, RLIDs for events.
 
 A ULID is 16 bytes: a 48-bit millisecond timestamp followed by 80 random bits, written as 26
-Crockford base32 characters. An RLID is Ensign's 10-byte event id: a 48-bit millisecond
-timestamp followed by a 32-bit sequence number, so ids sort in publish order.
+Crockford base32 characters; python-ulid makes, encodes and parses them. An RLID is Ensign's
+10-byte event id: a 48-bit millisecond timestamp followed by a 32-bit sequence number, so ids
+sort in publish order.
 """
 
 from __future__ import annotations
 
-import os
 import time
+
+from ulid import ULID
 
 from embedded_broker.core.errors import InvalidArgument
 
-_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-_DECODE = {c: i for i, c in enumerate(_CROCKFORD)}
-_DECODE.update({c.lower(): i for c, i in list(_DECODE.items())})
-_DECODE.update({"O": 0, "o": 0, "I": 1, "i": 1, "L": 1, "l": 1})
-
 ULID_SIZE = 16
+ULID_CHARS = 26
 RLID_SIZE = 10
 _MAX_MS = (1 << 48) - 1
 _MAX_SEQ = (1 << 32) - 1
@@ -29,45 +27,53 @@ def now_ms() -> int:
 
 
 def new_ulid(ms: int | None = None) -> bytes:
-    """Return a new 16-byte ULID for the given (or current) millisecond."""
-    ms = now_ms() if ms is None else ms
-    return ms.to_bytes(6, "big") + os.urandom(10)
+    """Return a new 16-byte ULID for the given (or current) millisecond since the epoch."""
+    return ULID.from_timestamp(now_ms() if ms is None else int(ms)).bytes
+
+
+def _ulid(raw: bytes) -> ULID:
+    if len(raw) != ULID_SIZE:
+        raise InvalidArgument(f"a ULID is {ULID_SIZE} bytes, got {len(raw)}")
+    return ULID(bytes(raw))
 
 
 def ulid_str(raw: bytes) -> str:
-    """Encode 16 ULID bytes as 26 Crockford base32 characters."""
-    if len(raw) != ULID_SIZE:
-        raise InvalidArgument(f"a ULID is {ULID_SIZE} bytes, got {len(raw)}")
-    value = int.from_bytes(raw, "big")
-    return "".join(_CROCKFORD[(value >> shift) & 31] for shift in range(125, -1, -5))
+    """Encode 16 ULID bytes as 26 Crockford base32 characters (upper case).
+
+    Raises:
+        InvalidArgument: if ``raw`` is not 16 bytes long.
+    """
+    return str(_ulid(raw))
 
 
 def parse_ulid(text: str | bytes) -> bytes:
-    """Parse a ULID given as 16 raw bytes or as its 26-character text form.
+    """Parse a ULID given as 16 raw bytes or as its 26-character text form, in either case.
+
+    Only the ULID alphabet is accepted: Crockford's decoding aliases (O for 0, I and L for 1)
+    are refused, as the ULID spec and python-ulid do, so each id has one spelling in each case.
 
     Raises:
         InvalidArgument: if the value is neither.
     """
     if isinstance(text, bytes):
-        if len(text) == ULID_SIZE:
-            return text
-        raise InvalidArgument(f"a ULID is {ULID_SIZE} bytes, got {len(text)}")
-    if len(text) != 26:
-        raise InvalidArgument(f"{text!r} is not a ULID: expected 26 characters, got {len(text)}")
-    value = 0
-    for char in text:
-        digit = _DECODE.get(char)
-        if digit is None:
-            raise InvalidArgument(f"{text!r} is not a ULID: {char!r} is not a base32 digit")
-        value = (value << 5) | digit
-    if value >> 128:
-        raise InvalidArgument(f"{text!r} is not a ULID: it overflows 128 bits")
-    return value.to_bytes(ULID_SIZE, "big")
+        return _ulid(text).bytes
+    if len(text) != ULID_CHARS:
+        raise InvalidArgument(
+            f"{text!r} is not a ULID: expected {ULID_CHARS} characters, got {len(text)}"
+        )
+    try:
+        return ULID.from_str(text).bytes
+    except ValueError as error:  # a letter outside the alphabet, or more than 128 bits
+        raise InvalidArgument(f"{text!r} is not a ULID: {error}") from None
 
 
 def ulid_ms(raw: bytes) -> int:
-    """Return the millisecond timestamp embedded in a ULID."""
-    return int.from_bytes(raw[:6], "big")
+    """Return the millisecond timestamp embedded in a ULID.
+
+    Raises:
+        InvalidArgument: if ``raw`` is not 16 bytes long.
+    """
+    return _ulid(raw).milliseconds
 
 
 def rlid_ms(raw: bytes) -> int:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import socket
@@ -16,7 +17,13 @@ from typing import Any
 
 import pytest
 
-from embedded_broker.api.auth_http import MAX_BODY_BYTES, AuthHttpServer
+from embedded_broker.api import auth_http
+from embedded_broker.api.auth_http import (
+    MAX_BODY_BYTES,
+    MAX_HEADER_FIELD_BYTES,
+    MAX_HEADERS,
+    AuthHttpServer,
+)
 from embedded_broker.auth.api_keys import ApiKey, KeyStore
 from embedded_broker.auth.rate_limit import FREE_FAILURES, FailureLimiter
 from embedded_broker.auth.tokens import TokenIssuer
@@ -158,6 +165,7 @@ def test_authenticate_accepts_pyensigns_form_labelled_json(
         assert resp.status == 200
         assert resp.headers["Content-Type"] == "application/json"
         assert resp.headers["Cache-Control"] == "no-store"
+        assert resp.headers["X-Content-Type-Options"] == "nosniff"
         assert resp.headers["Connection"] == "close"
         reply = json.loads(resp.read())
     assert req.get_header("Content-type") == "application/x-www-form-urlencoded"
@@ -295,30 +303,86 @@ def test_unknown_paths_wrong_methods_and_oversize_bodies(broker: Broker) -> None
     huge = json.dumps({"client_id": "x", "client_secret": "y" * MAX_BODY_BYTES}).encode()
     oversize = request(broker.base + "/v1/authenticate", huge, "POST")
     assert oversize.status == 413
-    assert oversize.headers["Content-Type"] == "application/json"
+    for refusal in (missing, wrong_method, oversize):
+        assert refusal.headers["Content-Type"] == "application/json"
+        assert refusal.headers["Cache-Control"] == "no-store"
+        assert refusal.headers["X-Content-Type-Options"] == "nosniff"
 
 
 def test_missing_content_length_gets_411_and_bad_requests_400(broker: Broker) -> None:
     answer = raw_exchange(broker.port, b"POST /v1/authenticate HTTP/1.1\r\nHost: x\r\n\r\n")
     assert answer.startswith(b"HTTP/1.1 411 ")
     assert b"Content-Length" in answer
-    chunked = raw_exchange(
+    # Both lengths at once (request smuggling) and a malformed request line are refused.
+    smuggled = raw_exchange(
         broker.port,
-        b"POST /v1/refresh HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+        b"POST /v1/refresh HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+        b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
     )
-    assert chunked.startswith(b"HTTP/1.1 411 ")
-    garbage = raw_exchange(broker.port, b"HELLO\r\n\r\n")
-    assert garbage.startswith(b"HTTP/1.1 400 ")
-    head, _, body = garbage.partition(b"\r\n\r\n")
-    assert b"Content-Type: application/json" in head
-    assert json.loads(body) == {"error": "malformed request line"}
+    assert _status(smuggled) == 400
+    assert _status(raw_exchange(broker.port, b"HELLO\r\n\r\n")) == 400
+
+
+def _status(answer: bytes) -> int:
+    return int(answer.split(b"\r\n", 1)[0].split(b" ")[1])
+
+
+def _chunked(body: bytes) -> bytes:
+    parts = (body[i : i + 4096] for i in range(0, len(body), 4096))
+    return b"".join(b"%x\r\n%s\r\n" % (len(part), part) for part in parts) + b"0\r\n\r\n"
+
+
+def test_chunked_bodies_are_read_within_the_same_limit(broker: Broker) -> None:
+    head = b"POST /v1/refresh HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+    small = raw_exchange(broker.port, head + _chunked(b'{"refresh_token": "garbage"}'))
+    assert _status(small) == 401
+    assert small.endswith(b'{"error":"malformed token"}')
+    huge = json.dumps({"refresh_token": "x" * MAX_BODY_BYTES}).encode()
+    assert _status(raw_exchange(broker.port, head + _chunked(huge))) == 413
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"GET /healthz HTTP/1.1\r\nX-Big: " + b"a" * 3 * MAX_HEADER_FIELD_BYTES + b"\r\n\r\n",
+        b"GET /" + b"a" * 3 * MAX_HEADER_FIELD_BYTES + b" HTTP/1.1\r\n\r\n",
+        b"GET /healthz HTTP/1.1\r\n" + b"X-A: b\r\n" * (MAX_HEADERS + 1) + b"\r\n",
+    ],
+    ids=["long header", "long request line", "too many headers"],
+)
+def test_oversize_heads_are_refused(broker: Broker, data: bytes) -> None:
+    assert _status(raw_exchange(broker.port, data)) in (400, 431)
 
 
 def test_a_slow_request_is_dropped(broker: Broker) -> None:
     broker.server.request_timeout_s = 0.2
-    with socket.create_connection(("127.0.0.1", broker.port), timeout=30) as sock:
-        sock.sendall(b"POST /v1/authenticate HTTP/1.1\r\nContent-Length: 10\r\n\r\n{")
-        assert sock.recv(100) == b""  # closed without an answer
+    for data in (  # the body stalls, the head never ends, nothing at all
+        b"POST /v1/authenticate HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n{",
+        b"GET /healthz HTTP/1.1\r\nHost: x\r\n",
+        b"",
+    ):
+        with socket.create_connection(("127.0.0.1", broker.port), timeout=30) as sock:
+            sock.sendall(data)
+            assert sock.recv(100) == b""  # closed without an answer
+
+
+def test_logins_beyond_the_pending_limit_get_503(
+    broker: Broker, keys: RecordingKeyStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(auth_http, "MAX_PENDING_AUTHENTICATIONS", 1)
+    key, secret = keys.create(PROJECT, ["publisher"])
+    creds = {"client_id": key.client_id, "client_secret": secret}
+    keys.gate.clear()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        first = pool.submit(post, broker.base + "/v1/authenticate", creds)
+        assert keys.entered.acquire(timeout=30)
+        busy = post(broker.base + "/v1/authenticate", creds)
+        assert busy.status == 503
+        assert busy.headers["Retry-After"] == "1"
+        assert busy.body == {"error": "too many logins in progress"}
+        keys.gate.set()
+        assert first.result(timeout=30).status == 200
+    assert len(keys.calls) == 1  # the refused login ran no Argon2
 
 
 def test_jwks_and_health(broker: Broker, tokens: TokenIssuer) -> None:
@@ -353,24 +417,37 @@ def test_the_event_loop_keeps_serving_while_argon2_runs(
 def test_one_log_line_per_request_without_secrets_or_tokens(
     broker: Broker, keys: RecordingKeyStore, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, logger="embedded_broker.auth_http")
+    caplog.set_level(logging.DEBUG)  # every logger, aiohttp's own included
     key, secret = keys.create(PROJECT, ["publisher"])
     login = post(
         broker.base + "/v1/authenticate", {"client_id": key.client_id, "client_secret": secret}
     )
-    post(broker.base + "/v1/refresh", {"refresh_token": login.body["refresh_token"]})
+    refresh_token = login.body["refresh_token"]
+    refreshed = post(
+        broker.base + "/v1/refresh?refresh_token=" + refresh_token, {"refresh_token": refresh_token}
+    )
     request(broker.base + "/nowhere")
+    # aiohttp's parser errors quote the offending bytes; here they carry the secret.
+    malformed = b"GET /healthz HTTP/1.1\r\nHost: x\r\nBad\x01: " + secret.encode() + b"\r\n\r\n"
+    assert _status(raw_exchange(broker.port, malformed)) == 400
     broker.run(asyncio.sleep(0.01))  # the log line is written after the response
     lines = [r.getMessage() for r in caplog.records if r.name == "embedded_broker.auth_http"]
-    assert len(lines) == 3
+    assert len(lines) == 4
     assert lines[0].startswith("POST /v1/authenticate 200 from 127.0.0.1")
     assert f"client_id={key.client_id}" in lines[0]
+    assert lines[1].startswith("POST /v1/refresh 200 from 127.0.0.1")  # no query string
     assert f"client_id={key.client_id}" in lines[1]
     assert lines[2].startswith("GET /nowhere 404")
+    assert " 400 from 127.0.0.1 client_id=-" in lines[3]
     text = caplog.text
-    assert secret not in text
-    assert login.body["access_token"] not in text
-    assert login.body["refresh_token"] not in text
+    for secret_or_token in (
+        secret,
+        login.body["access_token"],
+        refresh_token,
+        refreshed.body["access_token"],
+        refreshed.body["refresh_token"],
+    ):
+        assert secret_or_token not in text
 
 
 def test_https_with_the_self_signed_certificate(
@@ -392,6 +469,24 @@ def test_https_with_the_self_signed_certificate(
         with pytest.raises(urllib.error.URLError) as refused:
             request(broker.base + "/healthz", context=ssl.create_default_context())
         assert isinstance(refused.value.reason, ssl.SSLCertVerificationError)
+    finally:
+        broker.stop()
+
+
+def test_a_stalled_tls_handshake_is_dropped(
+    keys: RecordingKeyStore, tokens: TokenIssuer, tmp_path: Path
+) -> None:
+    server = AuthHttpServer(
+        keys, tokens, ssl_context=server_ssl_context(ensure_certificate(tmp_path))
+    )
+    server.request_timeout_s = 0.2
+    broker = Broker(server, scheme="https")
+    try:
+        with (
+            socket.create_connection(("127.0.0.1", broker.port), timeout=30) as sock,
+            contextlib.suppress(ConnectionResetError),  # aborted: closed all the same
+        ):
+            assert sock.recv(100) == b""
     finally:
         broker.stop()
 

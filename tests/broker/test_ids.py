@@ -33,14 +33,36 @@ def test_ulids_sort_by_time() -> None:
     ("value", "message"),
     [
         ("short", "expected 26 characters"),
-        ("01ARZ3NDEKTSV4RRFFQ69G5FA!", "not a base32 digit"),
-        ("ZZZZZZZZZZZZZZZZZZZZZZZZZZ", "overflows"),
+        ("01ARZ3NDEKTSV4RRFFQ69G5FA!", "can only consist of letters in 0123"),
+        ("01ARZ3NDEKTSV4RRFFQ69G5FAé", "can only consist of letters"),
+        ("ZZZZZZZZZZZZZZZZZZZZZZZZZZ", "overflow"),
         (b"\x00" * 15, "16 bytes"),
+        # Crockford's decoding aliases are not ULID letters: one id, one spelling per case.
+        ("01ARZ3NDEKTSV4RRFFQ69G5FAO", "can only consist of letters"),
+        ("01ARZ3NDEKTSV4RRFFQ69G5FAI", "can only consist of letters"),
+        ("01ARZ3NDEKTSV4RRFFQ69G5FAl", "can only consist of letters"),
     ],
 )
 def test_malformed_ulids_are_rejected_with_the_reason(value: str | bytes, message: str) -> None:
-    with pytest.raises(InvalidArgument, match=message):
+    with pytest.raises(InvalidArgument, match=message) as refused:
         parse_ulid(value)
+    if isinstance(value, str):
+        assert repr(value) in str(refused.value)  # the message names the bad value
+
+
+def test_raw_ulids_pass_through_and_other_sizes_are_refused() -> None:
+    raw = new_ulid()
+    assert parse_ulid(raw) == raw
+    with pytest.raises(InvalidArgument, match="a ULID is 16 bytes, got 10"):
+        ulid_str(b"\x00" * 10)
+    with pytest.raises(InvalidArgument, match="a ULID is 16 bytes, got 17"):
+        ulid_ms(b"\x00" * 17)
+
+
+def test_ulids_made_in_one_millisecond_are_distinct() -> None:
+    ids = [new_ulid(5000) for _ in range(1000)]
+    assert len(set(ids)) == 1000
+    assert {ulid_ms(raw) for raw in ids} == {5000}
 
 
 def test_rlid_layout() -> None:

@@ -5,8 +5,11 @@ Publish stream: Ensign's ``Publish`` bidi stream as pyensign drives it, one even
 a type and a creation time). The stream is opened, its ``ready`` reply read, then a writer task
 sends every event while a reader task collects the acks (no waiting for an ack before the next
 send). Figure: events / (first send -> last ack). Baseline: the same client code and messages
-against a bare ``grpc.aio`` echo server in a child process, answering each message with one
-Ack-sized reply (no parsing, no storage), same channel options, loopback, plaintext.
+against the fastest bare ``grpc.aio`` echo we could write, in a child process: a reader task takes
+requests off the wire into a queue while the handler yields an Ack-sized reply (pre-encoded, no
+parsing, no storage) for each, a run at a time, as a broker with group commit answers. It beat a
+plain ``async for``/``yield`` echo and a queue with ``context.write`` here. Same channel options,
+loopback, plaintext.
 
 Batched publish: the admin ``PublishBatch`` call, ``BENCH_API_BATCH_SIZE`` events per call with
 ``BENCH_API_IN_FLIGHT`` calls in flight; events are acked only after the encrypted, group-committed
@@ -26,6 +29,7 @@ Run the echo server alone: ``python -m bench.api --echo-server`` (prints its por
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import json
 import os
@@ -236,14 +240,41 @@ async def _serve_echo() -> None:
     ready, head, tail = _echo_replies()
 
     async def publish(requests: AsyncIterator[bytes], context: Any) -> AsyncIterator[bytes]:
-        first = True
-        async for request in requests:
-            if first:
-                first = False
-                yield ready
-            else:
-                # A PublisherRequest serializes its event's local_id (field 16) last.
-                yield head + request[-16:] + tail
+        # As a broker with group commit answers: a reader task takes requests off the wire while
+        # the replies to everything received so far are written, a run at a time.
+        received: collections.deque[bytes] = collections.deque()
+        arrived = asyncio.Event()
+        finished = False
+
+        async def read() -> None:
+            nonlocal finished
+            async for request in requests:
+                received.append(request)
+                arrived.set()
+            finished = True
+            arrived.set()
+
+        reader = asyncio.create_task(read())
+        try:
+            yield ready
+            first = True
+            while True:
+                if not received:
+                    if finished:
+                        return
+                    arrived.clear()
+                    await arrived.wait()
+                    continue
+                run = list(received)
+                received.clear()
+                for request in run:
+                    if first:  # the open_stream message
+                        first = False
+                        continue
+                    # A PublisherRequest serializes its event's local_id (field 16) last.
+                    yield head + request[-16:] + tail
+        finally:
+            reader.cancel()
 
     handler = grpc.method_handlers_generic_handler(
         "ensign.v1beta1.Ensign", {"Publish": grpc.stream_stream_rpc_method_handler(publish)}
@@ -293,7 +324,7 @@ def _publish_stream_rows() -> list[Row]:
             "events/s",
             echo,
             "grpc.aio echo process",
-            ">= 0.6x",
+            ">= 1.0x",
         )
     ]
 

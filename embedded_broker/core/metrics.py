@@ -40,12 +40,15 @@ class _Latencies:
     seen: int = 0
     kept: list[float] = field(default_factory=list)
 
-    def add(self, value: float, rng: random.Random) -> None:
+    def add_all(self, values: list[float], rng: random.Random) -> None:
         # Reservoir sampling: a fixed amount of memory however many acks a second brings.
-        self.seen += 1
-        if len(self.kept) < _LATENCY_RESERVOIR:
-            self.kept.append(value)
-        else:
+        room = _LATENCY_RESERVOIR - len(self.kept)
+        if room > 0:
+            self.kept.extend(values[:room])
+            self.seen += min(room, len(values))
+            values = values[room:]
+        for value in values:
+            self.seen += 1
             slot = rng.randrange(self.seen)
             if slot < _LATENCY_RESERVOIR:
                 self.kept[slot] = value
@@ -70,9 +73,12 @@ class MetricsRecorder:
         self._latencies: dict[bytes, _Latencies] = {}
         self._rng = random.Random(0)
 
-    def ack_latency(self, topic_id: bytes, seconds: float) -> None:
-        """Record how long one publish took from arrival to acknowledgement."""
-        self._latencies.setdefault(topic_id, _Latencies()).add(seconds * 1000, self._rng)
+    def ack_latencies(self, topic_id: bytes, seconds: list[float]) -> None:
+        """Record how long publishes took from arrival to acknowledgement, in seconds each."""
+        latencies = self._latencies.get(topic_id)
+        if latencies is None:
+            latencies = self._latencies[topic_id] = _Latencies()
+        latencies.add_all([s * 1000 for s in seconds], self._rng)
 
     def sample(
         self,

@@ -21,7 +21,7 @@ from typing import Protocol
 
 from embedded_broker.auth.caller import Caller
 from embedded_broker.core.errors import BrokerError, InvalidArgument, StoreClosed
-from embedded_broker.core.model import PublishReceipt
+from embedded_broker.core.model import PublishReceipt, Topic
 from embedded_broker.engine.admission import Admission
 from embedded_broker.engine.broker import Broker
 from embedded_broker.proto.ensign.v1beta1.event_pb2 import Event
@@ -91,7 +91,10 @@ class PublishPipeline:
         self._pending: list[_Pending] = []
         self._wake = asyncio.Event()
         self._reading_done = False
-        self._unacked = asyncio.Semaphore(MAX_UNACKED)
+        self._unacked = 0
+        self._room = asyncio.Event()  # set while fewer than MAX_UNACKED events wait for acks
+        self._room.set()
+        self._topics: dict[bytes, Topic] = {}
         self._commits: asyncio.Queue[list[_Commit] | None] = asyncio.Queue()
         self._commit_slots = asyncio.Semaphore(COMMITS_IN_FLIGHT)
         self.acks = 0
@@ -130,15 +133,21 @@ class PublishPipeline:
             if now - checked > REVOCATION_CHECK_S:
                 checked = now
                 self._broker.check_active(self._caller)
-            body = published.event
+            body, ref = published.event, published.topic_id
             try:
-                topic = admission.topic(published.topic_id)
+                # A topic is looked up once per stream: if it is archived or destroyed later,
+                # the store's commit-time guard refuses the event with the same reason.
+                topic = self._topics.get(ref) or admission.topic(ref)
                 event = admission.event(body)
             except BrokerError as refused:
                 self.nacks += 1
                 await self._replies.nacked(published.local_id, refused)
                 continue
-            await self._unacked.acquire()
+            self._topics[ref] = topic
+            if self._unacked >= MAX_UNACKED:
+                self._room.clear()
+                await self._room.wait()
+            self._unacked += 1
             self._pending.append(_Pending(published.local_id, topic.id, body, event, now))
             self._wake.set()
 
@@ -190,16 +199,20 @@ class PublishPipeline:
             for item in items:
                 self.nacks += 1
                 await self._replies.nacked(item.local_id, error)
-                self._unacked.release()
+                self._settled(1)
             return
         finished = time.monotonic()
-        record_latency = self._broker.metrics.ack_latency
-        for item in items:
-            record_latency(item.topic_id, finished - item.received)
+        self._broker.metrics.ack_latencies(
+            receipt.topic_id, [finished - item.received for item in items]
+        )
         await self._replies.acked([item.local_id for item in items], receipt.committed_ms)
         self.acks += len(items)
-        for _ in items:
-            self._unacked.release()
+        self._settled(len(items))
+
+    def _settled(self, count: int) -> None:
+        self._unacked -= count
+        if self._unacked < MAX_UNACKED:
+            self._room.set()
 
 
 async def publish_batch(
@@ -228,5 +241,5 @@ async def publish_batch(
     events = [admission.event(body, index) for index, body in enumerate(bodies)]
     received = time.monotonic()
     receipt = await asyncio.wrap_future(broker.store.publish(topic.id, events, bodies))
-    broker.metrics.ack_latency(topic.id, time.monotonic() - received)
+    broker.metrics.ack_latencies(topic.id, [time.monotonic() - received])
     return receipt

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from typing import Any, TypeAlias
 
 import grpc
+from google.protobuf.message import DecodeError
 
 from embedded_broker.api.access import authorize
 from embedded_broker.api.convert import (
@@ -17,6 +18,7 @@ from embedded_broker.api.convert import (
     topic_details,
 )
 from embedded_broker.api.errors import abort, reports_errors
+from embedded_broker.api.method_handlers import add_service
 from embedded_broker.auth.caller import Caller
 from embedded_broker.core.errors import BrokerError
 from embedded_broker.engine import accounts, topics
@@ -111,10 +113,17 @@ class AdminService(admin_pb2_grpc.BrokerAdminServicer):
 
     @reports_errors
     async def PublishBatch(
-        self, request: admin_pb2.PublishBatchRequest, context: Context
+        self, request: BatchRequest, context: Context
     ) -> admin_pb2.PublishBatchReply:
         caller = await self._caller(context)
-        receipt = await publish_batch(self._broker, caller, request.topic_id, request.events)
+        encoded, decoded = request
+        receipt = await publish_batch(
+            self._broker,
+            caller,
+            encoded.topic_id,
+            encoded.events,
+            None if decoded is None else decoded.events,
+        )
         return admin_pb2.PublishBatchReply(
             first_offset=receipt.first_offset,
             count=len(receipt.ids),
@@ -153,6 +162,37 @@ class AdminService(admin_pb2_grpc.BrokerAdminServicer):
                 yield _sample_message(sample)
         except BrokerError as exc:
             await abort(context, exc)
+
+
+BatchRequest: TypeAlias = tuple[admin_pb2.PublishBatchRequest, admin_pb2.PublishBatchEvents | None]
+"""A ``PublishBatchRequest`` read as encoded events, and as decoded ones (None if one of them
+is malformed: admission then finds which)."""
+
+
+def read_batch(raw: bytes) -> BatchRequest:
+    """``PublishBatch``'s request deserializer: the request read both ways, each in one call."""
+    encoded = admin_pb2.PublishBatchRequest.FromString(raw)
+    try:
+        decoded = admin_pb2.PublishBatchEvents.FromString(raw)
+    except DecodeError:
+        decoded = None
+    return encoded, decoded
+
+
+def add_admin_service(service: AdminService, server: grpc.aio.Server) -> None:
+    """Serve ``service`` on ``server`` as the generated code would, except that ``PublishBatch``
+    reads its request with :func:`read_batch`."""
+    publish_batch_handler = grpc.unary_unary_rpc_method_handler(
+        service.PublishBatch,
+        request_deserializer=read_batch,
+        response_serializer=admin_pb2.PublishBatchReply.SerializeToString,
+    )
+    add_service(
+        admin_pb2_grpc.add_BrokerAdminServicer_to_server,
+        service,
+        server,
+        {"PublishBatch": publish_batch_handler},
+    )
 
 
 def _sample_message(sample: ProjectSample) -> admin_pb2.MetricsSample:

@@ -18,6 +18,7 @@ from embedded_broker.api.convert import (
     topic_state,
 )
 from embedded_broker.api.errors import abort, reports_errors
+from embedded_broker.api.method_handlers import add_service
 from embedded_broker.api.publish_stream import reply_bytes, serve_publish
 from embedded_broker.api.query_params import query_params
 from embedded_broker.api.subscribe_stream import serve_subscribe
@@ -199,35 +200,15 @@ class EnsignService(ensign_pb2_grpc.EnsignServicer):
         )
 
 
-class _HandlerRecorder:
-    """Stands in for a server to catch the generated module's handler table."""
-
-    def __init__(self) -> None:
-        self.service = ""
-        self.handlers: dict[str, grpc.RpcMethodHandler] = {}
-
-    def add_generic_rpc_handlers(self, handlers: object) -> None:
-        pass
-
-    def add_registered_method_handlers(
-        self, service: str, handlers: dict[str, grpc.RpcMethodHandler]
-    ) -> None:
-        self.service, self.handlers = service, dict(handlers)
-
-
 def add_ensign_service(service: EnsignService, server: grpc.aio.Server) -> None:
     """Serve ``service`` on ``server`` as the generated code would, except that ``Publish``
     replies may be written already encoded (its acks are: see ``publish_stream.ack_replies``)."""
-    recorder = _HandlerRecorder()
-    ensign_pb2_grpc.add_EnsignServicer_to_server(service, recorder)
-    recorder.handlers["Publish"] = grpc.stream_stream_rpc_method_handler(
+    publish = grpc.stream_stream_rpc_method_handler(
         service.Publish,
         request_deserializer=ensign_pb2.PublisherRequest.FromString,
         response_serializer=reply_bytes,
     )
-    generic = grpc.method_handlers_generic_handler(recorder.service, recorder.handlers)
-    server.add_generic_rpc_handlers((generic,))
-    server.add_registered_method_handlers(recorder.service, recorder.handlers)
+    add_service(ensign_pb2_grpc.add_EnsignServicer_to_server, service, server, {"Publish": publish})
 
 
 def _page(topics: list[Topic], request: ensign_pb2.PageInfo) -> tuple[list[Topic], str]:

@@ -18,7 +18,7 @@ from pathlib import Path
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
-from embedded_broker.api.admin_service import AdminService
+from embedded_broker.api.admin_service import AdminService, add_admin_service
 from embedded_broker.api.auth_http import AuthHttpServer
 from embedded_broker.api.ensign_service import EnsignService, add_ensign_service
 from embedded_broker.api.listen_address import ListenAddress
@@ -30,7 +30,6 @@ from embedded_broker.crypto.tls_certificate import ensure_certificate, server_ss
 from embedded_broker.engine.broker import Broker, Endpoints
 from embedded_broker.engine.housekeeping import keep_groups, keep_metrics
 from embedded_broker.private_files import write_private_file
-from embedded_broker.proto.admin.v1 import admin_pb2_grpc
 from embedded_broker.storage.event_store import EventStore
 from embedded_broker.storage.group_offsets import GroupOffsets
 
@@ -108,7 +107,7 @@ class BrokerServer:
             ]
         )
         add_ensign_service(EnsignService(broker), server)
-        admin_pb2_grpc.add_BrokerAdminServicer_to_server(AdminService(broker), server)
+        add_admin_service(AdminService(broker), server)
         health_servicer = health.aio.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
         address = str(opts.listen)

@@ -12,6 +12,7 @@ data, and a mimetype from ``mimetype.v1beta1.MIME``; an archived (read-only) top
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol
 
 from embedded_broker.core.errors import (
@@ -78,6 +79,33 @@ def check_event_content(event: EventContent, index: int | None = None) -> None:
         raise MalformedEvent(f"{_which(index)} has no data")
     if event.mimetype not in KNOWN_MIMETYPES:
         raise UnhandledMimetype(f"{_which(index)} has an unknown mimetype ({event.mimetype})")
+
+
+def check_batch_sizes(sizes: Sequence[int]) -> None:
+    """:func:`check_event_size` for a batch, at the cost of one ``max`` when all is well.
+
+    Raises:
+        EventTooLarge: for the first event over the limit, naming its index.
+    """
+    if sizes and max(sizes) > MAX_EVENT_SIZE:
+        for index, size in enumerate(sizes):
+            check_event_size(size, index)
+
+
+def check_batch_content(events: Sequence[EventContent]) -> None:
+    """:func:`check_event_content` for a batch: one pass over data and mimetypes when all is
+    well.
+
+    Raises:
+        MalformedEvent: for the first event without data, naming its index.
+        UnhandledMimetype: for the first event with an unknown mimetype, naming its index.
+    """
+    if all(event.data for event in events) and KNOWN_MIMETYPES.issuperset(
+        {event.mimetype for event in events}
+    ):
+        return
+    for index, event in enumerate(events):
+        check_event_content(event, index)
 
 
 def _which(index: int | None) -> str:

@@ -11,6 +11,8 @@ An admitted event is decoded exactly once, here; the store keeps the bytes as th
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from google.protobuf.message import DecodeError
 
 from embedded_broker.auth.caller import Caller
@@ -18,6 +20,8 @@ from embedded_broker.auth.permissions import Permission
 from embedded_broker.core.errors import MalformedEvent, PermissionDenied
 from embedded_broker.core.model import Topic
 from embedded_broker.core.publish_rules import (
+    check_batch_content,
+    check_batch_sizes,
     check_event_content,
     check_event_size,
     check_topic_open,
@@ -89,3 +93,25 @@ class Admission:
             raise MalformedEvent(f"malformed event{which}: {exc}") from None
         check_event_content(event, index)
         return event
+
+    @staticmethod
+    def batch(bodies: Sequence[bytes], decoded: Sequence[Event] | None = None) -> Sequence[Event]:
+        """Admit a batch of encoded events that may all be published (see :meth:`event`).
+
+        Args:
+            bodies: the encoded events.
+            decoded: the same events already decoded (in one pass over a request), if they are.
+
+        Raises:
+            EventTooLarge, MalformedEvent, UnhandledMimetype: for the first event refused,
+                naming its index in the batch.
+        """
+        check_batch_sizes([len(body) for body in bodies])
+        events = decoded
+        if events is None or len(events) != len(bodies):
+            try:
+                events = [Event.FromString(body) for body in bodies]
+            except DecodeError:
+                events = [Admission.event(body, index) for index, body in enumerate(bodies)]
+        check_batch_content(events)
+        return events

@@ -216,7 +216,11 @@ class PublishPipeline:
 
 
 async def publish_batch(
-    broker: Broker, caller: Caller, topic_id: bytes, bodies: Sequence[bytes]
+    broker: Broker,
+    caller: Caller,
+    topic_id: bytes,
+    bodies: Sequence[bytes],
+    decoded: Sequence[Event] | None = None,
 ) -> PublishReceipt:
     """Publish encoded events to a topic in one commit: every one is admitted, or none is.
 
@@ -225,6 +229,8 @@ async def publish_batch(
         caller: the publisher (a ``broker:admin`` key may address any project's topic).
         topic_id: the topic's 16-byte id.
         bodies: encoded ``ensign.v1beta1.Event`` messages, stored byte for byte.
+        decoded: the same events decoded, when the caller decoded them in one pass already;
+            otherwise they are decoded here.
 
     Returns:
         The receipt, once every event is durably committed.
@@ -238,7 +244,7 @@ async def publish_batch(
     topic = admission.topic(topic_id)
     if not bodies:
         raise InvalidArgument("a batch needs at least one event")
-    events = [admission.event(body, index) for index, body in enumerate(bodies)]
+    events = admission.batch(bodies, decoded)
     received = time.monotonic()
     receipt = await asyncio.wrap_future(broker.store.publish(topic.id, events, bodies))
     broker.metrics.ack_latencies(topic.id, [time.monotonic() - received])

@@ -165,6 +165,14 @@ class PublishBatchRequest(_message.Message):
     events: _containers.RepeatedScalarFieldContainer[bytes]
     def __init__(self, topic_id: _Optional[bytes] = ..., events: _Optional[_Iterable[bytes]] = ...) -> None: ...
 
+class PublishBatchEvents(_message.Message):
+    __slots__ = ("topic_id", "events")
+    TOPIC_ID_FIELD_NUMBER: _ClassVar[int]
+    EVENTS_FIELD_NUMBER: _ClassVar[int]
+    topic_id: bytes
+    events: _containers.RepeatedCompositeFieldContainer[_event_pb2.Event]
+    def __init__(self, topic_id: _Optional[bytes] = ..., events: _Optional[_Iterable[_Union[_event_pb2.Event, _Mapping]]] = ...) -> None: ...
+
 class PublishBatchReply(_message.Message):
     __slots__ = ("first_offset", "count", "committed", "duplicates")
     FIRST_OFFSET_FIELD_NUMBER: _ClassVar[int]

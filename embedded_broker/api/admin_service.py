@@ -17,7 +17,7 @@ from embedded_broker.api.convert import (
     timestamp,
     topic_details,
 )
-from embedded_broker.api.errors import abort, reports_errors
+from embedded_broker.api.errors import abort, nack_code, reports_errors
 from embedded_broker.api.method_handlers import add_service
 from embedded_broker.auth.caller import Caller
 from embedded_broker.core.errors import BrokerError
@@ -27,8 +27,12 @@ from embedded_broker.engine.metrics import ProjectSample, stream_samples
 from embedded_broker.engine.publishing import publish_batch
 from embedded_broker.engine.reads import ReadFrom, read_page
 from embedded_broker.proto.admin.v1 import admin_pb2, admin_pb2_grpc
+from embedded_broker.proto.ensign.v1beta1.ensign_pb2 import Nack
 
 Context: TypeAlias = grpc.aio.ServicerContext[Any, Any]
+
+NACK_CODE_KEY = "ensign-nack-code"
+"""Trailing metadata of a refused ``PublishBatch``: the Ensign ``Nack`` code of the refusal."""
 
 
 class AdminService(admin_pb2_grpc.BrokerAdminServicer):
@@ -117,18 +121,23 @@ class AdminService(admin_pb2_grpc.BrokerAdminServicer):
     ) -> admin_pb2.PublishBatchReply:
         caller = await self._caller(context)
         encoded, decoded = request
-        receipt = await publish_batch(
-            self._broker,
-            caller,
-            encoded.topic_id,
-            encoded.events,
-            None if decoded is None else decoded.events,
-        )
+        try:
+            receipt = await publish_batch(
+                self._broker,
+                caller,
+                encoded.topic_id,
+                encoded.events,
+                None if decoded is None else decoded.events,
+            )
+        except BrokerError as exc:
+            context.set_trailing_metadata(((NACK_CODE_KEY, Nack.Code.Name(nack_code(exc))),))
+            await abort(context, exc)
         return admin_pb2.PublishBatchReply(
             first_offset=receipt.first_offset,
             count=len(receipt.ids),
             committed=timestamp(receipt.committed_ms),
             duplicates=len(receipt.duplicates),
+            ids=receipt.ids if encoded.with_ids else (),
         )
 
     @reports_errors

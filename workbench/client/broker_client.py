@@ -17,12 +17,19 @@ from typing import Any, TypeVar
 import grpc
 
 from embedded_broker.core.ids import ulid_str
+from embedded_broker.core.model import MAX_EVENT_SIZE
 from embedded_broker.proto.admin.v1 import admin_pb2, admin_pb2_grpc
 from embedded_broker.proto.ensign.v1beta1 import ensign_pb2, ensign_pb2_grpc, query_pb2, topic_pb2
 from embedded_broker.proto.ensign.v1beta1.event_pb2 import Event, EventWrapper, Type
 from workbench.client.authentication import authenticate
 from workbench.client.connection_settings import ConnectionSettings
-from workbench.client.errors import AuthError, ClientError, PermissionError_, Unavailable
+from workbench.client.errors import (
+    AuthError,
+    ClientError,
+    PermissionError_,
+    Refused,
+    Unavailable,
+)
 from workbench.client.records import (
     BrokerInfo,
     EventPage,
@@ -31,11 +38,14 @@ from workbench.client.records import (
     MetricsSample,
     NewEvent,
     ProjectRow,
+    PublishResult,
     TopicRate,
     TopicRow,
 )
 
 T = TypeVar("T")
+NACK_CODE_KEY = "ensign-nack-code"
+"""A refused PublishBatch's trailing metadata: the refusal's Ensign nack code."""
 CALL_TIMEOUT_S = 30.0
 _REFRESH_MARGIN_S = 120
 
@@ -190,15 +200,49 @@ class BrokerClient:
         )
         return EventPage([event_row(w) for w in reply.events], reply.next_offset, reply.last_offset)
 
-    async def publish(self, topic_id: bytes, events: list[NewEvent]) -> int:
-        """Publish a batch durably; return the first event's offset."""
-        request = admin_pb2.PublishBatchRequest(
-            topic_id=topic_id, events=[_event_message(e).SerializeToString() for e in events]
+    async def publish(
+        self, topic_id: bytes, events: list[NewEvent], with_ids: bool = False
+    ) -> PublishResult:
+        """Publish a batch in one durable commit: every event is acknowledged, or none is.
+
+        Args:
+            topic_id: the topic's 16-byte id.
+            events: the events, in order.
+            with_ids: also return each event's 10-byte id (costs 10 bytes an event).
+
+        Raises:
+            Refused: the broker refused the batch (its Ensign nack code and reason, naming the
+                first refused event's index); nothing of it was stored.
+            ClientError: the call failed otherwise (unreachable, timed out ...).
+        """
+        encoded = [encode_event(e) for e in events]
+        return await self.publish_encoded(topic_id, encoded, with_ids)
+
+    async def publish_encoded(
+        self, topic_id: bytes, events: list[bytes], with_ids: bool = False
+    ) -> PublishResult:
+        """:meth:`publish` for events already encoded with :func:`encode_event`."""
+        request = admin_pb2.PublishBatchRequest(topic_id=topic_id, events=events, with_ids=with_ids)
+        try:
+            reply = await self._call(
+                lambda md: self._admin.PublishBatch(request, metadata=md, timeout=CALL_TIMEOUT_S)
+            )
+        except ClientError as exc:
+            if len(events) == 1 and len(events[0]) > MAX_EVENT_SIZE:
+                # Larger than the broker's messages: refused on the way in, for its size.
+                size = len(events[0])
+                raise Refused(
+                    "MAX_EVENT_SIZE_EXCEEDED",
+                    f"event is {size:,} bytes; the limit is {MAX_EVENT_SIZE:,} bytes (5 MiB)",
+                ) from exc
+            raise
+        return PublishResult(
+            first_offset=int(reply.first_offset),
+            count=int(reply.count),
+            committed_ms=reply.committed.ToMilliseconds(),
+            duplicates=int(reply.duplicates),
+            ids=tuple(reply.ids),
         )
-        reply = await self._call(
-            lambda md: self._admin.PublishBatch(request, metadata=md, timeout=CALL_TIMEOUT_S)
-        )
-        return int(reply.first_offset)
 
     async def query(self, ensql: str) -> AsyncIterator[EventRow]:
         """Run an EnSQL query; yield the matching events.
@@ -321,6 +365,12 @@ def event_row(wrapper: EventWrapper) -> EventRow:
     )
 
 
+def encode_event(new: NewEvent) -> bytes:
+    """A new event as an encoded ``ensign.v1beta1.Event`` (its created time: now)."""
+    encoded: bytes = _event_message(new).SerializeToString()
+    return encoded
+
+
 def _event_message(new: NewEvent) -> Event:
     parts = [int(p) if p.isdigit() else 0 for p in (new.type_version.split(".") + ["0"] * 3)[:3]]
     event = Event(
@@ -404,6 +454,9 @@ def _expiry(token: str) -> float:
 
 def _translate(exc: grpc.aio.AioRpcError, address: str) -> ClientError:
     code, details = exc.code(), exc.details() or ""
+    for key, value in exc.trailing_metadata() or ():
+        if key == NACK_CODE_KEY:
+            return Refused(str(value), details or code.name)
     if code == grpc.StatusCode.UNAVAILABLE:
         return Unavailable(f"the broker at {address} is not reachable: {details}")
     if code == grpc.StatusCode.UNAUTHENTICATED:

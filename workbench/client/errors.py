@@ -28,3 +28,18 @@ class InvalidInput(ClientError, ValueError):
 
     The message is the broker's own, naming the rule, so a dialog can show it as typed.
     """
+
+
+class Refused(ClientError):
+    """The broker refused events it was asked to publish, with Ensign's nack code and why.
+
+    Attributes:
+        code: the ``Nack.Code`` name (``TOPIC_ARCHIVED``, ``MAX_EVENT_SIZE_EXCEEDED``,
+            ``UNHANDLED_MIMETYPE``, ``UNPROCESSED``, ``PERMISSION_DENIED``, ``TOPIC_UNKNOWN`` …).
+        reason: the broker's explanation, naming the event's index in a batch.
+    """
+
+    def __init__(self, code: str, reason: str) -> None:
+        super().__init__(f"{code}: {reason}")
+        self.code = code
+        self.reason = reason

@@ -167,3 +167,18 @@ class NewEvent:
     type_name: str = "Generic"
     type_version: str = "1.0.0"
     metadata: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class PublishResult:
+    """A batch the broker acknowledged: every event in it is durably committed."""
+
+    first_offset: int
+    """The first event's offset; the others follow it without gaps."""
+    count: int
+    committed_ms: int
+    """When the batch was committed, in milliseconds since the epoch."""
+    duplicates: int
+    """How many events the topic's deduplication policy found to be duplicates."""
+    ids: tuple[bytes, ...] = ()
+    """Each event's 10-byte id, in order (only when asked for)."""

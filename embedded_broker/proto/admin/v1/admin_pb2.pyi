@@ -158,12 +158,14 @@ class ListTopicsReply(_message.Message):
     def __init__(self, topics: _Optional[_Iterable[_Union[TopicDetails, _Mapping]]] = ...) -> None: ...
 
 class PublishBatchRequest(_message.Message):
-    __slots__ = ("topic_id", "events")
+    __slots__ = ("topic_id", "events", "with_ids")
     TOPIC_ID_FIELD_NUMBER: _ClassVar[int]
     EVENTS_FIELD_NUMBER: _ClassVar[int]
+    WITH_IDS_FIELD_NUMBER: _ClassVar[int]
     topic_id: bytes
     events: _containers.RepeatedScalarFieldContainer[bytes]
-    def __init__(self, topic_id: _Optional[bytes] = ..., events: _Optional[_Iterable[bytes]] = ...) -> None: ...
+    with_ids: bool
+    def __init__(self, topic_id: _Optional[bytes] = ..., events: _Optional[_Iterable[bytes]] = ..., with_ids: _Optional[bool] = ...) -> None: ...
 
 class PublishBatchEvents(_message.Message):
     __slots__ = ("topic_id", "events")
@@ -174,16 +176,18 @@ class PublishBatchEvents(_message.Message):
     def __init__(self, topic_id: _Optional[bytes] = ..., events: _Optional[_Iterable[_Union[_event_pb2.Event, _Mapping]]] = ...) -> None: ...
 
 class PublishBatchReply(_message.Message):
-    __slots__ = ("first_offset", "count", "committed", "duplicates")
+    __slots__ = ("first_offset", "count", "committed", "duplicates", "ids")
     FIRST_OFFSET_FIELD_NUMBER: _ClassVar[int]
     COUNT_FIELD_NUMBER: _ClassVar[int]
     COMMITTED_FIELD_NUMBER: _ClassVar[int]
     DUPLICATES_FIELD_NUMBER: _ClassVar[int]
+    IDS_FIELD_NUMBER: _ClassVar[int]
     first_offset: int
     count: int
     committed: _timestamp_pb2.Timestamp
     duplicates: int
-    def __init__(self, first_offset: _Optional[int] = ..., count: _Optional[int] = ..., committed: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., duplicates: _Optional[int] = ...) -> None: ...
+    ids: _containers.RepeatedScalarFieldContainer[bytes]
+    def __init__(self, first_offset: _Optional[int] = ..., count: _Optional[int] = ..., committed: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., duplicates: _Optional[int] = ..., ids: _Optional[_Iterable[bytes]] = ...) -> None: ...
 
 class ReadEventsRequest(_message.Message):
     __slots__ = ("topic_id", "offset", "after", "from_end", "limit")

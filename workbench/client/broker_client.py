@@ -384,7 +384,10 @@ def _event_message(new: NewEvent) -> Event:
             patch_version=parts[2],
         ),
     )
-    event.created.GetCurrentTime()
+    if new.created_ms is None:
+        event.created.GetCurrentTime()
+    else:
+        event.created.FromMilliseconds(new.created_ms)
     return event
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Final
 
-from embedded_broker.core import dedup, ids, names
+from embedded_broker.core import dedup, ids, mime_names, names
 from embedded_broker.core.errors import InvalidArgument
 from embedded_broker.proto.mimetype.v1beta1 import mimetype_pb2
 from workbench.client.errors import InvalidInput
@@ -75,3 +75,24 @@ def ulid_str(raw: bytes) -> str:
         return ids.ulid_str(raw)
     except InvalidArgument as exc:
         raise InvalidInput(str(exc)) from None
+
+
+def mimetype_number(text: str) -> int:
+    """The ``MIME`` number for a mimetype's text: ``application/json``, ``APPLICATION_JSON``,
+    common aliases (``application/x-ndjson`` …), or the number itself.
+
+    Raises:
+        InvalidInput: for a mimetype Ensign does not define.
+    """
+    stripped = text.strip()
+    if stripped.isdigit() and int(stripped) in mime_names.KNOWN_MIMETYPES:
+        return int(stripped)
+    number = mime_names.mime_number(stripped)
+    if number is None:
+        raise InvalidInput(f"{text!r} is not a mimetype Ensign knows (e.g. application/json)")
+    return number
+
+
+def mimetype_text(number: int) -> str:
+    """The usual text of a ``MIME`` number (``application/json``); the number if unknown."""
+    return mime_names.mime_text(number)

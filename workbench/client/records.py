@@ -167,6 +167,8 @@ class NewEvent:
     type_name: str = "Generic"
     type_version: str = "1.0.0"
     metadata: dict[str, str] = field(default_factory=dict)
+    created_ms: int | None = None
+    """The event's creation time in milliseconds since the epoch; None: when it is encoded."""
 
 
 @dataclass(frozen=True, slots=True)

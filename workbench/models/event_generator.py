@@ -77,8 +77,9 @@ class GeneratorSettings:
 
     Attributes:
         topic_id: the topic's 16-byte id.
-        count: events to send (None: no limit; then ``duration_s`` ends the run).
-        duration_s: seconds to send for (None: until ``count``).
+        count: events to send (None: no limit).
+        duration_s: seconds to send for (None: no limit). With neither, the run ends when
+            its source has no more events (an import) or it is stopped.
         shape: the target rate over time.
         stop_on_nack: stop at the first refused event instead of going on.
         batch_max: the most events per publish call.
@@ -94,8 +95,6 @@ class GeneratorSettings:
     in_flight: int = 4
 
     def __post_init__(self) -> None:
-        if self.count is None and self.duration_s is None:
-            raise ValueError("give a count of events or a duration")
         if self.count is not None and self.count < 0:
             raise ValueError("the count cannot be negative")
         if self.duration_s is not None and self.duration_s <= 0:
@@ -269,9 +268,19 @@ class EventGenerator:
                 return
             try:
                 events = await asyncio.to_thread(self._source, size)
+            except ClientError:
+                self._slots.release()
+                raise
+            except Exception as exc:  # the source's own problem (a bad line in a file ...)
+                self._slots.release()
+                self._fail(str(exc))
+                return
             except BaseException:
                 self._slots.release()
                 raise
+            if not events:  # the source is exhausted
+                self._slots.release()
+                return
             self._sent += len(events)
             call = asyncio.create_task(self._publish(events))
             self._calls.add(call)

@@ -1,0 +1,145 @@
+"""Importing JSON Lines and CSV: mappings, line-exact errors, and nothing sent past a bad line."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.serve_process import BrokerProcess, create_key
+from tests.workbench.conftest import running_broker, settings_for
+from workbench.client.broker_client import BrokerClient
+from workbench.client.errors import InvalidInput
+from workbench.models.event_generator import EventGenerator, GeneratorSettings, RunState
+from workbench.models.event_import import (
+    BadLine,
+    FieldMapping,
+    ImportSource,
+    Record,
+    file_format,
+    preview,
+    to_event,
+)
+
+
+@pytest.fixture(scope="module")
+def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrokerProcess]:
+    with running_broker(tmp_path_factory, "import") as process:
+        yield process
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_a_json_lines_record_maps_to_data_metadata_type_and_time(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path / "orders.jsonl",
+        '{"order": {"id": 7, "total": 9.5}, "region": "eu", "kind": "Order:2.1", '
+        '"at": "2026-11-29T12:00:00.250Z"}\n\n{"order": "plain text", "region": 3, '
+        '"kind": "Order", "at": 1795953600000}\n',
+    )
+    records, names = preview(path)
+    assert names == ["order", "region", "kind", "at"]
+    mapping = FieldMapping(
+        data="order", metadata=("region",), type_field="kind", created_field="at"
+    )
+    first, second = (to_event(r, mapping) for r in records if isinstance(r, Record))
+    assert json.loads(first.data) == {"id": 7, "total": 9.5}
+    assert (first.type_name, first.type_version, first.metadata) == (
+        "Order",
+        "2.1.0",
+        {"region": "eu"},
+    )
+    assert first.created_ms == 1795953600250 and first.mimetype == 50
+    assert second.data == b"plain text" and second.metadata == {"region": "3"}
+    assert (second.type_version, second.created_ms) == ("1.0.0", 1795953600000)
+    assert [r.line for r in records if isinstance(r, Record)] == [1, 3]
+
+
+def test_a_csv_row_maps_and_a_whole_record_can_be_the_data(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path / "readings.csv",
+        'sensor,value,note\ns1,20.5,"multi\nline"\ns2,21,ok\n',
+    )
+    records, names = preview(path)
+    assert names == ["sensor", "value", "note"]
+    assert [r.line for r in records if isinstance(r, Record)] == [2, 4]
+    event = to_event(records[0], FieldMapping(metadata=("sensor",), mimetype="text/csv"))  # type: ignore[arg-type]
+    assert json.loads(event.data) == {"sensor": "s1", "value": "20.5", "note": "multi\nline"}
+    assert event.mimetype == 2 and event.metadata == {"sensor": "s1"}
+
+
+@pytest.mark.parametrize(
+    ("text", "mapping", "line", "words"),
+    [
+        ('{"a": 1}\n{"a": \n', FieldMapping(), 2, "not valid JSON"),
+        ('{"a": 1}\n{"b": 2}\n', FieldMapping(data="a"), 2, "no field 'a'"),
+        ('{"t": "X:one"}\n', FieldMapping(type_field="t"), 1, "not a version"),
+        ('{"m": "image/gif"}\n', FieldMapping(mimetype_field="m"), 1, "not a mimetype"),
+        ('{"c": "yesterday"}\n', FieldMapping(created_field="c"), 1, "is not a time"),
+        ('{"c": "2026-11-29T12:00:00"}\n', FieldMapping(created_field="c"), 1, "no time zone"),
+        ("[1, 2]\n", FieldMapping(data="a"), 1, "not a JSON object"),
+    ],
+)
+def test_a_bad_line_is_named_by_its_number(
+    tmp_path: Path, text: str, mapping: FieldMapping, line: int, words: str
+) -> None:
+    source = ImportSource(_write(tmp_path / "bad.jsonl", text), mapping)
+    with pytest.raises(BadLine) as bad:
+        while source(10):
+            pass
+    assert bad.value.line == line and words in bad.value.reason
+
+
+def test_csv_rows_with_the_wrong_number_of_columns_are_bad_lines(tmp_path: Path) -> None:
+    path = _write(tmp_path / "short.csv", "a,b\n1,2\n3\n4,5\n")
+    source = ImportSource(path, FieldMapping(), skip_bad=True)
+    assert len(source(10)) == 2
+    assert [(b.line, b.reason) for b in source.skipped] == [(3, "1 columns where the header has 2")]
+
+
+def test_unknown_file_types_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(InvalidInput, match=r"\.jsonl"):
+        file_format(tmp_path / "events.xml")
+
+
+def _run_import(
+    broker: BrokerProcess, source: ImportSource, topic: str
+) -> tuple[object, list[bytes]]:
+    async def main() -> tuple[object, list[bytes]]:
+        client = BrokerClient(settings_for(broker, create_key(broker.data_dir, "demo", "all")))
+        await client.login()
+        try:
+            topic_id = await client.create_topic(topic)
+            stats = await EventGenerator(
+                client, source, GeneratorSettings(topic_id, batch_max=4)
+            ).run()
+            page = await client.read_events(topic_id, offset=1, limit=100)
+            return stats, [e.data for e in page.events]
+        finally:
+            await client.close()
+
+    return asyncio.run(main())
+
+
+def test_an_import_stops_at_a_bad_line_and_sends_nothing_after_it(
+    broker: BrokerProcess, tmp_path: Path
+) -> None:
+    lines = [json.dumps({"n": i}) for i in range(10)]
+    lines[6] = '{"n": 6,'
+    path = _write(tmp_path / "broken.jsonl", "\n".join(lines) + "\n")
+    stats, stored = _run_import(broker, ImportSource(path, FieldMapping(data="n")), "stops")
+    assert stats.state is RunState.FAILED  # type: ignore[attr-defined]
+    assert stats.failure.startswith("line 7: not valid JSON")  # type: ignore[attr-defined]
+    assert stored == [str(i).encode() for i in range(6)]
+
+    skipping = ImportSource(path, FieldMapping(data="n"), skip_bad=True)
+    stats, stored = _run_import(broker, skipping, "skips")
+    assert stats.state is RunState.DONE and stats.acked == 9  # type: ignore[attr-defined]
+    assert [b.line for b in skipping.skipped] == [7]
+    assert stored == [str(i).encode() for i in range(10) if i != 6]

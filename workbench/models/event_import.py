@@ -1,0 +1,301 @@
+"""Importing events from a JSON Lines or CSV file, with a field mapping and line-exact errors.
+
+A file is read as records: each non-blank line of a ``.jsonl`` file is one JSON value (an object
+for a mapping to apply); each row of a ``.csv`` file under its header row is one object of strings.
+A :class:`FieldMapping` says which field becomes the event's data (or the whole record, as JSON),
+which become metadata, and where the type, version, mimetype and creation time come from.
+
+A record that cannot be read or mapped is a :class:`BadLine` with its 1-based line number (for
+CSV, the line its row starts on). :class:`ImportSource` hands events to a publisher in order and
+stops at the first bad line, unless told to skip bad lines; then it counts them.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from workbench.client.broker_client import encode_event
+from workbench.client.broker_rules import mimetype_number
+from workbench.client.errors import InvalidInput
+from workbench.client.records import NewEvent
+
+PREVIEW_RECORDS = 5
+FORMATS = ("jsonl", "csv")
+
+
+class BadLine(ValueError):
+    """A record of the file that cannot be imported.
+
+    Attributes:
+        line: its 1-based line number in the file.
+        reason: what is wrong with it.
+    """
+
+    def __init__(self, line: int, reason: str) -> None:
+        super().__init__(f"line {line}: {reason}")
+        self.line = line
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class FieldMapping:
+    """Which fields of a record make which parts of an event.
+
+    Attributes:
+        data: the field holding the data (a string is taken as UTF-8 text, anything else as
+            JSON); None makes the whole record the data, as compact JSON.
+        metadata: fields copied into the metadata (their values as text).
+        type_field: the field holding the type name (``Name`` or ``Name:1.2.3``), or None.
+        version_field: the field holding the type version, or None.
+        mimetype_field: the field holding the mimetype (``application/json`` or
+            ``APPLICATION_JSON``), or None.
+        created_field: the field holding the creation time: milliseconds since the epoch, or
+            RFC 3339 text; None stamps events when they are sent.
+        mimetype: the mimetype when no field gives one.
+        type_name: the type when no field gives one.
+        type_version: the version when no field gives one.
+    """
+
+    data: str | None = None
+    metadata: tuple[str, ...] = ()
+    type_field: str | None = None
+    version_field: str | None = None
+    mimetype_field: str | None = None
+    created_field: str | None = None
+    mimetype: str = "application/json"
+    type_name: str = "Imported"
+    type_version: str = "1.0.0"
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One record of a file and the line it starts on."""
+
+    line: int
+    fields: Any
+    """A dict for CSV rows and JSON objects; any JSON value for other JSON lines."""
+
+
+def file_format(path: Path) -> str:
+    """``jsonl`` or ``csv``, from the file name.
+
+    Raises:
+        InvalidInput: for any other extension.
+    """
+    suffix = path.suffix.lower()
+    if suffix in (".jsonl", ".ndjson", ".json"):
+        return "jsonl"
+    if suffix == ".csv":
+        return "csv"
+    raise InvalidInput(f"{path.name}: import reads .jsonl (JSON Lines) or .csv files")
+
+
+def read_records(stream: IO[str], fmt: str) -> Iterator[Record | BadLine]:
+    """The file's records in order; a record that cannot be parsed comes as a ``BadLine``."""
+    if fmt == "csv":
+        yield from _csv_records(stream)
+        return
+    for number, line in enumerate(stream, 1):
+        if not line.strip():
+            continue
+        try:
+            yield Record(number, json.loads(line))
+        except ValueError as exc:
+            yield BadLine(number, f"not valid JSON ({exc})")
+
+
+def _csv_records(stream: IO[str]) -> Iterator[Record | BadLine]:
+    reader = csv.reader(stream, strict=True)
+    try:
+        header = next(reader)
+    except StopIteration:
+        return
+    except csv.Error as exc:
+        yield BadLine(1, f"the header row is not valid CSV ({exc})")
+        return
+    start = reader.line_num + 1
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield BadLine(start, f"not valid CSV ({exc})")
+            return  # the reader cannot resynchronise after a broken quote
+        if row and len(row) != len(header):
+            yield BadLine(start, f"{len(row)} columns where the header has {len(header)}")
+        elif row:
+            yield Record(start, dict(zip(header, row, strict=True)))
+        start = reader.line_num + 1
+
+
+def preview(path: Path, count: int = PREVIEW_RECORDS) -> tuple[list[Record | BadLine], list[str]]:
+    """The first ``count`` records of a file and every field name they hold, in order seen."""
+    records: list[Record | BadLine] = []
+    names: dict[str, None] = {}
+    with path.open(encoding="utf-8", newline="") as stream:
+        for item in read_records(stream, file_format(path)):
+            records.append(item)
+            if isinstance(item, Record) and isinstance(item.fields, dict):
+                names.update(dict.fromkeys(item.fields))
+            if len(records) >= count:
+                break
+    return records, list(names)
+
+
+def to_event(record: Record, mapping: FieldMapping) -> NewEvent:
+    """The event a record makes under a mapping.
+
+    Raises:
+        BadLine: if a mapped field is missing, or a type, mimetype or time cannot be read.
+    """
+    fields = record.fields
+    mapped = mapping.metadata or mapping.type_field or mapping.data or mapping.created_field
+    if mapped and not isinstance(fields, dict):
+        raise BadLine(record.line, "the mapping names fields but this line is not a JSON object")
+    try:
+        return NewEvent(
+            data=_data(fields, mapping.data),
+            mimetype=mimetype_number(_field(fields, mapping.mimetype_field, mapping.mimetype)),
+            type_name=_type_name(fields, mapping),
+            type_version=_type_version(fields, mapping),
+            metadata={key: _text(_required(fields, key)) for key in mapping.metadata},
+            created_ms=_created_ms(fields, mapping.created_field),
+        )
+    except (KeyError, ValueError) as exc:
+        raise BadLine(record.line, _reason(exc)) from None
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, KeyError):
+        return f"no field {exc.args[0]!r}"
+    return str(exc)
+
+
+def _required(fields: dict[str, Any], name: str) -> Any:
+    if name not in fields:
+        raise KeyError(name)
+    return fields[name]
+
+
+def _field(fields: Any, name: str | None, default: str) -> str:
+    return default if name is None else _text(_required(fields, name))
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def _data(fields: Any, name: str | None) -> bytes:
+    value = fields if name is None else _required(fields, name)
+    return _text(value).encode("utf-8")
+
+
+def _type_name(fields: Any, mapping: FieldMapping) -> str:
+    text = _field(fields, mapping.type_field, mapping.type_name)
+    return text.partition(":")[0] or mapping.type_name
+
+
+def _type_version(fields: Any, mapping: FieldMapping) -> str:
+    if mapping.version_field is not None:
+        return _version(_text(_required(fields, mapping.version_field)))
+    _, colon, version = _field(fields, mapping.type_field, mapping.type_name).partition(":")
+    return _version(version) if colon else mapping.type_version
+
+
+def _version(text: str) -> str:
+    parts = text.strip().lstrip("v").split(".")
+    if not 1 <= len(parts) <= 3 or not all(p.isdigit() for p in parts):
+        raise ValueError(f"{text!r} is not a version like 1.2.0")
+    return ".".join(parts + ["0"] * (3 - len(parts)))
+
+
+def _created_ms(fields: Any, name: str | None) -> int | None:
+    if name is None:
+        return None
+    value = _required(fields, name)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return int(value)
+    text = _text(value).strip()
+    if text.isdigit():
+        return int(text)
+    try:
+        moment = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"{text!r} is not a time (RFC 3339, or milliseconds)") from None
+    if moment.tzinfo is None:
+        raise ValueError(f"{text!r} has no time zone (add Z or an offset)")
+    return int(moment.timestamp() * 1000)
+
+
+@dataclass
+class ImportSource:
+    """Events from a file, a batch at a time, for the generator (``EventGenerator``'s source).
+
+    It stops at the first bad line by raising it once the good events before it are handed
+    out; with ``skip_bad`` it skips bad lines and counts them instead.
+    """
+
+    path: Path
+    mapping: FieldMapping
+    skip_bad: bool = False
+    skipped: list[BadLine] = field(default_factory=list)
+    read: int = 0
+    """Records read so far (bad ones included)."""
+    _records: Iterator[Record | BadLine] | None = None
+    _stream: IO[str] | None = None
+    _held: BadLine | None = None
+
+    def __call__(self, n: int) -> list[bytes]:
+        """The next ``n`` (or fewer, at the end: none) events, encoded.
+
+        Raises:
+            BadLine: the first bad line (unless skipping), after the events before it.
+        """
+        if self._held is not None:
+            raise self._held
+        records = self._open()
+        out: list[bytes] = []
+        while len(out) < n:
+            item = next(records, None)
+            if item is None:
+                self.close()
+                break
+            self.read += 1
+            try:
+                if isinstance(item, BadLine):
+                    raise item
+                out.append(encode_event(to_event(item, self.mapping)))
+            except BadLine as bad:
+                if self.skip_bad:
+                    self.skipped.append(bad)
+                    continue
+                self.close()
+                if out:
+                    self._held = bad
+                    break
+                raise
+        return out
+
+    def _open(self) -> Iterator[Record | BadLine]:
+        if self._records is None:
+            stream = self.path.open(encoding="utf-8", newline="")
+            self._stream = stream
+            self._records = read_records(stream, file_format(self.path))
+        return self._records
+
+    def close(self) -> None:
+        """Close the file (reading ends)."""
+        if self._stream is not None:
+            self._stream.close()
+            self._stream = None
+        self._records = iter(())
+

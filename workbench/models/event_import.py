@@ -298,4 +298,3 @@ class ImportSource:
             self._stream.close()
             self._stream = None
         self._records = iter(())
-

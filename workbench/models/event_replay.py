@@ -142,4 +142,3 @@ class Replay:
             await asyncio.wait({stop}, timeout=seconds)
         finally:
             stop.cancel()
-

@@ -9,22 +9,18 @@ running broker whether the saved key still logs in; a key it refuses (revoked) i
 from __future__ import annotations
 
 import asyncio
-import json
 import signal
-import subprocess
 import sys
 import time
-from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QProcess, QTimer, Signal
 
-from workbench.client.authentication import key_is_usable
 from workbench.client.connection_settings import ConnectionSettings
 from workbench.models.broker_status import BrokerState, LogBuffer, restart_delay
+from workbench.models.embedded_connection import SERVE_FILE, embedded_connection
 from workbench.models.secret_store import SecretStore
 
-LOCAL_PROJECT = "local"
 STOP_TIMEOUT_MS = 15_000
 MAX_EARLY_CRASHES = 3
 
@@ -85,7 +81,7 @@ class QtEmbeddedBroker(QObject):
         self._stopping = False
         self.problem = ""
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        (self.data_dir / "serve.json").unlink(missing_ok=True)
+        (self.data_dir / SERVE_FILE).unlink(missing_ok=True)
         process = QProcess(self)
         process.setProcessChannelMode(QProcess.ProcessChannelMode.MergedChannels)
         process.readyReadStandardOutput.connect(self._read_output)
@@ -159,18 +155,7 @@ class QtEmbeddedBroker(QObject):
         self._finishing.add_done_callback(self._details_ready)
 
     def _connection_details(self) -> ConnectionSettings:
-        info = json.loads((self.data_dir / "serve.json").read_text())
-        certificate = info.get("tls_certificate")
-        broker = ConnectionSettings(
-            info["grpc_address"],
-            info["auth_url"],
-            "",
-            "",
-            bool(info.get("tls")),
-            Path(certificate).read_bytes() if certificate else None,
-        )
-        client_id, secret = self._admin_key(broker)
-        return replace(broker, client_id=client_id, client_secret=secret)
+        return embedded_connection(self.data_dir, self._secrets)
 
     def _details_ready(self, done: asyncio.Future[ConnectionSettings]) -> None:
         if done.cancelled() or self.state is not BrokerState.STARTING:
@@ -185,47 +170,6 @@ class QtEmbeddedBroker(QObject):
         self._early_crashes = 0
         self._set_state(BrokerState.READY)
         self.ready.emit(self.settings)
-
-    def _admin_key(self, broker: ConnectionSettings) -> tuple[str, str]:
-        """The workbench's own key for this data directory: the saved one while the running
-        ``broker`` accepts it, else a new one (first start, or the saved key was revoked).
-
-        Raises:
-            ClientError: if the broker cannot be asked (see :func:`key_is_usable`).
-            subprocess.CalledProcessError: if creating a key fails.
-        """
-        name = f"embedded-admin:{self.data_dir.resolve()}"
-        saved = self._secrets.get(name)
-        if saved:
-            client_id, _, secret = saved.partition(":")
-            saved_key = replace(broker, client_id=client_id, client_secret=secret)
-            if client_id and secret and key_is_usable(saved_key):
-                return client_id, secret
-        done = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "embedded_broker",
-                "keys",
-                "create",
-                "--data-dir",
-                str(self.data_dir),
-                "--project",
-                LOCAL_PROJECT,
-                "--permission",
-                "all",
-                "--name",
-                "ensign-workbench",
-                "--json",
-            ],
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=60,
-        )
-        key = json.loads(done.stdout)
-        self._secrets.put(name, f"{key['client_id']}:{key['client_secret']}")
-        return key["client_id"], key["client_secret"]
 
     def _error(self, error: QProcess.ProcessError) -> None:
         if error == QProcess.ProcessError.FailedToStart:

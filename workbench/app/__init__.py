@@ -7,11 +7,51 @@ wire the application's parts together (:mod:`~workbench.app.parts`).
 
 from __future__ import annotations
 
+import argparse
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``ensign-workbench``: a headless subcommand if one is named, else the GUI.
+
+    Args:
+        argv: the arguments after the program name (default: ``sys.argv[1:]``).
+
+    Returns:
+        The exit status: 0 success, 1 a failed operation, 2 a usage error.
+    """
+    args = _parser().parse_args(list(sys.argv[1:] if argv is None else argv))
+    if args.command is not None:
+        status: int = args.run(args)
+        return status
+    return _gui()
+
+
+def _parser() -> argparse.ArgumentParser:
+    from workbench import __version__
+    from workbench.app import produce_command
+
+    parser = OneLineErrors(
+        prog="ensign-workbench",
+        description="A desktop workbench for event streams, with its own embedded broker. "
+        "Without a command it opens the window.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    produce_command.add_parser(commands)
+    return parser
+
+
+class OneLineErrors(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line on stderr, then exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _gui() -> int:
     """Start the GUI; return its exit status."""
     from workbench.app.display import missing_display
     from workbench.app.qt_libraries import missing_libraries_message, missing_xcb_libraries
@@ -36,7 +76,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from workbench.models.profiles import EMBEDDED, config_dir
 
     prepare_qt_environment()
-    app = QApplication(list(argv) if argv is not None else sys.argv)
+    app = QApplication(sys.argv[:1])
     app.setApplicationName("Ensign Workbench")
     app.setOrganizationName("ensign-workbench")
     app.setDesktopFileName("ensign-workbench")

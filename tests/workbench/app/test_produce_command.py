@@ -1,0 +1,219 @@
+"""``ensign-workbench produce`` as a script runs it: a real process against a real broker."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.serve_process import BrokerProcess, create_key
+from tests.workbench.conftest import running_broker
+from workbench.client.broker_client import BrokerClient
+from workbench.client.connection_settings import ConnectionSettings
+from workbench.models.event_export import topic_events
+
+PRODUCE = [sys.executable, "-m", "workbench", "produce"]
+
+
+@pytest.fixture(scope="module")
+def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrokerProcess]:
+    with running_broker(tmp_path_factory, "produce") as process:
+        yield process
+
+
+@pytest.fixture(scope="module")
+def env(broker: BrokerProcess) -> dict[str, str]:
+    key = create_key(broker.data_dir, "demo", "all")
+    return {
+        **os.environ,
+        "ENSIGN_CLIENT_ID": key["client_id"],
+        "ENSIGN_CLIENT_SECRET": key["client_secret"],
+        "QT_QPA_PLATFORM": "",  # no display needed at all
+        "DISPLAY": "",
+    }
+
+
+def _produce(
+    broker: BrokerProcess, env: dict[str, str], *args: str
+) -> subprocess.CompletedProcess[str]:
+    connection = ["--endpoint", broker.grpc_address, "--auth-url", broker.auth_url, "--insecure"]
+    return subprocess.run(
+        [*PRODUCE, *args, *connection], env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+def _client(broker: BrokerProcess, env: dict[str, str]) -> BrokerClient:
+    return BrokerClient(
+        ConnectionSettings(
+            broker.grpc_address,
+            broker.auth_url,
+            env["ENSIGN_CLIENT_ID"],
+            env["ENSIGN_CLIENT_SECRET"],
+        )
+    )
+
+
+def _read(broker: BrokerProcess, env: dict[str, str], topic: str) -> list[dict[str, object]]:
+    """The topic's events, read back through the workbench's client."""
+
+    async def main() -> list[dict[str, object]]:
+        client = _client(broker, env)
+        await client.login()
+        try:
+            topic_id = {t.name: t.id for t in await client.topics()}[topic]
+            return [
+                {
+                    "data": r.data.decode(),
+                    "type": f"{r.type_name}:{r.type_version}",
+                    "mimetype": r.mimetype,
+                    "metadata": r.metadata,
+                }
+                async for r in topic_events(client, topic_id)
+            ]
+        finally:
+            await client.close()
+
+    return asyncio.run(main())
+
+
+def _archive(broker: BrokerProcess, env: dict[str, str], topic: str) -> None:
+    async def main() -> None:
+        client = _client(broker, env)
+        await client.login()
+        try:
+            await client.archive_topic({t.name: t.id for t in await client.topics()}[topic])
+        finally:
+            await client.close()
+
+    asyncio.run(main())
+
+
+def test_every_event_acknowledged_exits_0_with_a_json_summary(
+    broker: BrokerProcess, env: dict[str, str]
+) -> None:
+    done = _produce(
+        broker,
+        env,
+        "--topic",
+        "orders",
+        "--create-topic",
+        "--body",
+        '{"id": 1}',
+        "--mimetype",
+        "application/json",
+        "--type",
+        "Order:1.2.3",
+        "--meta",
+        "region=eu",
+        "--count",
+        "300",
+        "--json",
+    )
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert (summary["sent"], summary["acked"], summary["nacked"]) == (300, 300, 0)
+    assert summary["first_errors"] == [] and summary["events_per_s"] > 0
+    rows = _read(broker, env, "orders")
+    assert len(rows) == 300
+    assert rows[0] == {
+        "data": '{"id": 1}',
+        "type": "Order:1.2.3",
+        "mimetype": 50,
+        "metadata": {"region": "eu"},
+    }
+
+
+def test_refused_events_exit_1_and_say_why(
+    broker: BrokerProcess, env: dict[str, str], tmp_path: Path
+) -> None:
+    assert (
+        _produce(broker, env, "--topic", "closed", "--create-topic", "--body", "x").returncode == 0
+    )
+    _archive(broker, env, "closed")
+    done = _produce(broker, env, "--topic", "closed", "--body", "x", "--count", "3", "--json")
+    assert done.returncode == 1
+    summary = json.loads(done.stdout)
+    assert (summary["acked"], summary["nacked"]) == (0, 3)
+    assert summary["first_errors"][0]["code"] == "TOPIC_ARCHIVED"
+    big = tmp_path / "big.jsonl"
+    big.write_text(json.dumps({"v": "x" * (5 * 1024 * 1024 + 10)}) + "\n" + '{"v": "ok"}\n')
+    done = _produce(
+        broker, env, "--topic", "open", "--create-topic", "--file", str(big), "--map-data", "v"
+    )
+    assert done.returncode == 1
+    assert "acked 1, nacked 1" in done.stdout and "MAX_EVENT_SIZE_EXCEEDED" in done.stdout
+
+
+def test_a_bad_line_in_a_file_exits_1_naming_it(
+    broker: BrokerProcess, env: dict[str, str], tmp_path: Path
+) -> None:
+    path = tmp_path / "events.jsonl"
+    path.write_text('{"v": 1}\n{"v": 2}\n{"v": \n{"v": 4}\n')
+    done = _produce(
+        broker,
+        env,
+        "--topic",
+        "imported",
+        "--create-topic",
+        "--file",
+        str(path),
+        "--map-data",
+        "v",
+    )
+    assert done.returncode == 1
+    assert "line 3: not valid JSON" in done.stderr
+    assert "sent 2, acked 2" in done.stdout
+    assert [r["data"] for r in _read(broker, env, "imported")] == ["1", "2"]
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["--topic", "t", "--body", "x", "--count", "-1"], "must be 0 or more"),
+        (["--topic", "t"], "one of the arguments --template --body --file is required"),
+        (["--topic", "missing", "--body", "x"], "no topic 'missing'; add --create-topic"),
+        (["--topic", "t", "--body", "{", "--mimetype", "application/json"], "not valid JSON"),
+        (["--topic", "t", "--body", "x", "--mimetype", "image/gif"], "not a mimetype"),
+        (["--topic", "t", "--body", "x", "--shape", "burst"], "at least 1 event per burst"),
+    ],
+)
+def test_usage_errors_exit_2_with_one_line(
+    broker: BrokerProcess, env: dict[str, str], args: list[str], words: str
+) -> None:
+    done = _produce(broker, env, *args)
+    assert done.returncode == 2
+    assert words in done.stderr and len(done.stderr.strip().splitlines()) <= 3
+
+
+def test_connection_problems_exit_2(broker: BrokerProcess, env: dict[str, str]) -> None:
+    no_creds = {k: v for k, v in env.items() if not k.startswith("ENSIGN_CLIENT")}
+    done = _produce(broker, no_creds, "--topic", "t", "--body", "x")
+    assert done.returncode == 2 and "ENSIGN_CLIENT_ID" in done.stderr
+    wrong = {**env, "ENSIGN_CLIENT_SECRET": "not-the-secret"}
+    done = _produce(broker, wrong, "--topic", "t", "--body", "x")
+    assert done.returncode == 2 and "cannot use the broker" in done.stderr
+    remote = subprocess.run(
+        [
+            *PRODUCE,
+            "--topic",
+            "t",
+            "--body",
+            "x",
+            "--endpoint",
+            "192.0.2.1:5356",
+            "--auth-url",
+            "http://192.0.2.1:5357",
+            "--insecure",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert remote.returncode == 2 and "loopback only" in remote.stderr

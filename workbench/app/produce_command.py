@@ -1,0 +1,388 @@
+"""``ensign-workbench produce``: send test events from a script or CI, with no display.
+
+One body source: ``--template FILE`` (rendered per event), ``--body TEXT`` (the same event each
+time) or ``--file PATH.jsonl|.csv`` (an import, with ``--map-*`` flags). A count or a duration, a
+rate and a shape pace the run (the event generator of the window). With no ``--endpoint`` the
+command uses this user's running embedded broker and the workbench's own key; otherwise it logs
+in with ``ENSIGN_CLIENT_ID``/``ENSIGN_CLIENT_SECRET`` or ``--cred-path`` (the names and file
+pyensign reads).
+
+Exit status: 0 when every event sent was acknowledged; 1 when any was refused or lost, or the
+run failed part-way (a bad line in ``--file``); 2 for a usage or connection error. Each failure
+says why in one line on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import ipaddress
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from workbench.client.broker_client import BrokerClient, encode_event
+from workbench.client.broker_rules import mimetype_number
+from workbench.client.connection_settings import ConnectionSettings
+from workbench.client.errors import ClientError, InvalidInput
+from workbench.client.records import NewEvent
+from workbench.models.embedded_connection import NotRunning, embedded_connection
+from workbench.models.event_generator import (
+    EventGenerator,
+    GeneratorSettings,
+    GeneratorStats,
+    RunState,
+)
+from workbench.models.event_import import BadLine, FieldMapping, ImportSource, file_format
+from workbench.models.rate_shapes import RateShape, ShapeKind
+
+PROGRESS_EVERY_S = 0.1
+JSON_MIMETYPES = frozenset({50, 51, 52})
+
+
+class UsageError(Exception):
+    """A command line or connection problem: exit status 2."""
+
+
+def add_parser(commands: Any) -> None:
+    """Add ``produce`` to ``ensign-workbench``'s subcommands."""
+    parser: argparse.ArgumentParser = commands.add_parser(
+        "produce",
+        help="send test events (no display needed)",
+        description="Send test events from a script or CI, with no display. Exit status: 0 "
+        "when every event was acknowledged, 1 when any was refused or lost, 2 for a usage or "
+        "connection error.",
+    )
+    what = parser.add_argument_group("what to send")
+    what.add_argument("--topic", required=True, help="topic name")
+    body = what.add_mutually_exclusive_group(required=True)
+    body.add_argument("--template", type=Path, metavar="FILE", help="a template (.json)")
+    body.add_argument("--body", metavar="TEXT", help="the event's data, as text")
+    body.add_argument("--file", type=Path, metavar="PATH", help="events from .jsonl or .csv")
+    what.add_argument("--mimetype", help="e.g. application/json (default: text/plain for --body)")
+    what.add_argument("--type", metavar="NAME:1.2.3", help="event type and version")
+    what.add_argument(
+        "--meta", action="append", default=[], metavar="KEY=VALUE", help="metadata (repeatable)"
+    )
+    what.add_argument("--create-topic", action="store_true", help="create the topic if missing")
+    what.add_argument("--seed", type=int, help="make a template's values reproducible")
+
+    mapping = parser.add_argument_group("--file mapping")
+    mapping.add_argument("--map-data", metavar="FIELD", help="the data field (default: the record)")
+    mapping.add_argument("--map-meta", action="append", default=[], metavar="FIELD")
+    mapping.add_argument("--map-type", metavar="FIELD", help="type name (Name or Name:1.2.3)")
+    mapping.add_argument("--map-mimetype", metavar="FIELD")
+    mapping.add_argument("--map-created", metavar="FIELD", help="RFC 3339 or epoch ms")
+    mapping.add_argument("--skip-bad-lines", action="store_true", help="skip and count bad lines")
+
+    pace = parser.add_argument_group("how many, how fast")
+    pace.add_argument("--count", type=_count, metavar="N", help="events to send (default 1)")
+    pace.add_argument("--duration", type=_seconds, metavar="SECONDS", help="send for this long")
+    pace.add_argument(
+        "--rate", type=_rate, default=0.0, metavar="EVENTS_PER_S", help="0: as fast as acked"
+    )
+    pace.add_argument("--shape", choices=[k.value for k in ShapeKind], default="constant")
+    pace.add_argument("--to-rate", type=_rate, default=0.0, help="a ramp's final rate")
+    pace.add_argument(
+        "--period", type=_seconds, default=1.0, help="ramp length, burst or sine period"
+    )
+    pace.add_argument("--amplitude", type=_rate, default=0.0, help="a sine's amplitude")
+    pace.add_argument("--burst", type=_count, default=0, metavar="N", help="events per burst")
+    pace.add_argument("--stop-on-nack", action="store_true", help="stop at the first refusal")
+    pace.add_argument("--json", action="store_true", help="print one JSON summary on stdout")
+
+    conn = parser.add_argument_group("connection (default: this user's embedded broker)")
+    conn.add_argument("--endpoint", metavar="HOST:PORT", help="the broker's gRPC address")
+    conn.add_argument("--auth-url", metavar="URL", help="the broker's auth URL")
+    conn.add_argument("--insecure", action="store_true", help="plaintext (loopback only)")
+    conn.add_argument("--ca-file", type=Path, metavar="PEM", help="CA to trust for TLS")
+    conn.add_argument("--cred-path", type=Path, metavar="FILE", help='{"ClientID", "ClientSecret"}')
+    conn.add_argument("--data-dir", type=Path, help="the embedded broker's data directory")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``produce`` with parsed arguments; return the exit status."""
+    try:
+        settings = _connection(args)
+        source, count = _source(args)
+        shape = _shape(args)
+    except (UsageError, InvalidInput, NotRunning, ClientError) as exc:
+        return _fail(str(exc), 2)
+    try:
+        return asyncio.run(_produce(args, settings, source, count, shape))
+    except UsageError as exc:
+        return _fail(str(exc), 2)
+    except KeyboardInterrupt:
+        return _fail("interrupted", 1)
+
+
+async def _produce(
+    args: argparse.Namespace,
+    settings: ConnectionSettings,
+    source: Callable[[int], list[bytes]],
+    count: int | None,
+    shape: RateShape,
+) -> int:
+    client = BrokerClient(settings)
+    try:
+        try:
+            await client.login()
+            topic_id = await _topic(client, args.topic, args.create_topic)
+        except ClientError as exc:
+            raise UsageError(f"cannot use the broker at {settings.grpc_address}: {exc}") from None
+        generator = EventGenerator(
+            client,
+            source,
+            GeneratorSettings(
+                topic_id, count, args.duration, shape, stop_on_nack=args.stop_on_nack
+            ),
+        )
+        stats = await _with_progress(generator, show=not args.json and sys.stderr.isatty())
+    finally:
+        await client.close()
+    skipped = getattr(source, "skipped", [])
+    _report(args, stats, skipped, sys.stdout)
+    if stats.failure:
+        print(f"ensign-workbench produce: {stats.failure}", file=sys.stderr)
+    ok = stats.state is RunState.DONE and not stats.nacked and not stats.lost
+    return 0 if ok else 1
+
+
+async def _topic(client: BrokerClient, name: str, create: bool) -> bytes:
+    for topic in await client.topics():
+        if topic.name == name:
+            return topic.id
+    if not create:
+        raise UsageError(f"the project has no topic {name!r}; add --create-topic to create it")
+    return await client.create_topic(name)
+
+
+async def _with_progress(generator: EventGenerator, show: bool) -> GeneratorStats:
+    if not show:
+        return await generator.run()
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
+
+    target = generator.settings.count
+    columns = [
+        TextColumn("[bold]producing"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TextColumn("{task.fields[line]}"),
+    ]
+    with Progress(*columns, transient=True) as progress:
+        task = progress.add_task("produce", total=target, line="")
+        run = asyncio.ensure_future(generator.run())
+        while not run.done():
+            stats = generator.stats()
+            line = (
+                f"{stats.acked:,} acked, {stats.nacked:,} nacked, "
+                f"{stats.events_per_s:,.0f}/s, {stats.elapsed_s:.1f} s"
+            )
+            progress.update(task, completed=stats.answered, line=line)
+            await asyncio.wait({run}, timeout=PROGRESS_EVERY_S)
+        return run.result()
+
+
+def _report(
+    args: argparse.Namespace, stats: GeneratorStats, skipped: list[BadLine], out: TextIO
+) -> None:
+    errors = [{"code": r.code, "reason": r.reason, "events": r.events} for r in stats.refusals]
+    if args.json:
+        summary = {
+            "sent": stats.sent,
+            "acked": stats.acked,
+            "nacked": stats.nacked,
+            "lost": stats.lost,
+            "seconds": round(stats.elapsed_s, 3),
+            "events_per_s": round(stats.events_per_s, 1),
+            "first_errors": errors,
+            "state": stats.state.value,
+            "skipped_lines": [{"line": b.line, "reason": b.reason} for b in skipped],
+        }
+        if stats.failure:
+            summary["failure"] = stats.failure
+        print(json.dumps(summary), file=out)
+        return
+    line = (
+        f"sent {stats.sent:,}, acked {stats.acked:,}, nacked {stats.nacked:,} in "
+        f"{stats.elapsed_s:.2f} s ({stats.events_per_s:,.0f} events/s)"
+    )
+    if stats.lost:
+        line += f", lost {stats.lost:,}"
+    if skipped:
+        line += f", skipped {len(skipped):,} bad lines"
+    if errors:
+        first = errors[0]
+        line += f"; first refusal: {first['code']}: {first['reason']}"
+    print(line, file=out)
+
+
+# -- the connection ---------------------------------------------------------------------------
+
+
+def _connection(args: argparse.Namespace) -> ConnectionSettings:
+    if not args.endpoint:
+        if args.auth_url or args.insecure or args.ca_file:
+            raise UsageError("--auth-url, --insecure and --ca-file need --endpoint")
+        from embedded_broker.config import default_data_dir
+        from workbench.models.profiles import config_dir
+        from workbench.models.secret_store import open_secret_store
+
+        data_dir = args.data_dir or default_data_dir()
+        return embedded_connection(data_dir, open_secret_store(config_dir() / "secrets.json"))
+    if not args.auth_url:
+        raise UsageError("--endpoint needs --auth-url (the broker's authentication URL)")
+    host = args.endpoint.rsplit(":", 1)[0].strip("[]")
+    if args.insecure and not _loopback(host):
+        raise UsageError("--insecure (plaintext) is allowed on loopback only; use TLS")
+    client_id, secret = _credentials(args.cred_path)
+    ca = None
+    if args.ca_file:
+        try:
+            ca = args.ca_file.read_bytes()
+        except OSError as exc:
+            raise UsageError(f"cannot read --ca-file: {exc.strerror}") from None
+    return ConnectionSettings(
+        args.endpoint, args.auth_url.rstrip("/"), client_id, secret, not args.insecure, ca
+    )
+
+
+def _credentials(cred_path: Path | None) -> tuple[str, str]:
+    if cred_path is not None:
+        try:
+            doc = json.loads(cred_path.read_text())
+            return str(doc["ClientID"]), str(doc["ClientSecret"])
+        except OSError as exc:
+            raise UsageError(f"cannot read --cred-path: {exc.strerror}") from None
+        except (ValueError, KeyError, TypeError):
+            raise UsageError(
+                '--cred-path must be JSON with "ClientID" and "ClientSecret"'
+            ) from None
+    client_id = os.environ.get("ENSIGN_CLIENT_ID", "")
+    secret = os.environ.get("ENSIGN_CLIENT_SECRET", "")
+    if not (client_id and secret):
+        raise UsageError(
+            "no credentials: set ENSIGN_CLIENT_ID and ENSIGN_CLIENT_SECRET, or pass --cred-path"
+        )
+    return client_id, secret
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+# -- what to send -----------------------------------------------------------------------------
+
+
+def _source(args: argparse.Namespace) -> tuple[Callable[[int], list[bytes]], int | None]:
+    """The events to send, and how many (None: until the source or the duration ends)."""
+    count = args.count
+    if args.file is not None:
+        if not args.file.is_file():
+            raise UsageError(f"--file {args.file}: no such file")
+        file_format(args.file)
+        if args.mimetype:
+            mimetype_number(args.mimetype)
+        mapping = FieldMapping(
+            data=args.map_data,
+            metadata=tuple(args.map_meta),
+            type_field=args.map_type,
+            mimetype_field=args.map_mimetype,
+            created_field=args.map_created,
+            mimetype=args.mimetype or "application/json",
+            type_name=_type(args.type, "Imported")[0],
+            type_version=_type(args.type)[1],
+        )
+        return ImportSource(args.file, mapping, skip_bad=args.skip_bad_lines), count
+    if count is None and args.duration is None:
+        count = 1
+    metadata = _metadata(args.meta)
+    if args.template is not None:
+        return _template_source(args, metadata), count
+    mimetype = mimetype_number(args.mimetype or "text/plain")
+    data = args.body.encode("utf-8")
+    if mimetype in JSON_MIMETYPES:
+        try:
+            json.loads(data)
+        except ValueError as exc:
+            raise UsageError(f"--body is not valid JSON for {args.mimetype}: {exc}") from None
+    type_name, type_version = _type(args.type)
+    event = NewEvent(data, mimetype, type_name, type_version, metadata)
+    return (lambda n: [encode_event(event) for _ in range(n)]), count
+
+
+def _template_source(
+    args: argparse.Namespace, metadata: dict[str, str]
+) -> Callable[[int], list[bytes]]:
+    raise UsageError("templates are not available yet")
+
+
+def _metadata(pairs: Sequence[str]) -> dict[str, str]:
+    metadata = {}
+    for pair in pairs:
+        key, equals, value = pair.partition("=")
+        if not equals or not key:
+            raise UsageError(f"--meta {pair!r}: write KEY=VALUE")
+        metadata[key] = value
+    return metadata
+
+
+def _type(text: str | None, default: str = "Generic") -> tuple[str, str]:
+    """``--type``'s (name, version): ``Name`` or ``Name:1.2.3`` (version 1.0.0 by default)."""
+    if text is None:
+        return default, "1.0.0"
+    name, colon, version = text.partition(":")
+    parts = version.split(".") if colon else ["1", "0", "0"]
+    if not name or not 1 <= len(parts) <= 3 or not all(p.isdigit() for p in parts):
+        raise UsageError(f"--type {text!r}: write Name or Name:1.2.3")
+    return name, ".".join(parts + ["0"] * (3 - len(parts)))
+
+
+def _shape(args: argparse.Namespace) -> RateShape:
+    kind = ShapeKind(args.shape)
+    try:
+        return RateShape(
+            kind,
+            rate=args.rate,
+            to_rate=args.to_rate,
+            period_s=args.period,
+            amplitude=args.amplitude,
+            burst=args.burst,
+        )
+    except ValueError as exc:
+        raise UsageError(f"--shape {kind}: {exc}") from None
+
+
+def _count(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
+    return value
+
+
+def _seconds(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError("must be above 0")
+    return value
+
+
+def _rate(text: str) -> float:
+    value = float(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
+    return value
+
+
+def _fail(reason: str, status: int) -> int:
+    print(f"ensign-workbench produce: {reason}", file=sys.stderr)
+    return status

@@ -97,13 +97,13 @@ async def scenario(parts: Workbench, seconds: float) -> None:
 
     for theme, suffix in ((Theme.LIGHT, ""), (Theme.DARK, "-dark")):
         window.set_theme(theme)
-        window.tabs.setCurrentIndex(0)
+        window.tabs.setCurrentWidget(window.event_split)
         window.topics.select_topic(topics["orders"])
         await asyncio.sleep(1.5)
         window.events.go_to_offset(1995)
         await asyncio.sleep(1.0)
         save(window, f"events{suffix}.png")
-        window.tabs.setCurrentIndex(2)
+        window.tabs.setCurrentWidget(window.charts)
         window.topics.select_topic(topics["orders"])
         window.charts.set_topic_filter(None)
         window.charts.set_window_seconds(60)
@@ -111,7 +111,7 @@ async def scenario(parts: Workbench, seconds: float) -> None:
         save(window, f"charts{suffix}.png")
     window.set_theme(Theme.LIGHT)
 
-    window.tabs.setCurrentIndex(0)
+    window.tabs.setCurrentWidget(window.event_split)
     window.topics.select_topic(topics["sensor-readings"])
     await asyncio.sleep(1.5)
     window.events.go_to_offset(40)
@@ -124,7 +124,7 @@ async def scenario(parts: Workbench, seconds: float) -> None:
     await asyncio.sleep(1.0)
     save(window, "events-binary.png")
 
-    window.tabs.setCurrentIndex(1)
+    window.tabs.setCurrentWidget(window.query)
     window.topics.select_topic(topics["orders"])
     query = window.query
     query.run_query("SELECT * FROM orders WHERE region = 'eu-west' AND data.total > 400 LIMIT 200")
@@ -132,11 +132,11 @@ async def scenario(parts: Workbench, seconds: float) -> None:
     await asyncio.sleep(0.5)
     save(window, "query.png")
 
-    window.tabs.setCurrentIndex(3)
+    window.tabs.setCurrentWidget(window.broker_panel)
     await asyncio.sleep(1.0)
     save(window, "broker.png")
 
-    window.tabs.setCurrentIndex(0)
+    window.tabs.setCurrentWidget(window.event_split)
     window.show_palette()
     palette = window.palette_popup
     from PySide6.QtTest import QTest
@@ -147,7 +147,7 @@ async def scenario(parts: Workbench, seconds: float) -> None:
     palette.hide()
 
     window.presentation_action.trigger()
-    window.tabs.setCurrentIndex(2)
+    window.tabs.setCurrentWidget(window.charts)
     await asyncio.sleep(1.0)
     save(window, "presentation.png")
     window.presentation_action.trigger()

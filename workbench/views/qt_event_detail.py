@@ -12,13 +12,9 @@ from typing import Any
 
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import (
-    QColor,
-    QFont,
     QFontDatabase,
     QIcon,
     QPalette,
-    QSyntaxHighlighter,
-    QTextCharFormat,
     QTextDocument,
 )
 from PySide6.QtWidgets import (
@@ -43,7 +39,6 @@ from PySide6.QtWidgets import (
 from workbench.client.broker_rules import ulid_str
 from workbench.client.records import EventRow
 from workbench.models.event_pages import format_ms, human_bytes, type_text
-from workbench.models.json_highlight import TokenKind, json_colours, json_tokens
 from workbench.models.payload_formats import (
     Payload,
     PayloadKind,
@@ -53,35 +48,12 @@ from workbench.models.payload_formats import (
     json_value,
     parse_csv,
 )
+from workbench.views.qt_json_highlighter import QtJsonHighlighter
 from workbench.views.qt_themes import palette_is_dark
 
 TREE_LIMIT = 20_000  # nodes built for a JSON tree
 TREE_EXPAND_ALL = 500  # documents with at most this many nodes open fully
 HIGHLIGHT_LIMIT = 2 * 1024 * 1024  # characters; larger text is shown without colours
-
-
-class QtJsonHighlighter(QSyntaxHighlighter):
-    """Colours JSON keys, strings, numbers and literals; readable on light and dark themes."""
-
-    def __init__(self, document: QTextDocument, dark: bool) -> None:
-        super().__init__(document)
-        self._formats: dict[TokenKind, QTextCharFormat] = {}
-        self.set_dark(dark)
-
-    def set_dark(self, dark: bool) -> None:
-        """Pick the colours for a dark (or light) background."""
-        self._formats = {}
-        for kind, colour in json_colours(dark).items():
-            fmt = QTextCharFormat()
-            fmt.setForeground(QColor(colour))
-            if kind is TokenKind.KEY:
-                fmt.setFontWeight(QFont.Weight.DemiBold)
-            self._formats[kind] = fmt
-        self.rehighlight()
-
-    def highlightBlock(self, text: str) -> None:
-        for token in json_tokens(text):
-            self.setFormat(token.start, token.length, self._formats[token.kind])
 
 
 class QtEventDetail(QWidget):

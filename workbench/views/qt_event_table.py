@@ -76,6 +76,7 @@ class QtEventTable(QWidget):
     """
 
     event_selected = Signal(object)  # EventRow | None
+    produce_from = Signal(object)  # EventRow: open the composer filled from it
 
     def __init__(self, session: QtSession, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -475,6 +476,7 @@ class QtEventTable(QWidget):
         menu.addAction("Copy payload", lambda: _copy(event.data.decode("utf-8", "replace")))
         menu.addAction("Copy id", lambda: _copy(event.id.hex()))
         menu.addSeparator()
+        menu.addAction("Produce from this event…", lambda: self.produce_from.emit(event))
         count = len(self.view.selectionModel().selectedRows())
         menu.addAction(f"Export {count:,} selected event(s)…", self._ask_export_selected)
         menu.exec(self.view.viewport().mapToGlobal(at))

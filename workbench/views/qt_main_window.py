@@ -32,6 +32,7 @@ from workbench.views.qt_command_palette import PaletteEntry, QtCommandPalette
 from workbench.views.qt_embedded_broker import QtEmbeddedBroker
 from workbench.views.qt_event_detail import QtEventDetail
 from workbench.views.qt_event_table import QtEventTable
+from workbench.views.qt_producer import QtProducer
 from workbench.views.qt_profile_dialog import QtProfileDialog
 from workbench.views.qt_query_panel import QtQueryPanel
 from workbench.views.qt_session import QtSession
@@ -72,6 +73,7 @@ class QtMainWindow(QMainWindow):
         self.events = QtEventTable(session)
         self.detail = QtEventDetail()
         self.query = QtQueryPanel(session, library)
+        self.producer = QtProducer(session)
         self.charts = QtCharts(session)
         self.broker_panel = QtBrokerPanel(broker, session)
 
@@ -85,6 +87,7 @@ class QtMainWindow(QMainWindow):
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(self.event_split, "Events")
+        self.tabs.addTab(self.producer, "Produce")
         self.tabs.addTab(self.query, "Query")
         self.tabs.addTab(self.charts, "Charts")
         self.tabs.addTab(self.broker_panel, "Broker")
@@ -156,7 +159,7 @@ class QtMainWindow(QMainWindow):
         file_menu.addAction(action("&Quit", QKeySequence.StandardKey.Quit, self.close))
 
         view = menu.addMenu("&View")
-        for index, name in enumerate(("Events", "Query", "Charts", "Broker")):
+        for index, name in enumerate(("Events", "Produce", "Query", "Charts", "Broker")):
             view.addAction(
                 action(
                     name, f"Ctrl+{index + 1}", lambda _=False, i=index: self.tabs.setCurrentIndex(i)
@@ -183,6 +186,7 @@ class QtMainWindow(QMainWindow):
         self.topics.topic_selected.connect(self._topic_selected)
         self.events.event_selected.connect(self._event_selected)
         self.query.event_selected.connect(self._event_selected)
+        self.events.produce_from.connect(self._produce_from)
         self.broker.state_changed.connect(self._broker_state)
         self.broker.ready.connect(self._broker_ready)
         self.session.connected.connect(self._connected)
@@ -352,6 +356,10 @@ class QtMainWindow(QMainWindow):
         self.detail.show_event(event)
 
     # -- palette ------------------------------------------------------------------------------
+
+    def _produce_from(self, event: EventRow) -> None:
+        self.producer.compose_from(event)
+        self.tabs.setCurrentWidget(self.producer)
 
     def show_palette(self) -> None:
         """Open the quick switcher: topics and main actions."""

@@ -1,0 +1,156 @@
+"""The producer console against a real broker: compose, send, answers in place, history."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from tests.serve_process import BrokerProcess, create_key
+from tests.workbench.conftest import QLoop, connected_session, running_broker, settings_for
+from workbench.client.broker_client import BrokerClient
+from workbench.client.connection_settings import ConnectionSettings
+from workbench.client.records import EventRow
+from workbench.models.composed_event import BodyMode
+from workbench.models.event_export import topic_events
+from workbench.views.qt_producer import COMPOSE, QtProducer
+from workbench.views.qt_session import QtSession
+
+
+@pytest.fixture(scope="module")
+def broker(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[BrokerProcess, ConnectionSettings]]:
+    with running_broker(tmp_path_factory, "producer") as process:
+        yield process, settings_for(process, create_key(process.data_dir, "demo", "all"))
+
+
+@pytest.fixture
+def session(qloop: QLoop, broker: tuple[BrokerProcess, ConnectionSettings]) -> Iterator[QtSession]:
+    with connected_session(qloop, broker[1]) as connected:
+        yield connected
+
+
+@pytest.fixture
+def producer(qtbot: QtBot, session: QtSession) -> QtProducer:
+    widget = QtProducer(session)
+    qtbot.addWidget(widget)
+    widget.resize(1100, 700)
+    widget.show()
+    return widget
+
+
+def _stored(qloop: QLoop, settings: ConnectionSettings, topic_id: bytes) -> list[EventRow]:
+    async def read() -> list[EventRow]:
+        client = BrokerClient(settings)
+        try:
+            return [row async for row in topic_events(client, topic_id)]
+        finally:
+            await client.close()
+
+    return qloop.run(read())
+
+
+def _new_topic(qloop: QLoop, producer: QtProducer, session: QtSession, name: str) -> bytes:
+    producer.create_topic(name)
+    errors: list[str] = []
+    session.error.connect(errors.append)
+    qloop.until(lambda: producer.target() is not None and producer.target().name == name)  # type: ignore[union-attr]
+    topic = producer.target()
+    assert topic is not None, errors
+    return topic.id
+
+
+def test_a_composed_event_arrives_byte_exact_with_its_type_and_metadata(
+    qloop: QLoop,
+    producer: QtProducer,
+    session: QtSession,
+    broker: tuple[BrokerProcess, ConnectionSettings],
+) -> None:
+    topic_id = _new_topic(qloop, producer, session, "composed")
+    composer = producer.composer
+    body = '{\n  "id": 7,\n  "note": "say \\"hi\\" ✓"\n}'
+    composer.set_body(BodyMode.JSON, body)
+    composer.type_edit.setText("Order")
+    composer.version_edit.setText("2.1")
+    composer.add_metadata("region", "eu")
+    composer.add_metadata("  ", "ignored: no key")
+    composer.send()
+    qloop.until(lambda: composer.result_label.text().startswith("Acked"), what="the ack")
+    assert "offset 1" in composer.result_label.text()
+    (row,) = _stored(qloop, broker[1], topic_id)
+    assert row.data == body.encode("utf-8")
+    assert (row.type_name, row.type_version, row.mimetype) == ("Order", "2.1.0", 50)
+    assert row.metadata == {"region": "eu"}
+    assert row.id.hex() in composer.result_label.text()
+
+    # Send again from the history: the same event, once more.
+    composer.history_list.setCurrentRow(0)
+    composer.send_selected_again()
+    qloop.until(lambda: len(composer.history) == 2, what="the second send")
+    assert [r.data for r in _stored(qloop, broker[1], topic_id)] == [body.encode()] * 2
+
+
+def test_bad_bodies_are_caught_before_sending_and_point_at_the_mistake(
+    qloop: QLoop, producer: QtProducer, session: QtSession
+) -> None:
+    _new_topic(qloop, producer, session, "checked")
+    composer = producer.composer
+    composer.set_body(BodyMode.JSON, '{"a": 1,\n "b": }')
+    assert "line 2, column 7" in composer.body_status.text()
+    composer.send()
+    assert composer.result_label.text().startswith("Not sent: not valid JSON")
+    assert composer.editor.textCursor().blockNumber() == 1
+    composer.set_body(BodyMode.HEX, "de ad be ef 0")
+    assert "pairs of hex digits" in composer.body_status.text()
+    composer.set_body(BodyMode.HEX, "de ad\nbe ef")
+    assert composer.body_status.text() == "hex, 4 bytes"
+    assert len(composer.history) == 0  # nothing was sent
+
+
+def test_a_nack_shows_its_code_and_reason_in_place(
+    qloop: QLoop, producer: QtProducer, session: QtSession, tmp_path: object
+) -> None:
+    topic_id = _new_topic(qloop, producer, session, "frozen")
+    qloop.run(session.client.archive_topic(topic_id))  # type: ignore[union-attr]
+    composer = producer.composer
+    composer.set_body(BodyMode.TEXT, "hello")
+    composer.send()
+    qloop.until(lambda: composer.result_label.text().startswith("Nacked"), what="the nack")
+    assert "TOPIC_ARCHIVED" in composer.result_label.text()
+    assert "is archived (read-only)" in composer.result_label.text()
+    assert composer.result_label.styleSheet()  # shown in the error colour
+
+    _new_topic(qloop, producer, session, "roomy")
+    big = tmp_path / "big.bin"  # type: ignore[operator]
+    big.write_bytes(b"\x00" * (5 * 1024 * 1024 - 10))
+    composer.set_body(BodyMode.FILE, str(big))
+    composer.mimetype_combo.setCurrentText("application/octet-stream")
+    composer.send()
+    qloop.until(lambda: composer.result_label.text().startswith("Nacked"), what="the nack")
+    assert "MAX_EVENT_SIZE_EXCEEDED" in composer.result_label.text()
+
+
+def test_produce_from_this_event_fills_the_composer(
+    qloop: QLoop,
+    producer: QtProducer,
+    session: QtSession,
+    broker: tuple[BrokerProcess, ConnectionSettings],
+) -> None:
+    topic_id = _new_topic(qloop, producer, session, "source")
+    producer.composer.set_body(BodyMode.JSON, json.dumps({"x": 1}))
+    producer.composer.add_metadata("k", "v")
+    producer.composer.send()
+    qloop.until(lambda: len(producer.composer.history) == 1)
+    (row,) = _stored(qloop, broker[1], topic_id)
+    _new_topic(qloop, producer, session, "elsewhere")
+    fresh = QtProducer(session)
+    fresh.compose_from(row)
+    qloop.until(lambda: fresh.target() is not None)
+    assert fresh.target().id == topic_id  # type: ignore[union-attr]
+    assert fresh.pages.currentIndex() == COMPOSE
+    assert fresh.composer.composed_event().data == row.data
+    assert fresh.composer.metadata() == {"k": "v"}
+    assert fresh.composer.mode is BodyMode.JSON

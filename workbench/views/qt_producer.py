@@ -1,0 +1,151 @@
+"""The producer console: a target topic, and four ways to send into it.
+
+- Compose: one event by hand (``qt_composer``), with the history of sends.
+- Generate: events from a template, paced by a rate shape (``qt_generator_panel``).
+- Import: a JSON Lines or CSV file with a field mapping (``qt_import_panel``).
+- Replay: a topic, or a query's results, copied in (``qt_replay_panel``).
+
+The topic picker lists the connected broker's topics (``project / topic`` when there are several
+projects); "New topic…" creates one in place and selects it.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from workbench.client.records import EventRow, TopicRow
+from workbench.views.qt_composer import QtComposer
+from workbench.views.qt_session import QtSession
+from workbench.views.qt_topic_dialogs import QtNewTopicDialog
+
+COMPOSE, GENERATE, IMPORT, REPLAY = range(4)
+
+
+class QtProducer(QWidget):
+    """The Produce tab."""
+
+    def __init__(self, session: QtSession, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._session = session
+        self._wanted: bytes | None = None
+        self._build()
+        session.topics_changed.connect(self._fill_topics)
+        session.disconnected.connect(self._disconnected)
+        self._fill_topics(session.topics)
+
+    def _build(self) -> None:
+        self.topic_combo = QComboBox()
+        self.topic_combo.setObjectName("producerTopic")
+        self.topic_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.topic_combo.setMinimumContentsLength(24)
+        self.topic_combo.setToolTip("The topic every page sends to")
+        self.topic_combo.currentIndexChanged.connect(self._topic_chosen)
+        self.new_topic_button = QPushButton("New topic…")
+        self.new_topic_button.setToolTip("Create a topic and send to it")
+        self.new_topic_button.clicked.connect(self.ask_new_topic)
+        self.topic_note = QLabel()
+        self.topic_note.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        label = QLabel("Send to &topic:")
+        label.setBuddy(self.topic_combo)
+        top = QHBoxLayout()
+        top.addWidget(label)
+        top.addWidget(self.topic_combo)
+        top.addWidget(self.new_topic_button)
+        top.addWidget(self.topic_note, 1)
+
+        self.composer = QtComposer(self._session, self.target)
+        self.pages = QTabWidget()
+        self.pages.setObjectName("producerPages")
+        self.pages.setDocumentMode(True)
+        self.pages.addTab(self.composer, "Compose")
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.pages, 1)
+
+    # -- the target topic ---------------------------------------------------------------------
+
+    def target(self) -> TopicRow | None:
+        """The topic chosen to send to (the broker's latest state of it), or None."""
+        topic_hex = self.topic_combo.currentData(Qt.ItemDataRole.UserRole)
+        return self._session.topic(bytes.fromhex(topic_hex)) if topic_hex else None
+
+    def select_topic(self, topic_id: bytes) -> None:
+        """Choose a topic (as soon as it is listed, if it is not yet)."""
+        # Item data holds ids as hex text: QComboBox.findData cannot match Python bytes.
+        index = self.topic_combo.findData(topic_id.hex(), Qt.ItemDataRole.UserRole)
+        if index >= 0:
+            self.topic_combo.setCurrentIndex(index)
+            self._wanted = None
+        else:
+            self._wanted = topic_id
+
+    def _fill_topics(self, topics: list[TopicRow]) -> None:
+        current = self.topic_combo.currentData(Qt.ItemDataRole.UserRole)
+        projects = {t.project_id for t in topics}
+        self.topic_combo.blockSignals(True)
+        self.topic_combo.clear()
+        for topic in sorted(topics, key=lambda t: (t.project_name, t.name)):
+            shown = f"{topic.project_name} / {topic.name}" if len(projects) > 1 else topic.name
+            if topic.readonly:
+                shown += "  (archived)"
+            self.topic_combo.addItem(shown, topic.id.hex())
+        self.topic_combo.blockSignals(False)
+        wanted = self._wanted.hex() if self._wanted else current
+        index = self.topic_combo.findData(wanted, Qt.ItemDataRole.UserRole) if wanted else -1
+        if index >= 0:
+            self.topic_combo.setCurrentIndex(index)
+            self._wanted = None
+        self._topic_chosen()
+
+    def _disconnected(self, _why: str) -> None:
+        self._fill_topics([])
+
+    def _topic_chosen(self, *_: object) -> None:
+        topic = self.target()
+        if self._session.client is None:
+            note = "Not connected to a broker."
+        elif topic is None:
+            note = "No topic yet: create one with New topic…"
+        elif topic.readonly:
+            note = "This topic is archived: the broker will refuse events (try it)."
+        else:
+            note = f"{topic.events:,} events"
+        self.topic_note.setText(note)
+
+    def ask_new_topic(self) -> QtNewTopicDialog:
+        """Ask for a name, create the topic, and send to it."""
+        dialog = QtNewTopicDialog(self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: self.create_topic(dialog.topic_name()))
+        dialog.open()
+        return dialog
+
+    def create_topic(self, name: str) -> None:
+        """Create a topic in the key's project and select it."""
+        client = self._session.client
+        if client is None:
+            return
+
+        def created(topic_id: bytes) -> None:
+            self.select_topic(topic_id)
+            self._session.refresh_topics()
+
+        self._session.run(client.create_topic(name), created, f"creating topic {name!r}")
+
+    # -- from other views ---------------------------------------------------------------------
+
+    def compose_from(self, event: EventRow) -> None:
+        """Open the composer filled from a stored event, sending to its topic."""
+        self.select_topic(event.topic_id)
+        self.composer.load_stored(event)
+        self.pages.setCurrentIndex(COMPOSE)

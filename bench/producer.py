@@ -50,7 +50,7 @@ TEMPLATE = {
 
 def _template_source() -> tuple[Callable[[int], list[bytes]], str]:
     """The template's renderer as a generator source, and what it is."""
-    from workbench.models.event_templates import template_source, template_from_document
+    from workbench.models.event_templates import template_from_document, template_source
 
     return template_source(template_from_document(TEMPLATE), seed=1), "a template"
 

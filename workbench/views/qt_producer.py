@@ -25,10 +25,12 @@ from PySide6.QtWidgets import (
 
 from workbench.client.records import EventRow, TopicRow
 from workbench.views.qt_composer import QtComposer
+from workbench.views.qt_import_panel import QtImportPanel
+from workbench.views.qt_replay_panel import QtReplayPanel
 from workbench.views.qt_session import QtSession
 from workbench.views.qt_topic_dialogs import QtNewTopicDialog
 
-COMPOSE, GENERATE, IMPORT, REPLAY = range(4)
+COMPOSE, IMPORT, REPLAY = range(3)
 
 
 class QtProducer(QWidget):
@@ -64,10 +66,14 @@ class QtProducer(QWidget):
         top.addWidget(self.topic_note, 1)
 
         self.composer = QtComposer(self._session, self.target)
+        self.importer = QtImportPanel(self._session, self.target)
+        self.replayer = QtReplayPanel(self._session, self.target)
         self.pages = QTabWidget()
         self.pages.setObjectName("producerPages")
         self.pages.setDocumentMode(True)
         self.pages.addTab(self.composer, "Compose")
+        self.pages.addTab(self.importer, "Import")
+        self.pages.addTab(self.replayer, "Replay")
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.pages, 1)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from tests.serve_process import BrokerProcess, create_key
@@ -154,3 +156,60 @@ def test_produce_from_this_event_fills_the_composer(
     assert fresh.composer.composed_event().data == row.data
     assert fresh.composer.metadata() == {"k": "v"}
     assert fresh.composer.mode is BodyMode.JSON
+
+
+def test_an_import_with_a_mapping_stops_at_a_bad_line(
+    qloop: QLoop,
+    producer: QtProducer,
+    session: QtSession,
+    broker: tuple[BrokerProcess, ConnectionSettings],
+    tmp_path: Path,
+) -> None:
+    topic_id = _new_topic(qloop, producer, session, "imported")
+    path = tmp_path / "orders.jsonl"
+    lines = [json.dumps({"id": i, "region": "eu", "kind": "Order:1.1.0"}) for i in range(6)]
+    lines[4] = '{"id": 4, "region": '
+    path.write_text("\n".join(lines) + "\n")
+    importer = producer.importer
+    assert importer.load(path)
+    assert importer.preview_table.rowCount() == 5
+    assert "bad line" in importer.preview_table.item(4, 1).text()  # type: ignore[union-attr]
+    importer.data_combo.setCurrentText("id")
+    importer.type_combo.setCurrentText("kind")
+    importer.metadata_list.item(1).setCheckState(Qt.CheckState.Checked)  # type: ignore[union-attr]
+    importer.start()
+    qloop.until(lambda: not importer.is_running(), what="the import")
+    assert "Stopped at line 5: not valid JSON" in importer.summary.text()
+    rows = _stored(qloop, broker[1], topic_id)
+    assert [r.data for r in rows] == [b"0", b"1", b"2", b"3"]
+    assert rows[0].metadata == {"region": "eu"} and rows[0].type_version == "1.1.0"
+
+    importer.skip_check.setChecked(True)
+    importer.start()
+    qloop.until(lambda: not importer.is_running(), what="the second import")
+    assert "Imported 5 events; skipped 1 bad lines (first: line 5" in importer.summary.text()
+
+
+def test_a_replay_copies_a_topic_into_the_chosen_one(
+    qloop: QLoop,
+    producer: QtProducer,
+    session: QtSession,
+    broker: tuple[BrokerProcess, ConnectionSettings],
+) -> None:
+    source = _new_topic(qloop, producer, session, "replay-from")
+    for i in range(3):
+        producer.composer.set_body(BodyMode.TEXT, f"event {i}")
+        producer.composer.send()
+        qloop.until(lambda i=i: len(producer.composer.history) >= i + 1)  # type: ignore[misc]
+    target = _new_topic(qloop, producer, session, "replay-to")
+    replayer = producer.replayer
+    qloop.until(lambda: replayer.source_combo.count() >= 2)
+    replayer.choose_source(source)
+    replayer.start()
+    qloop.until(lambda: not replayer.is_running(), what="the replay")
+    assert replayer.summary.text().startswith("Done: published 3 of 3")
+    assert [r.data for r in _stored(qloop, broker[1], target)] == [
+        b"event 0",
+        b"event 1",
+        b"event 2",
+    ]

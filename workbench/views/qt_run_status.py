@@ -1,0 +1,127 @@
+"""A running job's progress, counters and controls, for the producer's pages.
+
+The generator and the import show a ``GeneratorStats``: a progress bar (a count, or the time of
+a duration, or busy when neither is known), the acknowledged, refused and lost counters, the
+achieved rate, and the first distinct refusal reasons. Pause/Resume and Stop act on the job.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QGridLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSizePolicy,
+    QStyle,
+    QWidget,
+)
+
+from workbench.models.event_generator import GeneratorStats, RunState
+from workbench.views.qt_glyph_icons import standard_icon
+from workbench.views.qt_themes import error_color
+
+_RUNNING = (RunState.RUNNING, RunState.PAUSED, RunState.STOPPING)
+
+
+class QtRunStatus(QWidget):
+    """Progress and counters of one job; emits ``pause_toggled`` and ``stop_requested``."""
+
+    pause_toggled = Signal(bool)  # True: pause
+    stop_requested = Signal()
+
+    def __init__(self, can_pause: bool = True, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.bar = QProgressBar()
+        self.bar.setTextVisible(True)
+        self.bar.setRange(0, 1)
+        self.bar.setValue(0)
+        self.counters = QLabel("Not started.")
+        self.counters.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.refusals = QLabel()
+        self.refusals.setWordWrap(True)
+        self.refusals.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.refusals.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.pause_button = QPushButton("Pause")
+        self.pause_button.setCheckable(True)
+        self.pause_button.setIcon(standard_icon(self, QStyle.StandardPixmap.SP_MediaPause))
+        self.pause_button.toggled.connect(self._pause_toggled)
+        self.pause_button.setVisible(can_pause)
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setIcon(standard_icon(self, QStyle.StandardPixmap.SP_MediaStop))
+        self.stop_button.clicked.connect(self.stop_requested)
+        grid = QGridLayout(self)
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.addWidget(self.bar, 0, 0)
+        grid.addWidget(self.pause_button, 0, 1)
+        grid.addWidget(self.stop_button, 0, 2)
+        grid.addWidget(self.counters, 1, 0, 1, 3)
+        grid.addWidget(self.refusals, 2, 0, 1, 3)
+        grid.setColumnStretch(0, 1)
+        self.set_running(False)
+
+    def set_running(self, running: bool) -> None:
+        """Enable the controls while a job runs."""
+        self.pause_button.setEnabled(running)
+        self.stop_button.setEnabled(running)
+        if not running:
+            self.pause_button.blockSignals(True)
+            self.pause_button.setChecked(False)
+            self.pause_button.setText("Pause")
+            self.pause_button.blockSignals(False)
+
+    def show_stats(self, stats: GeneratorStats, duration_s: float | None = None) -> None:
+        """Show a generator's (or an import's) counters."""
+        self.set_running(stats.state in _RUNNING)
+        if stats.target:
+            self.bar.setRange(0, stats.target)
+            self.bar.setValue(min(stats.answered, stats.target))
+            self.bar.setFormat("%v of %m")
+        elif duration_s:
+            self.bar.setRange(0, int(duration_s * 10))
+            self.bar.setValue(min(int(stats.elapsed_s * 10), int(duration_s * 10)))
+            self.bar.setFormat(f"{stats.elapsed_s:.1f} of {duration_s:g} s")
+        elif stats.state in _RUNNING:
+            self.bar.setRange(0, 0)  # busy: the end is not known
+        else:
+            self.bar.setRange(0, 1)
+            self.bar.setValue(1)
+            self.bar.setFormat(f"{stats.answered:,}")
+        parts = [
+            f"{stats.state.value.capitalize()}",
+            f"sent {stats.sent:,}",
+            f"acked {stats.acked:,}",
+            f"nacked {stats.nacked:,}",
+        ]
+        if stats.lost:
+            parts.append(f"lost {stats.lost:,}")
+        parts.append(f"{stats.events_per_s:,.0f} events/s over {stats.elapsed_s:.1f} s")
+        self.counters.setText(" · ".join(parts))
+        lines = [f"{r.code} ({r.events:,}): {r.reason}" for r in stats.refusals]
+        if stats.failure:
+            lines.append(f"Ended: {stats.failure}")
+        self.show_problems(lines)
+
+    def show_text(self, text: str, value: int = 0, total: int = 0, running: bool = False) -> None:
+        """Show free counters (a replay's): ``value`` of ``total`` (0 total: busy or done)."""
+        self.set_running(running)
+        if total:
+            self.bar.setRange(0, total)
+            self.bar.setValue(min(value, total))
+            self.bar.setFormat("%v of %m")
+        else:
+            self.bar.setRange(0, 0 if running else 1)
+            self.bar.setValue(0 if running else 1)
+            self.bar.setFormat(f"{value:,}")
+        self.counters.setText(text)
+
+    def show_problems(self, lines: list[str]) -> None:
+        """Show refusal reasons or a failure (nothing: hidden)."""
+        self.refusals.setText("\n".join(lines))
+        self.refusals.setVisible(bool(lines))
+        self.refusals.setStyleSheet(f"color: {error_color(self.palette()).name()};")
+
+    def _pause_toggled(self, paused: bool) -> None:
+        self.pause_button.setText("Resume" if paused else "Pause")
+        self.pause_toggled.emit(paused)

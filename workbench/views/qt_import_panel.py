@@ -116,7 +116,7 @@ class QtImportPanel(QWidget):
         self.summary.setWordWrap(True)
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         run_row = QHBoxLayout()
-        run_row.addWidget(self.import_button)
+        run_row.addWidget(self.import_button, 0, Qt.AlignmentFlag.AlignTop)
         run_row.addWidget(self.status, 1)
 
         layout = QVBoxLayout(self)

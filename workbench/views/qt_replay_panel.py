@@ -95,7 +95,7 @@ class QtReplayPanel(QWidget):
         self.summary.setWordWrap(True)
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         run_row = QHBoxLayout()
-        run_row.addWidget(self.replay_button)
+        run_row.addWidget(self.replay_button, 0, Qt.AlignmentFlag.AlignTop)
         run_row.addWidget(self.status, 1)
         layout = QVBoxLayout(self)
         layout.addLayout(form)

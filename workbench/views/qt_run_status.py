@@ -37,6 +37,7 @@ class QtRunStatus(QWidget):
         self.bar.setTextVisible(True)
         self.bar.setRange(0, 1)
         self.bar.setValue(0)
+        self.bar.setFormat("")
         self.counters = QLabel("Not started.")
         self.counters.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.refusals = QLabel()
@@ -96,7 +97,8 @@ class QtRunStatus(QWidget):
         ]
         if stats.lost:
             parts.append(f"lost {stats.lost:,}")
-        parts.append(f"{stats.events_per_s:,.0f} events/s over {stats.elapsed_s:.1f} s")
+        seconds = f"{stats.elapsed_s:.1f}" if stats.elapsed_s >= 1 else f"{stats.elapsed_s:.3f}"
+        parts.append(f"{stats.events_per_s:,.0f} events/s over {seconds} s")
         self.counters.setText(" · ".join(parts))
         lines = [f"{r.code} ({r.events:,}): {r.reason}" for r in stats.refusals]
         if stats.failure:

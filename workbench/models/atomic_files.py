@@ -1,4 +1,4 @@
-"""Files written whole or not at all: the old content or the new one survives a crash, never half."""
+"""Files written whole or not at all: a crash leaves the old content or the new, never half."""
 
 from __future__ import annotations
 

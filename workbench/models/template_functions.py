@@ -133,6 +133,10 @@ class TemplateFunctions:
         value = self._walks.get(_site)
         if value is None:
             _require_numbers("walk", start=start, step=step)
+            bounds = {k: v for k, v in (("low", low), ("high", high)) if v is not None}
+            _require_numbers("walk", **bounds)
+            if low is not None and high is not None and low > high:
+                raise ValueError(f"walk() needs low <= high, not {low!r} > {high!r}")
             value = start
         elif type(value) is int and type(step) is int:
             value += self.random.randint(-step, step)
@@ -242,6 +246,9 @@ class FakerValues(TemplateNamespace):
         self._generator: Any = None
         self._providers: dict[str, FakerProvider] = {}
         self._pools: dict[Hashable, _Pool] = {}
+
+    def __repr__(self) -> str:
+        return f"<faker {self._locale}>"
 
     def __getattr__(self, name: str) -> FakerProvider:
         # Jinja2's attr and map filters look attributes up with Python's getattr.

@@ -31,7 +31,7 @@ from typing import Any, ClassVar, Final
 
 from jinja2 import StrictUndefined
 from jinja2.filters import FILTERS
-from jinja2.lexer import Lexer
+from jinja2.lexer import TOKEN_DATA, TOKEN_STRING, Lexer, Token, TokenStream
 from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
@@ -209,10 +209,36 @@ class EventBudget:
 
 
 class _FaithfulLexer(Lexer):
-    """Jinja2's lexer without its newline normalization, so ``\\r\\n`` in a template stays."""
+    """Jinja2's lexer, keeping carriage returns: Jinja2 turns ``\r\n`` and ``\r`` into ``\n``,
+    but a template's text (a CSV body, say) is written as it is.
 
-    def _normalize_newlines(self, value: str) -> str:
-        return value
+    Each ``\r`` stands in as a private-use character the source lacks while Jinja2 tokenizes,
+    and is put back in the text and string tokens. (A source holding every private-use character
+    has its line breaks normalized, as Jinja2 does.)
+    """
+
+    def tokenize(
+        self,
+        source: str,
+        name: str | None = None,
+        filename: str | None = None,
+        state: str | None = None,
+    ) -> TokenStream:
+        marker = _unused_character(source) if "\r" in source else None
+        if marker is None:
+            return super().tokenize(source, name, filename, state)
+        stream = self.tokeniter(source.replace("\r", marker), name, filename, state)
+        tokens = (
+            Token(t.lineno, t.type, t.value.replace(marker, "\r"))
+            if t.type in (TOKEN_DATA, TOKEN_STRING) and isinstance(t.value, str)
+            else t
+            for t in self.wrap(stream, name, filename)
+        )
+        return TokenStream(tokens, name, filename)
+
+
+def _unused_character(text: str) -> str | None:
+    return next((c for c in map(chr, range(0xE000, 0xF900)) if c not in text), None)
 
 
 class TemplateSandbox(ImmutableSandboxedEnvironment):

@@ -280,39 +280,26 @@ class TemplateRenderer:
         return TemplateError(path, reason + (f" (line {line})" if line > 1 else ""))
 
     def _output_filters(self) -> dict[str, Callable[..., Any]]:
+        """The ``_``-filters the compiled program calls (see :mod:`template_compiler`)."""
         budget = self._sandbox.budget
 
-        def spent(text: str) -> str:
-            budget.output_left -= len(text)
-            if budget.output_left < 0:
-                budget.spend_output("")  # raises, saying why
-            return text
+        def counted(encode: Callable[[Any], str]) -> Callable[..., str]:
+            # pass_context keeps Jinja2 from running the filter at compile time
+            @pass_context
+            def output(context: Context, value: Any) -> str:
+                return budget.spend_output(encode(value))
 
-        @pass_context
-        def as_json(context: Context, value: Any) -> str:
-            return spent(json_value(value))
-
-        @pass_context
-        def as_json_string_part(context: Context, value: Any) -> str:
-            return spent(json_string_part(value))
-
-        @pass_context
-        def as_text(context: Context, value: Any) -> str:
-            return spent(text_of(value))
-
-        @pass_context
-        def as_json_key(context: Context, key: str) -> str:
-            return spent(json_string(key))
+            return output
 
         @pass_context
         def loop(context: Context, iterable: Any) -> Any:
             return budget.loop(iterable)
 
         return {
-            "_json": as_json,
-            "_jstr": as_json_string_part,
-            "_text": as_text,
-            "_jkey": as_json_key,
+            "_json": counted(json_value),
+            "_jstr": counted(json_string_part),
+            "_text": counted(text_of),
+            "_jkey": counted(json_string),
             "_unique_keys": _unique_keys,
             "_loop": loop,
             "_concat": self._sandbox.join_parts,

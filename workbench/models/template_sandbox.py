@@ -9,10 +9,11 @@ attributes that start with ``_`` and methods that mutate lists, dicts and sets; 
   and :func:`bounded_range`);
 - a curated set of filters (:data:`FILTER_NAMES`); none that escapes HTML or builds markup;
 - size limits checked *before* the work is done, so nothing large is ever built: ``*``, ``+``,
-  ``%`` and ``**`` on strings, lists and integers, ``~`` (see :meth:`TemplateSandbox.concat`),
+  ``%`` and ``**`` on strings, lists and integers, ``~`` (:meth:`TemplateSandbox.join_parts`),
   ``str.format``, ``str.join``/``replace``/``expandtabs``, and every argument of a call or a filter
   (at most :data:`MAX_VALUE_SIZE`, integers at most that in magnitude);
-- a budget per event (:class:`EventBudget`): output characters, loop steps and seconds.
+- a budget per event (:class:`EventBudget`): output characters, loop steps (``{% for %}`` and the
+  filters that call a filter or test per item: ``map``, ``select``, …) and seconds.
 
 Sizes are counted by :func:`value_size`: characters for strings, bytes for bytes, and 8 per
 element of a container, counting a shared element each time it appears (as printing it would).
@@ -59,6 +60,7 @@ FILTER_NAMES: Final = frozenset(
 )  # fmt: skip
 """Jinja2's filters that templates may use (``random`` is added by the template functions)."""
 
+_PER_ITEM_FILTERS: Final = ("map", "select", "reject", "selectattr", "rejectattr")
 _CONTAINERS: Final = (list, tuple, set, frozenset)
 _PERCENT_FIELD: Final = re.compile(
     r"%(?:\([^)]*\))?[#0\- +]*(\*|\d+)?(?:\.(\*|\d*))?[hlL]?([diouxXeEfFgGcrsa%])"
@@ -209,10 +211,10 @@ class EventBudget:
 
 
 class _FaithfulLexer(Lexer):
-    """Jinja2's lexer, keeping carriage returns: Jinja2 turns ``\r\n`` and ``\r`` into ``\n``,
-    but a template's text (a CSV body, say) is written as it is.
+    """Jinja2's lexer, keeping carriage returns: Jinja2 turns ``\\r\\n`` and ``\\r`` into
+    ``\\n``, but a template's text (a CSV body, say) is written as it is.
 
-    Each ``\r`` stands in as a private-use character the source lacks while Jinja2 tokenizes,
+    Each ``\\r`` stands in as a private-use character the source lacks while Jinja2 tokenizes,
     and is put back in the text and string tokens. (A source holding every private-use character
     has its line breaks normalized, as Jinja2 does.)
     """
@@ -279,6 +281,8 @@ class TemplateSandbox(ImmutableSandboxedEnvironment):
             replace=_guarded("replace", FILTERS["replace"], _check_replace),
             format=_guarded("format", FILTERS["format"], _check_percent_format),
         )
+        for name in _PER_ITEM_FILTERS:
+            self.filters[name] = _stepped(self.filters[name], self.budget)
         self.filters.update(filters or {})
         self._trusted_ids = {id(f) for f in self.globals.values()}
         self._trusted_types = trusted_types
@@ -334,8 +338,10 @@ class TemplateSandbox(ImmutableSandboxedEnvironment):
                 value_size(left) + value_size(right) > MAX_VALUE_SIZE
             ):
                 raise SandboxRefusal(f"'+' would make more than {MAX_VALUE_SIZE:,} characters")
-        elif operator == "%" and isinstance(left, str):
-            _check_percent_format(left, right)
+        elif operator == "%" and isinstance(left, (str, bytes)):
+            _check_percent_format(
+                left.decode("latin-1") if isinstance(left, bytes) else left, right
+            )
         return self.binop_table[operator](left, right)
 
     def wrap_str_format(self, value: Any) -> Callable[..., str] | None:
@@ -371,7 +377,7 @@ class TemplateSandbox(ImmutableSandboxedEnvironment):
 def _guarded(
     name: str, function: Callable[..., Any], check: Callable[..., None] | None = None
 ) -> Callable[..., Any]:
-    """``function`` (a Jinja2 filter) with its arguments checked first."""
+    """``function`` (a Jinja2 filter) with its arguments checked first and its result after."""
     skip = 1 if hasattr(function, "jinja_pass_arg") else 0  # context/environment comes first
 
     @functools.wraps(function)
@@ -379,9 +385,21 @@ def _guarded(
         check_arguments(f"the {name} filter", args[skip:], kwargs)
         if check is not None:
             check(*args[skip:], **kwargs)
-        return function(*args, **kwargs)
+        result = function(*args, **kwargs)
+        check_size(result, f"the {name} filter's result")
+        return result
 
     return guarded
+
+
+def _stepped(function: Callable[..., Any], budget: EventBudget) -> Callable[..., Any]:
+    """A filter of per-item work (``map``, ``select``…) whose items count as loop steps."""
+
+    @functools.wraps(function)
+    def stepped(context: Context, value: Any, *args: Any, **kwargs: Any) -> Any:
+        return function(context, budget.loop(value), *args, **kwargs)
+
+    return stepped
 
 
 def _check_join(value: Any, d: str = "", attribute: Any = None) -> None:

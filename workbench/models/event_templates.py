@@ -26,7 +26,8 @@ Keys (any other key is an error that names it):
   accepted. ``application/jsonlines`` is a text mimetype here (the body is a string).
 - ``type``: ``"Name"`` or ``"Name:major.minor.patch"`` (the part after the last ``:``); may hold
   expressions. Default ``"Generic"``; a name without a version has version ``1.0.0``.
-- ``metadata``: an object of strings; the values may hold expressions, the keys may not.
+- ``metadata``: an object of strings; the values may hold expressions (written as text), the keys
+  are written as they are.
 - ``name``: a label (optional). ``seed``: an integer that makes a run repeat exactly (optional).
 - ``locale``: Faker's locale, e.g. ``"de_DE"`` (default ``"en_US"``).
 
@@ -69,7 +70,8 @@ Names expressions can use (and ``range``, at most 10,000 numbers):
   at random: they repeat. Integer arguments are at most 10,000.
 
 With a ``seed``, every value (random numbers, picks, Faker values, ``uuid4()``, the random part of
-``ulid()``) repeats run after run; ``now()``, ``now_ms()`` and ulid's time do not.
+``ulid()``) repeats run after run; what reads the clock does not: ``now()``, ``now_ms()``, ulid's
+time, and Faker's dates relative to today (``faker.date_time()``, ``faker.past_date()``, …).
 
 Safety
 ------

@@ -25,6 +25,7 @@ APPLICATION_OCTET_STREAM: Final[int] = int(mimetype_pb2.APPLICATION_OCTET_STREAM
 TEXT_PLAIN: Final[int] = int(mimetype_pb2.TEXT_PLAIN)
 TEXT_CSV: Final[int] = int(mimetype_pb2.TEXT_CSV)
 APPLICATION_JSON: Final[int] = int(mimetype_pb2.APPLICATION_JSON)
+APPLICATION_JSON_LD: Final[int] = int(mimetype_pb2.APPLICATION_JSON_LD)
 
 
 def validate_topic_name(name: str) -> str:
@@ -40,6 +41,28 @@ def validate_topic_name(name: str) -> str:
         return names.validate_topic_name(name)
     except InvalidArgument as exc:
         raise InvalidInput(str(exc)) from None
+
+
+def mimetype_number(text: str) -> int:
+    """The ``MIME`` number a mimetype's text means, as the broker reads it.
+
+    Accepts the usual text ('application/json'), parameters ('text/csv; charset=utf-8'), common
+    aliases ('application/x-ndjson') and the enum names ('APPLICATION_JSON'), in any case.
+
+    Raises:
+        InvalidInput: if the broker knows no such mimetype.
+    """
+    number = mime_names.mime_number(text)
+    if number is None:
+        raise InvalidInput(
+            f"unknown mimetype {text!r}; use one such as application/json, text/plain or text/csv"
+        )
+    return number
+
+
+def mimetype_text(number: int) -> str:
+    """The usual text form of a ``MIME`` number ('application/json'); the number if unknown."""
+    return mime_names.mime_text(number)
 
 
 def validate_dedup_policy(

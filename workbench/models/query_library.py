@@ -7,11 +7,10 @@ every change is written at once, atomically, so a crash never leaves half a file
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import tempfile
 from pathlib import Path
+
+from workbench.models.atomic_files import write_text_atomically
 
 FILE_NAME = "queries.json"
 HISTORY_LIMIT = 200
@@ -116,16 +115,7 @@ class QueryLibrary:
 
     def _write(self) -> None:
         content = {"history": self._history, "saved": self._saved}
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{FILE_NAME}.")
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8") as file:
-                json.dump(content, file, indent=1, ensure_ascii=False)
-            os.replace(temp, self.path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(temp)
-            raise
+        write_text_atomically(self.path, json.dumps(content, indent=1, ensure_ascii=False))
 
 
 def _normalized(query: str) -> str:

@@ -80,3 +80,22 @@ def test_mimetype_numbers_name_the_mimetypes() -> None:
     assert mime_text(broker_rules.TEXT_CSV) == "text/csv"
     assert mime_text(broker_rules.APPLICATION_JSON) == "application/json"
     assert type(broker_rules.APPLICATION_JSON) is int
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [
+        ("application/json", broker_rules.APPLICATION_JSON),
+        ("Application/JSON; charset=utf-8", broker_rules.APPLICATION_JSON),
+        ("APPLICATION_JSON_LD", broker_rules.APPLICATION_JSON_LD),
+        ("text/csv", broker_rules.TEXT_CSV),
+    ],
+)
+def test_mimetype_text_is_read_as_the_broker_reads_it(text: str, number: int) -> None:
+    assert broker_rules.mimetype_number(text) == number
+    assert broker_rules.mimetype_text(number) == mime_text(number)
+
+
+def test_an_unknown_mimetype_is_refused_with_examples() -> None:
+    with pytest.raises(InvalidInput, match="unknown mimetype 'application/jsn'; use one such as"):
+        broker_rules.mimetype_number("application/jsn")

@@ -16,6 +16,7 @@ Sizes: ``BENCH_PRODUCER_EVENTS`` (default 200,000), ``BENCH_PRODUCER_PACED_S`` (
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import tempfile
 import time
@@ -24,11 +25,12 @@ from pathlib import Path
 
 from bench.report import Row
 from tests.serve_process import BrokerProcess, create_key, start_broker
-from workbench.client.broker_client import BrokerClient, encode_event
+from workbench.client.broker_client import BrokerClient
 from workbench.client.connection_settings import ConnectionSettings
-from workbench.client.records import NewEvent
 from workbench.models.event_generator import EventGenerator, GeneratorSettings
+from workbench.models.event_templates import TemplateRenderer, template_from_json
 from workbench.models.rate_shapes import RateShape
+from workbench.models.template_source import TemplateSource
 
 NAME = "producer"
 EVENTS = int(os.environ.get("BENCH_PRODUCER_EVENTS", "200000"))
@@ -38,6 +40,7 @@ IN_FLIGHT = 4
 TEMPLATE = {
     "mimetype": "application/json",
     "type": "Order:1.0.0",
+    "seed": 1,
     "metadata": {"region": "{{ choice(['eu', 'us', 'apac']) }}"},
     "body": {
         "id": "{{ counter() }}",
@@ -50,9 +53,8 @@ TEMPLATE = {
 
 def _template_source() -> tuple[Callable[[int], list[bytes]], str]:
     """The template's renderer as a generator source, and what it is."""
-    from workbench.models.event_templates import template_from_document, template_source
-
-    return template_source(template_from_document(TEMPLATE), seed=1), "a template"
+    template = template_from_json(json.dumps(TEMPLATE))
+    return TemplateSource(TemplateRenderer(template)), "a template (4 expressions, one Faker)"
 
 
 def _ceiling_events(sample: list[bytes], count: int) -> list[list[bytes]]:
@@ -72,8 +74,12 @@ async def _ceiling(client: BrokerClient, topic: bytes, batches: list[list[bytes]
 
 
 async def _generate(
-    client: BrokerClient, topic: bytes, source: Callable[[int], list[bytes]], shape: RateShape,
-    count: int | None = None, seconds: float | None = None,
+    client: BrokerClient,
+    topic: bytes,
+    source: Callable[[int], list[bytes]],
+    shape: RateShape,
+    count: int | None = None,
+    seconds: float | None = None,
 ) -> float:
     settings = GeneratorSettings(topic, count, seconds, shape, in_flight=IN_FLIGHT)
     stats = await EventGenerator(client, source, settings).run()
@@ -115,9 +121,7 @@ async def _measure(broker: BrokerProcess, key: dict[str, str]) -> list[Row]:
         ]
         for rate in (1000.0, 5000.0):
             topic = await client.create_topic(f"paced-{rate:.0f}")
-            achieved = await _generate(
-                client, topic, source, RateShape(rate=rate), seconds=PACED_S
-            )
+            achieved = await _generate(client, topic, source, RateShape(rate=rate), seconds=PACED_S)
             rows.append(
                 Row(
                     f"generator rate accuracy at {rate:,.0f}/s",
@@ -143,6 +147,3 @@ def run() -> list[Row]:
             return asyncio.run(_measure(broker, key))
         finally:
             broker.stop()
-
-
-_ = (encode_event, NewEvent)

@@ -11,6 +11,7 @@ from workbench.app.gc_tuning import freeze_startup_objects, freeze_when_settled
 from workbench.models.profiles import ProfileStore
 from workbench.models.query_library import QueryLibrary
 from workbench.models.secret_store import SecretStore, open_secret_store
+from workbench.models.template_library import TemplateLibrary
 from workbench.views.qt_embedded_broker import QtEmbeddedBroker
 from workbench.views.qt_main_window import QtMainWindow
 from workbench.views.qt_session import QtSession
@@ -36,7 +37,8 @@ class Workbench:
         settings = QSettings(str(config / "workbench.ini"), QSettings.Format.IniFormat)
         broker = QtEmbeddedBroker(data_dir, secrets)
         session = QtSession()
-        window = QtMainWindow(broker, session, profiles, QueryLibrary(config), settings)
+        templates = TemplateLibrary(config / "templates")
+        window = QtMainWindow(broker, session, profiles, QueryLibrary(config), settings, templates)
         return cls(secrets, profiles, settings, broker, session, window)
 
     def start(self) -> None:

@@ -21,6 +21,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -37,7 +38,9 @@ from workbench.models.event_generator import (
     RunState,
 )
 from workbench.models.event_import import BadLine, FieldMapping, ImportSource, file_format
+from workbench.models.event_templates import TemplateError, TemplateRenderer, load_template
 from workbench.models.rate_shapes import RateShape, ShapeKind
+from workbench.models.template_source import Overrides, TemplateSource
 
 PROGRESS_EVERY_S = 0.1
 JSON_MIMETYPES = frozenset({50, 51, 52})
@@ -323,7 +326,20 @@ def _source(args: argparse.Namespace) -> tuple[Callable[[int], list[bytes]], int
 def _template_source(
     args: argparse.Namespace, metadata: dict[str, str]
 ) -> Callable[[int], list[bytes]]:
-    raise UsageError("templates are not available yet")
+    try:
+        template = load_template(args.template)
+        if args.seed is not None:
+            template = replace(template, seed=args.seed)
+        renderer = TemplateRenderer(template)
+    except OSError as exc:
+        raise UsageError(f"cannot read --template {args.template}: {exc.strerror}") from None
+    except TemplateError as exc:
+        raise UsageError(f"--template: {exc}") from None
+    if args.mimetype:
+        mimetype_number(args.mimetype)
+    type_name, type_version = _type(args.type) if args.type else (None, None)
+    overrides = Overrides(args.mimetype, type_name, type_version, metadata)
+    return TemplateSource(renderer, overrides)
 
 
 def _metadata(pairs: Sequence[str]) -> dict[str, str]:

@@ -47,12 +47,16 @@ def mimetype_number(text: str) -> int:
     """The ``MIME`` number a mimetype's text means, as the broker reads it.
 
     Accepts the usual text ('application/json'), parameters ('text/csv; charset=utf-8'), common
-    aliases ('application/x-ndjson') and the enum names ('APPLICATION_JSON'), in any case.
+    aliases ('application/x-ndjson'), the enum names ('APPLICATION_JSON'), in any case, and
+    the number itself ('50').
 
     Raises:
         InvalidInput: if the broker knows no such mimetype.
     """
-    number = mime_names.mime_number(text)
+    stripped = text.strip()
+    if stripped.isdigit() and int(stripped) in mime_names.KNOWN_MIMETYPES:
+        return int(stripped)
+    number = mime_names.mime_number(stripped)
     if number is None:
         raise InvalidInput(
             f"unknown mimetype {text!r}; use one such as application/json, text/plain or text/csv"
@@ -98,24 +102,3 @@ def ulid_str(raw: bytes) -> str:
         return ids.ulid_str(raw)
     except InvalidArgument as exc:
         raise InvalidInput(str(exc)) from None
-
-
-def mimetype_number(text: str) -> int:
-    """The ``MIME`` number for a mimetype's text: ``application/json``, ``APPLICATION_JSON``,
-    common aliases (``application/x-ndjson`` …), or the number itself.
-
-    Raises:
-        InvalidInput: for a mimetype Ensign does not define.
-    """
-    stripped = text.strip()
-    if stripped.isdigit() and int(stripped) in mime_names.KNOWN_MIMETYPES:
-        return int(stripped)
-    number = mime_names.mime_number(stripped)
-    if number is None:
-        raise InvalidInput(f"{text!r} is not a mimetype Ensign knows (e.g. application/json)")
-    return number
-
-
-def mimetype_text(number: int) -> str:
-    """The usual text of a ``MIME`` number (``application/json``); the number if unknown."""
-    return mime_names.mime_text(number)

@@ -26,6 +26,7 @@ from workbench.client.records import EventRow, TopicRow
 from workbench.models.broker_status import BrokerState
 from workbench.models.profiles import EMBEDDED, Profile, ProfileStore
 from workbench.models.query_library import QueryLibrary
+from workbench.models.template_library import TemplateLibrary
 from workbench.views.qt_broker_panel import QtBrokerPanel, state_badge
 from workbench.views.qt_charts import QtCharts
 from workbench.views.qt_command_palette import PaletteEntry, QtCommandPalette
@@ -54,6 +55,7 @@ class QtMainWindow(QMainWindow):
         profiles: ProfileStore,
         library: QueryLibrary,
         settings: QSettings,
+        templates: TemplateLibrary | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -73,7 +75,7 @@ class QtMainWindow(QMainWindow):
         self.events = QtEventTable(session)
         self.detail = QtEventDetail()
         self.query = QtQueryPanel(session, library)
-        self.producer = QtProducer(session)
+        self.producer = QtProducer(session, templates)
         self.charts = QtCharts(session)
         self.broker_panel = QtBrokerPanel(broker, session)
 

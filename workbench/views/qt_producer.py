@@ -24,21 +24,29 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.client.records import EventRow, TopicRow
+from workbench.models.template_library import TemplateLibrary
 from workbench.views.qt_composer import QtComposer
+from workbench.views.qt_generator_panel import QtGeneratorPanel
 from workbench.views.qt_import_panel import QtImportPanel
 from workbench.views.qt_replay_panel import QtReplayPanel
 from workbench.views.qt_session import QtSession
 from workbench.views.qt_topic_dialogs import QtNewTopicDialog
 
-COMPOSE, IMPORT, REPLAY = range(3)
+COMPOSE, GENERATE, IMPORT, REPLAY = range(4)
 
 
 class QtProducer(QWidget):
     """The Produce tab."""
 
-    def __init__(self, session: QtSession, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        session: QtSession,
+        templates: TemplateLibrary | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self._session = session
+        self._templates = templates
         self._wanted: bytes | None = None
         self._build()
         session.topics_changed.connect(self._fill_topics)
@@ -66,12 +74,14 @@ class QtProducer(QWidget):
         top.addWidget(self.topic_note, 1)
 
         self.composer = QtComposer(self._session, self.target)
+        self.generator = QtGeneratorPanel(self._session, self.target, self._templates)
         self.importer = QtImportPanel(self._session, self.target)
         self.replayer = QtReplayPanel(self._session, self.target)
         self.pages = QTabWidget()
         self.pages.setObjectName("producerPages")
         self.pages.setDocumentMode(True)
         self.pages.addTab(self.composer, "Compose")
+        self.pages.addTab(self.generator, "Generate")
         self.pages.addTab(self.importer, "Import")
         self.pages.addTab(self.replayer, "Replay")
         layout = QVBoxLayout(self)

@@ -39,6 +39,8 @@ class QtRunStatus(QWidget):
         self.bar.setValue(0)
         self.bar.setFormat("")
         self.counters = QLabel("Not started.")
+        self.counters.setWordWrap(True)
+        self.counters.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.counters.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.refusals = QLabel()
         self.refusals.setWordWrap(True)

@@ -179,7 +179,7 @@ def test_a_bad_line_in_a_file_exits_1_naming_it(
         (["--topic", "t"], "one of the arguments --template --body --file is required"),
         (["--topic", "missing", "--body", "x"], "no topic 'missing'; add --create-topic"),
         (["--topic", "t", "--body", "{", "--mimetype", "application/json"], "not valid JSON"),
-        (["--topic", "t", "--body", "x", "--mimetype", "image/gif"], "not a mimetype"),
+        (["--topic", "t", "--body", "x", "--mimetype", "image/gif"], "unknown mimetype"),
         (["--topic", "t", "--body", "x", "--shape", "burst"], "at least 1 event per burst"),
     ],
 )

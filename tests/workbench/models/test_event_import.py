@@ -80,7 +80,7 @@ def test_a_csv_row_maps_and_a_whole_record_can_be_the_data(tmp_path: Path) -> No
         ('{"a": 1}\n{"a": \n', FieldMapping(), 2, "not valid JSON"),
         ('{"a": 1}\n{"b": 2}\n', FieldMapping(data="a"), 2, "no field 'a'"),
         ('{"t": "X:one"}\n', FieldMapping(type_field="t"), 1, "not a version"),
-        ('{"m": "image/gif"}\n', FieldMapping(mimetype_field="m"), 1, "not a mimetype"),
+        ('{"m": "image/gif"}\n', FieldMapping(mimetype_field="m"), 1, "unknown mimetype"),
         ('{"c": "yesterday"}\n', FieldMapping(created_field="c"), 1, "is not a time"),
         ('{"c": "2026-11-29T12:00:00"}\n', FieldMapping(created_field="c"), 1, "no time zone"),
         ("[1, 2]\n", FieldMapping(data="a"), 1, "not a JSON object"),

@@ -213,3 +213,67 @@ def test_a_replay_copies_a_topic_into_the_chosen_one(
         b"event 1",
         b"event 2",
     ]
+
+
+def test_a_template_previews_five_events_and_a_run_reaches_its_count(
+    qloop: QLoop,
+    producer: QtProducer,
+    session: QtSession,
+    broker: tuple[BrokerProcess, ConnectionSettings],
+) -> None:
+    topic_id = _new_topic(qloop, producer, session, "generated")
+    panel = producer.generator
+    shown = panel.preview()
+    assert len(shown) == 5
+    bodies = [json.loads(text.split("\n", 1)[1]) for text in shown]
+    assert [b["id"] for b in bodies] == [1, 2, 3, 4, 5]
+    assert _stored(qloop, broker[1], topic_id) == []  # a preview sends nothing
+    panel.count_spin.setValue(2_500)
+    panel.rate_spin.setValue(0)
+    panel.start()
+    qloop.until(lambda: not panel.is_running(), what="the run")
+    assert "acked 2,500" in panel.status.counters.text()
+    rows = _stored(qloop, broker[1], topic_id)
+    assert len(rows) == 2_500 and rows[0].type_name == "Order"
+    assert json.loads(rows[-1].data)["id"] == 2_500
+    assert rows[0].metadata["region"] in {"eu-west", "us-east", "ap-south"}
+
+
+def test_template_mistakes_and_escapes_are_shown_not_run(
+    qloop: QLoop,
+    producer: QtProducer,
+    session: QtSession,
+    broker: tuple[BrokerProcess, ConnectionSettings],
+) -> None:
+    topic_id = _new_topic(qloop, producer, session, "guarded")
+    panel = producer.generator
+    panel.editor.setPlainText('{"body": {"x": "{{ counter( }}"}}')
+    assert panel.check_template() is None
+    assert "body.x" in panel.template_status.text()
+    panel.editor.setPlainText(
+        '{"body": "{{ \'\'.__class__.__mro__[1].__subclasses__() }}", "mimetype": "text/plain"}'
+    )
+    assert panel.check_template() is None
+    assert "not available" in panel.template_status.text()
+    panel.start()
+    assert not panel.is_running() and _stored(qloop, broker[1], topic_id) == []
+
+
+def test_templates_are_saved_by_name_and_loaded_again(
+    qloop: QLoop, session: QtSession, qtbot: QtBot, tmp_path: Path
+) -> None:
+    from workbench.models.template_library import TemplateLibrary
+
+    library = TemplateLibrary(tmp_path / "templates")
+    producer = QtProducer(session, library)
+    qtbot.addWidget(producer)
+    panel = producer.generator
+    text = '{"name": "pings", "mimetype": "text/plain", "body": "ping {{ counter() }}"}'
+    panel.editor.setPlainText(text)
+    assert panel.save_as("pings")
+    assert library.names() == ["pings"]
+    panel.editor.setPlainText("{}")
+    panel.template_combo.setCurrentText("pings")
+    panel._template_chosen(panel.template_combo.currentIndex())
+    template = panel.check_template()
+    assert template is not None and template.body == "ping {{ counter() }}"

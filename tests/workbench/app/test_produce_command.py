@@ -217,3 +217,53 @@ def test_connection_problems_exit_2(broker: BrokerProcess, env: dict[str, str]) 
         timeout=60,
     )
     assert remote.returncode == 2 and "loopback only" in remote.stderr
+
+
+def test_a_template_run_is_reproducible_with_a_seed(
+    broker: BrokerProcess, env: dict[str, str], tmp_path: Path
+) -> None:
+    quotes = ['say "hi"', "back\\slash", "line\nbreak", "emoji ✓"]
+    template = tmp_path / "orders.json"
+    body = {
+        "id": "{{ counter() }}",
+        "who": "{{ faker.name() }}",
+        "quote": "{{ choice(" + json.dumps(quotes) + ") }}",
+    }
+    document = {
+        "type": "Order:2.0.0",
+        "metadata": {"region": "{{ choice(['eu', 'us']) }}"},
+        "body": body,
+    }
+    template.write_text(json.dumps(document))
+    for topic in ("seeded-a", "seeded-b"):
+        done = _produce(
+            broker,
+            env,
+            "--topic",
+            topic,
+            "--create-topic",
+            "--template",
+            str(template),
+            "--count",
+            "50",
+            "--seed",
+            "7",
+            "--meta",
+            "run=ci",
+        )
+        assert done.returncode == 0, done.stderr
+    first, second = _read(broker, env, "seeded-a"), _read(broker, env, "seeded-b")
+    assert first == second and len(first) == 50
+    bodies = [json.loads(str(r["data"])) for r in first]
+    assert [b["id"] for b in bodies] == list(range(1, 51))
+    assert all(r["type"] == "Order:2.0.0" and r["metadata"]["run"] == "ci" for r in first)  # type: ignore[index]
+    assert {b["quote"] for b in bodies} <= set(quotes)
+
+
+def test_a_template_that_escapes_the_sandbox_exits_2(
+    broker: BrokerProcess, env: dict[str, str], tmp_path: Path
+) -> None:
+    template = tmp_path / "evil.json"
+    template.write_text(json.dumps({"mimetype": "text/plain", "body": "{{ cycler.__init__ }}"}))
+    done = _produce(broker, env, "--topic", "t", "--create-topic", "--template", str(template))
+    assert done.returncode == 2 and "--template" in done.stderr

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import faulthandler
+import json
 import os
 import random
 import signal
@@ -31,8 +32,11 @@ from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
 from workbench.app.parts import Workbench  # noqa: E402
 from workbench.app.qt_environment import prepare_qt_environment  # noqa: E402
 from workbench.client.broker_client import BrokerClient  # noqa: E402
+from workbench.models.composed_event import BodyMode  # noqa: E402
+from workbench.models.rate_shapes import ShapeKind  # noqa: E402
 from workbench.models.sample_data import GENERATORS  # noqa: E402
 from workbench.models.secret_store import FileSecretStore  # noqa: E402
+from workbench.views.qt_main_window import QtMainWindow  # noqa: E402
 from workbench.views.qt_themes import Theme  # noqa: E402
 
 OUT = ROOT / "resources" / "screenshots"
@@ -151,8 +155,49 @@ async def scenario(parts: Workbench, seconds: float) -> None:
     await asyncio.sleep(1.0)
     save(window, "presentation.png")
     window.presentation_action.trigger()
+    await producer_shots(window, topics)
     publisher.cancel()
     consumer.cancel()
+
+
+async def producer_shots(window: QtMainWindow, topics: dict[str, bytes]) -> None:
+    """The producer console: a composed event with its ack, a template preview, a running
+    generator."""
+    window.tabs.setCurrentWidget(window.producer)
+    producer = window.producer
+    producer.select_topic(topics["orders"])
+    composer = producer.composer
+    composer.type_edit.setText("Order")
+    composer.version_edit.setText("1.2.0")
+    composer.add_metadata("region", "eu-west")
+    composer.add_metadata("channel", "web")
+    order = {"id": 20417, "customer": "Ada Lovelace", "items": [{"sku": "A-1", "qty": 2}]}
+    composer.set_body(BodyMode.JSON, json.dumps({**order, "total": 99.5}, indent=2))
+    for _ in range(3):
+        composer.send()
+        await until(lambda: "Acked" in composer.result_label.text())
+        composer.result_label.setText("")
+        await asyncio.sleep(0.3)
+    composer.send()
+    await until(lambda: "Acked" in composer.result_label.text())
+    save(window, "producer-compose.png")
+
+    producer.pages.setCurrentWidget(producer.generator)
+    generator = producer.generator
+    generator.preview()
+    await asyncio.sleep(0.3)
+    save(window, "producer-preview.png")
+    generator.by_duration.setChecked(True)
+    generator.duration_spin.setValue(30)
+    generator.rate_spin.setValue(2_000)
+    generator.shape_combo.setCurrentText("sine")
+    generator.amplitude_spin.setValue(1_500)
+    generator.periods[ShapeKind.SINE].setValue(10)
+    generator.start()
+    await asyncio.sleep(6)
+    save(window, "producer-generator.png")
+    generator.stop()
+    await until(lambda: not generator.is_running())
 
 
 def main() -> int:

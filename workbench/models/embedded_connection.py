@@ -59,6 +59,7 @@ def served_at(data_dir: Path) -> ConnectionSettings:
         "",
         bool(info.get("tls")),
         Path(certificate).read_bytes() if certificate else None,
+        certificate or "",
     )
 
 

@@ -373,6 +373,14 @@ class QtMainWindow(QMainWindow):
         elif isinstance(entry.payload, QAction):
             entry.payload.trigger()
 
+    def bring_to_front(self) -> None:
+        """Show the window above the others (another ``ensign-workbench`` start asked for it)."""
+        if self.isMinimized():
+            self.showNormal()
+        self.show()
+        self.raise_()
+        self.activateWindow()
+
     # -- closing ------------------------------------------------------------------------------
 
     def closeEvent(self, event: QCloseEvent) -> None:

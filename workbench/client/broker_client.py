@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 import grpc
 
+from embedded_broker.core import ids
 from embedded_broker.core.ids import ulid_str
 from embedded_broker.core.model import MAX_EVENT_SIZE
 from embedded_broker.proto.admin.v1 import admin_pb2, admin_pb2_grpc
@@ -59,6 +60,7 @@ class BrokerClient:
         self.settings = settings
         self._token = ""
         self._expires = 0.0
+        self._claims: dict[str, Any] = {}
         options = [
             ("grpc.max_receive_message_length", 64 * 1024 * 1024),
             ("grpc.max_send_message_length", 16 * 1024 * 1024),
@@ -83,6 +85,18 @@ class BrokerClient:
         """
         token = await asyncio.to_thread(authenticate, self.settings)
         self._token, self._expires = token, _expiry(token)
+        self._claims = _claims(token)
+
+    @property
+    def project_id(self) -> bytes:
+        """The key's project, as its last token says (empty before a login)."""
+        project = self._claims.get("project")
+        return ids.parse_ulid(project) if isinstance(project, str) and project else b""
+
+    @property
+    def permissions(self) -> tuple[str, ...]:
+        """The key's permissions, as its last token says (empty before a login)."""
+        return tuple(str(p) for p in self._claims.get("permissions") or ())
 
     async def close(self) -> None:
         """Close the connection."""
@@ -490,12 +504,20 @@ def _key_row(key: admin_pb2.ApiKey) -> KeyRow:
     )
 
 
-def _expiry(token: str) -> float:
+def _claims(token: str) -> dict[str, Any]:
+    """A JWT's claims, read without checking its signature (the broker checks it)."""
     try:
         payload = token.split(".")[1]
-        claims: dict[str, Any] = json.loads(base64.urlsafe_b64decode(payload + "=" * 4))
-        return float(claims["exp"])
-    except (IndexError, ValueError, KeyError):
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * 4))
+    except (IndexError, ValueError):
+        return {}
+    return claims if isinstance(claims, dict) else {}
+
+
+def _expiry(token: str) -> float:
+    try:
+        return float(_claims(token)["exp"])
+    except (KeyError, TypeError, ValueError):
         return time.time() + 300
 
 

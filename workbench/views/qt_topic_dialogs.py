@@ -6,6 +6,8 @@ exposes its result through methods; the browser connects ``accepted`` to the act
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
@@ -28,9 +30,14 @@ from workbench.client.broker_rules import (
     validate_topic_name,
 )
 from workbench.client.errors import InvalidInput
-from workbench.client.records import TopicRow
+from workbench.client.records import ProjectRow, TopicRow
 from workbench.models.topic_tree import format_count
-from workbench.views.qt_themes import error_color
+from workbench.views.qt_dialog_parts import (
+    QtProjectBox,
+    ok_cancel_buttons,
+    problem_label,
+    set_problem,
+)
 
 DEDUP_EXPLANATIONS = {
     "NONE": "Keep every event; nothing is treated as a duplicate.",
@@ -49,53 +56,31 @@ def split_names(text: str) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]
 
 
-def _problem_label() -> QLabel:
-    label = QLabel()
-    label.setWordWrap(True)
-    label.setTextFormat(Qt.TextFormat.PlainText)
-    return label
-
-
-def _set_problem(label: QLabel, problem: str, hint: str) -> None:
-    """Show ``problem`` in the error colour, or ``hint`` dimmed when there is none."""
-    label.setText(problem or hint)
-    if problem:
-        palette = label.palette()
-        palette.setColor(QPalette.ColorRole.WindowText, error_color(palette))
-        label.setPalette(palette)
-        label.setForegroundRole(QPalette.ColorRole.WindowText)
-    else:
-        label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
-
-
-def _buttons(dialog: QDialog, ok_text: str) -> QDialogButtonBox:
-    box = QDialogButtonBox(
-        QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-    )
-    ok = box.button(QDialogButtonBox.StandardButton.Ok)
-    ok.setText(ok_text)
-    ok.setEnabled(False)
-    box.accepted.connect(dialog.accept)
-    box.rejected.connect(dialog.reject)
-    return box
-
-
 class QtNewTopicDialog(QDialog):
     """Asks for a new topic's name, checking Ensign's naming rules as the user types."""
 
     HINT = "Starts with a letter; then letters, digits, '.', '-' or '_'."
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        parent: QWidget | None = None,
+        projects: Sequence[ProjectRow] = (),
+        project_id: bytes = b"",
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("New topic")
+        self.project_box = QtProjectBox()
+        self.project_box.setToolTip("The project the topic belongs to")
+        self.project_box.set_projects(projects, project_id)
         self.name_edit = QLineEdit()
         self.name_edit.setPlaceholderText("e.g. orders.created")
         self.name_edit.setToolTip(self.HINT)
-        self.message = _problem_label()
+        self.message = problem_label()
         self.message.setMinimumHeight(self.fontMetrics().lineSpacing() * 2)
-        self.buttons = _buttons(self, "Create")
+        self.buttons = ok_cancel_buttons(self, "Create")
 
         form = QFormLayout()
+        form.addRow("Project", self.project_box)
         form.addRow("Topic name", self.name_edit)
         form.addRow("", self.message)
         layout = QVBoxLayout(self)
@@ -110,6 +95,10 @@ class QtNewTopicDialog(QDialog):
     def topic_name(self) -> str:
         """The name typed."""
         return self.name_edit.text()
+
+    def project_id(self) -> bytes:
+        """The project picked (empty: the key's own)."""
+        return self.project_box.project_id()
 
     def problem(self) -> str:
         """Why the name is not usable ("" when it is)."""
@@ -136,7 +125,7 @@ class QtNewTopicDialog(QDialog):
         return self.buttons.button(which)
 
     def _validate(self) -> None:
-        _set_problem(self.message, self.problem(), self.HINT)
+        set_problem(self.message, self.problem(), self.HINT)
         self.button(QDialogButtonBox.StandardButton.Ok).setEnabled(self.is_valid())
 
 
@@ -166,7 +155,7 @@ class QtDestroyTopicDialog(QDialog):
         self.name_label.setFont(font)
         self.name_edit = QLineEdit()
         self.name_edit.setPlaceholderText(topic_name)
-        self.buttons = _buttons(self, "Destroy")
+        self.buttons = ok_cancel_buttons(self, "Destroy")
         self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setDefault(True)
 
         text = QVBoxLayout()
@@ -227,9 +216,9 @@ class QtDedupPolicyDialog(QDialog):
         self.keys_edit.setPlaceholderText("metadata keys, comma-separated (e.g. customer, region)")
         self.fields_edit = QLineEdit(", ".join(topic.dedup_fields))
         self.fields_edit.setPlaceholderText("JSON fields, comma-separated (e.g. order_id)")
-        self.message = _problem_label()
+        self.message = problem_label()
         self.message.setMinimumHeight(two_lines)
-        self.buttons = _buttons(self, "Apply")
+        self.buttons = ok_cancel_buttons(self, "Apply")
 
         form = QFormLayout()
         form.addRow("Strategy", self.strategy_box)
@@ -299,5 +288,5 @@ class QtDedupPolicyDialog(QDialog):
         self.keys_edit.setEnabled(strategy in NEEDS_KEYS)
         self.fields_edit.setEnabled(strategy in NEEDS_FIELDS)
         problem = self.problem()
-        _set_problem(self.message, problem, "")
+        set_problem(self.message, problem, "")
         self.button(QDialogButtonBox.StandardButton.Ok).setEnabled(not problem)

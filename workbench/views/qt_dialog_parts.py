@@ -1,14 +1,25 @@
 """Pieces the workbench's dialogs share: a problem line under the input, OK and Cancel, a
-project picker."""
+project picker, and a dialog that asks for a name."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QPalette
-from PySide6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QLabel, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
+from workbench.client.errors import InvalidInput
 from workbench.client.records import ProjectRow
 from workbench.views.qt_themes import error_color
 
@@ -67,3 +78,74 @@ class QtProjectBox(QComboBox):
         """The chosen project's id (empty when there is none: the key's own project)."""
         index = self.currentIndex()
         return self._ids[index] if 0 <= index < len(self._ids) else b""
+
+
+class QtNameDialog(QDialog):
+    """Asks for a name, checking it against one of the broker's rules as the user types."""
+
+    def __init__(
+        self,
+        title: str,
+        label: str,
+        rule: Callable[[str], object],
+        hint: str,
+        placeholder: str = "",
+        parent: QWidget | None = None,
+    ) -> None:
+        """
+        Args:
+            title: the window title.
+            label: the name field's label.
+            rule: raises InvalidInput (with the broker's message) for an unusable name.
+            hint: shown, dimmed, while there is no problem.
+            placeholder: an example in the empty field.
+            parent: the window.
+        """
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        self._rule = rule
+        self._hint = hint
+        self.name_edit = QLineEdit()
+        self.name_edit.setPlaceholderText(placeholder)
+        self.name_edit.setToolTip(hint)
+        self.message = problem_label()
+        self.message.setMinimumHeight(self.fontMetrics().lineSpacing() * 2)
+        self.buttons = ok_cancel_buttons(self, "Create")
+        self.form = QFormLayout()
+        self.form.addRow(label, self.name_edit)
+        self.form.addRow("", self.message)
+        layout = QVBoxLayout(self)
+        layout.addLayout(self.form)
+        layout.addStretch(1)
+        layout.addWidget(self.buttons)
+        self.setMinimumWidth(self.fontMetrics().averageCharWidth() * 60)
+        self.name_edit.textChanged.connect(self._validate)
+        self._validate()
+
+    def problem(self) -> str:
+        """Why the name is not usable ("" when it is, or while nothing is typed)."""
+        name = self.name_edit.text()
+        if not name:
+            return ""
+        try:
+            self._rule(name)
+        except InvalidInput as exc:
+            return str(exc)
+        return ""
+
+    def is_valid(self) -> bool:
+        """True when OK would create it."""
+        return bool(self.name_edit.text()) and not self.problem()
+
+    def accept(self) -> None:
+        """Close with OK, only for a usable name."""
+        if self.is_valid():
+            super().accept()
+
+    def button(self, which: QDialogButtonBox.StandardButton) -> QPushButton:
+        """One of the dialog's buttons."""
+        return self.buttons.button(which)
+
+    def _validate(self) -> None:
+        set_problem(self.message, self.problem(), self._hint)
+        self.button(QDialogButtonBox.StandardButton.Ok).setEnabled(self.is_valid())

@@ -33,6 +33,7 @@ from workbench.client.errors import InvalidInput
 from workbench.client.records import ProjectRow, TopicRow
 from workbench.models.topic_tree import format_count
 from workbench.views.qt_dialog_parts import (
+    QtNameDialog,
     QtProjectBox,
     ok_cancel_buttons,
     problem_label,
@@ -56,8 +57,9 @@ def split_names(text: str) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]
 
 
-class QtNewTopicDialog(QDialog):
-    """Asks for a new topic's name, checking Ensign's naming rules as the user types."""
+class QtNewTopicDialog(QtNameDialog):
+    """Asks for a new topic's project and name, checking Ensign's naming rules as the user
+    types."""
 
     HINT = "Starts with a letter; then letters, digits, '.', '-' or '_'."
 
@@ -67,30 +69,13 @@ class QtNewTopicDialog(QDialog):
         projects: Sequence[ProjectRow] = (),
         project_id: bytes = b"",
     ) -> None:
-        super().__init__(parent)
-        self.setWindowTitle("New topic")
+        super().__init__(
+            "New topic", "Topic name", validate_topic_name, self.HINT, "e.g. orders.created", parent
+        )
         self.project_box = QtProjectBox()
         self.project_box.setToolTip("The project the topic belongs to")
         self.project_box.set_projects(projects, project_id)
-        self.name_edit = QLineEdit()
-        self.name_edit.setPlaceholderText("e.g. orders.created")
-        self.name_edit.setToolTip(self.HINT)
-        self.message = problem_label()
-        self.message.setMinimumHeight(self.fontMetrics().lineSpacing() * 2)
-        self.buttons = ok_cancel_buttons(self, "Create")
-
-        form = QFormLayout()
-        form.addRow("Project", self.project_box)
-        form.addRow("Topic name", self.name_edit)
-        form.addRow("", self.message)
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addStretch(1)
-        layout.addWidget(self.buttons)
-        self.setMinimumWidth(self.fontMetrics().averageCharWidth() * 60)
-
-        self.name_edit.textChanged.connect(self._validate)
-        self._validate()
+        self.form.insertRow(0, "Project", self.project_box)
 
     def topic_name(self) -> str:
         """The name typed."""
@@ -99,34 +84,6 @@ class QtNewTopicDialog(QDialog):
     def project_id(self) -> bytes:
         """The project picked (empty: the key's own)."""
         return self.project_box.project_id()
-
-    def problem(self) -> str:
-        """Why the name is not usable ("" when it is)."""
-        name = self.topic_name()
-        if not name:
-            return ""  # not an error yet: nothing typed
-        try:
-            validate_topic_name(name)
-        except InvalidInput as exc:
-            return str(exc)
-        return ""
-
-    def is_valid(self) -> bool:
-        """True when OK would create a topic."""
-        return bool(self.topic_name()) and not self.problem()
-
-    def accept(self) -> None:
-        """Close with OK, only for a valid name."""
-        if self.is_valid():
-            super().accept()
-
-    def button(self, which: QDialogButtonBox.StandardButton) -> QPushButton:
-        """One of the dialog's buttons."""
-        return self.buttons.button(which)
-
-    def _validate(self) -> None:
-        set_problem(self.message, self.problem(), self.HINT)
-        self.button(QDialogButtonBox.StandardButton.Ok).setEnabled(self.is_valid())
 
 
 class QtDestroyTopicDialog(QDialog):

@@ -33,7 +33,7 @@ EXPLANATIONS: dict[Permission, str] = {
     Permission.TOPICS_DESTROY: "destroy topics and all their events, for good",
     Permission.TOPICS_READ: "list topics and read their details, statistics and events",
     Permission.METRICS_READ: "read the project's metrics: rates, latency, consumer-group lag",
-    Permission.BROKER_ADMIN: "this broker's own: manage projects and keys, act on every project",
+    Permission.BROKER_ADMIN: "this broker's own: manage projects and keys, use every project",
 }
 """What each permission allows, in one line."""
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from workbench.client.broker_rules import ENSIGN_PERMISSIONS, PERMISSIONS
 
+ADMIN = "broker:admin"
 CUSTOM = "Custom"
 """The name shown for a set of permissions that is no preset."""
 
@@ -76,7 +77,10 @@ def preset_name(permissions: Iterable[str]) -> str:
 
 
 def describe_permissions(permissions: Iterable[str]) -> str:
-    """A key's permissions in a few words: a preset's name, or the permissions themselves."""
+    """A key's permissions in a few words: a preset's name, "broker admin" (which may do
+    everything), or the permissions themselves."""
     names = ordered(permissions)
+    if ADMIN in names:
+        return "Broker admin: everything"
     found = preset_name(names)
     return found if found != CUSTOM else ", ".join(names)

@@ -91,7 +91,6 @@ class QtConnectCodeDialog(QDialog):
         layout.addWidget(self.snippets, 1)
         layout.addWidget(explanation)
         layout.addWidget(self.buttons)
-        self.setMinimumWidth(self.fontMetrics().averageCharWidth() * 96)
 
     def _create_key(self) -> None:
         self.accept()

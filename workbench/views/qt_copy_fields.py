@@ -13,6 +13,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+MAX_FIELD_CHARS = 72
+MAX_CODE_COLUMNS = 100
+MAX_CODE_LINES = 24
+
 
 def copy_to_clipboard(text: str) -> None:
     """Put ``text`` on the clipboard."""
@@ -30,6 +34,9 @@ class QtCopyField(QWidget):
         self.edit.setReadOnly(True)
         self.edit.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.edit.setCursorPosition(0)
+        # Room for the whole value (a 64-character secret included) without scrolling.
+        shown = min(len(text), MAX_FIELD_CHARS) + 2
+        self.edit.setMinimumWidth(self.edit.fontMetrics().horizontalAdvance("M" * shown))
         self.button = QPushButton(button_text)
         self.button.clicked.connect(self.copy)
         layout = QHBoxLayout(self)
@@ -64,8 +71,12 @@ class QtCodeBlock(QWidget):
         self.view.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
         self.view.setFont(font)
-        lines = code.count("\n") + 1
-        self.view.setMinimumHeight(self.view.fontMetrics().lineSpacing() * min(lines + 1, 12))
+        # Room for the whole snippet, up to a size that still fits a laptop's screen.
+        metrics = self.view.fontMetrics()
+        lines = code.rstrip("\n").splitlines() or [""]
+        widest = min(max(len(line) for line in lines), MAX_CODE_COLUMNS) + 4
+        self.view.setMinimumWidth(metrics.horizontalAdvance("M" * widest))
+        self.view.setMinimumHeight(metrics.lineSpacing() * (min(len(lines), MAX_CODE_LINES) + 2))
         self.button = QPushButton(button_text)
         self.button.clicked.connect(self.copy)
         row = QHBoxLayout()

@@ -8,13 +8,15 @@ import asyncio
 from collections.abc import Sequence
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QBrush, QColor
+from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QHBoxLayout,
     QHeaderView,
     QLineEdit,
     QPushButton,
@@ -72,14 +74,15 @@ class QtKeyCheckDialog(QDialog):
         self.secret_edit = QLineEdit()
         self.secret_edit.setEchoMode(QLineEdit.EchoMode.Password)
         self.secret_edit.setPlaceholderText("paste the key's ClientSecret")
-        reveal = QAction("Show", self.secret_edit)
-        reveal.setCheckable(True)
+        reveal = QCheckBox("Show")
         reveal.toggled.connect(
             lambda on: self.secret_edit.setEchoMode(
                 QLineEdit.EchoMode.Normal if on else QLineEdit.EchoMode.Password
             )
         )
-        self.secret_edit.addAction(reveal, QLineEdit.ActionPosition.TrailingPosition)
+        secret_row = QHBoxLayout()
+        secret_row.addWidget(self.secret_edit, 1)
+        secret_row.addWidget(reveal)
         self.topic_box = QComboBox()
         self.topic_box.addItem("(no topic: check the permissions only)", None)
         self._topics = list(topics)
@@ -104,7 +107,7 @@ class QtKeyCheckDialog(QDialog):
 
         form = QFormLayout()
         form.addRow("ClientID", self.client_id_box)
-        form.addRow("ClientSecret", self.secret_edit)
+        form.addRow("ClientSecret", secret_row)
         form.addRow("Topic", self.topic_box)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.addButton(self.run_button, QDialogButtonBox.ButtonRole.ActionRole)

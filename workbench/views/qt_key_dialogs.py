@@ -101,7 +101,7 @@ class QtNewKeyDialog(QDialog):
         layout.addWidget(permissions)
         layout.addWidget(self.message)
         layout.addWidget(self.buttons)
-        self.setMinimumWidth(self.fontMetrics().averageCharWidth() * 90)
+        self.setMinimumWidth(self.fontMetrics().averageCharWidth() * 100)
 
         self.name_edit.textChanged.connect(self._validate)
         self.preset_box.currentTextChanged.connect(self.choose_preset)

@@ -33,7 +33,8 @@ from PySide6.QtWidgets import (
 from workbench.client.broker_client import BrokerClient
 from workbench.client.errors import ClientError
 from workbench.client.records import KeyRow, ProjectRow
-from workbench.models.key_listing import COLUMNS, KeyLine, key_line
+from workbench.models.key_listing import COLUMNS, PERMISSIONS, KeyLine, key_line
+from workbench.models.key_presets import ADMIN
 from workbench.views.qt_connect_code import note_label
 from workbench.views.qt_key_check_dialog import QtKeyCheckDialog
 from workbench.views.qt_key_dialogs import QtNewKeyDialog, QtNewProjectDialog
@@ -42,7 +43,6 @@ from workbench.views.qt_session import QtSession
 
 T = TypeVar("T")
 KEY_REFRESH_MS = 5_000
-ADMIN = "broker:admin"
 
 
 class QtKeyManager(QWidget):
@@ -102,7 +102,7 @@ class QtKeyManager(QWidget):
         self.table.setWordWrap(False)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(len(COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(PERMISSIONS, QHeaderView.ResizeMode.Stretch)
         self.table.itemSelectionChanged.connect(self._update_actions)
         self.hint = note_label("")
 

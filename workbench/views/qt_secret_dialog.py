@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 from workbench.client.connection_settings import ConnectionSettings
 from workbench.client.records import KeyRow
 from workbench.models.connect_code import pyensign_snippet, save_credentials_json, save_env_file
+from workbench.models.key_presets import describe_permissions
 from workbench.views.qt_connect_code import note_label
 from workbench.views.qt_copy_fields import QtCodeBlock, QtCopyField
 
@@ -89,6 +90,8 @@ class QtSecretDialog(QDialog):
         self.client_secret = QtCopyField(secret, "Copy ClientSecret")
         self.client_secret.copied.connect(self._mark_kept)
         form = QFormLayout()
+        what = describe_permissions(key.permissions)
+        form.addRow("Key", QLabel(f"{key.name} · {what} · project {project_name}"))
         form.addRow("ClientID", self.client_id)
         form.addRow("ClientSecret", self.client_secret)
 
@@ -124,7 +127,6 @@ class QtSecretDialog(QDialog):
         layout.addWidget(self.saved_label)
         layout.addWidget(snippet_box, 1)
         layout.addWidget(self.buttons)
-        self.setMinimumWidth(self.fontMetrics().averageCharWidth() * 100)
 
     # -- keeping the secret -------------------------------------------------------------------
 

@@ -36,9 +36,11 @@ def test_a_set_of_permissions_is_named_by_its_preset_or_listed() -> None:
     assert preset_name(["topics:read", "publisher"]) == "Publisher"
     assert preset_name(["publisher"]) == CUSTOM
     assert describe_permissions(["metrics:read", "topics:read"]) == "Read-only"
-    assert describe_permissions(["topics:read", "publisher", "broker:admin"]) == (
-        "publisher, topics:read, broker:admin"
+    assert describe_permissions(["topics:read", "publisher"]) == "Publisher"
+    assert describe_permissions(["topics:read", "publisher", "topics:edit"]) == (
+        "publisher, topics:edit, topics:read"
     )
+    assert describe_permissions(["broker:admin", "publisher"]) == ("Broker admin: everything")
     assert ordered(["topics:read", "publisher", "publisher"]) == ("publisher", "topics:read")
     with pytest.raises(KeyError):
         preset("Admin")

@@ -1,5 +1,5 @@
 """Pieces the workbench's dialogs share: a problem line under the input, OK and Cancel, a
-project picker, and a dialog that asks for a name."""
+project picker, a dialog that accepts only usable input, and one that asks for a name."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QStyle,
     QVBoxLayout,
     QWidget,
 )
@@ -57,6 +58,42 @@ def ok_cancel_buttons(dialog: QDialog, ok_text: str) -> QDialogButtonBox:
     return box
 
 
+def warning_icon(widget: QWidget) -> QLabel:
+    """The style's warning sign at message-box size, for the top left of a dialog."""
+    icon = QLabel()
+    style = widget.style()
+    size = style.pixelMetric(QStyle.PixelMetric.PM_MessageBoxIconSize)
+    icon.setPixmap(style.standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning).pixmap(size))
+    icon.setAlignment(Qt.AlignmentFlag.AlignTop)
+    return icon
+
+
+class QtCheckedDialog(QDialog):
+    """A dialog whose OK closes it only while its input is usable (:meth:`is_valid`).
+
+    Subclasses set :attr:`buttons` and say what is wrong in :meth:`problem`.
+    """
+
+    buttons: QDialogButtonBox
+
+    def problem(self) -> str:
+        """Why the input is not usable ("" when it is)."""
+        return ""
+
+    def is_valid(self) -> bool:
+        """True when OK would do what the dialog is for."""
+        return not self.problem()
+
+    def accept(self) -> None:
+        """Close with OK, only for usable input."""
+        if self.is_valid():
+            super().accept()
+
+    def button(self, which: QDialogButtonBox.StandardButton) -> QPushButton:
+        """One of the dialog's buttons."""
+        return self.buttons.button(which)
+
+
 class QtProjectBox(QComboBox):
     """Picks a project by name; keeps its choice when the list is refreshed."""
 
@@ -80,7 +117,7 @@ class QtProjectBox(QComboBox):
         return self._ids[index] if 0 <= index < len(self._ids) else b""
 
 
-class QtNameDialog(QDialog):
+class QtNameDialog(QtCheckedDialog):
     """Asks for a name, checking it against one of the broker's rules as the user types."""
 
     def __init__(
@@ -136,15 +173,6 @@ class QtNameDialog(QDialog):
     def is_valid(self) -> bool:
         """True when OK would create it."""
         return bool(self.name_edit.text()) and not self.problem()
-
-    def accept(self) -> None:
-        """Close with OK, only for a usable name."""
-        if self.is_valid():
-            super().accept()
-
-    def button(self, which: QDialogButtonBox.StandardButton) -> QPushButton:
-        """One of the dialog's buttons."""
-        return self.buttons.button(which)
 
     def _validate(self) -> None:
         set_problem(self.message, self.problem(), self._hint)

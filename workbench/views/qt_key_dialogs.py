@@ -11,13 +11,11 @@ from collections.abc import Sequence
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDialog,
     QDialogButtonBox,
     QFormLayout,
     QGridLayout,
     QGroupBox,
     QLineEdit,
-    QPushButton,
     QVBoxLayout,
     QWidget,
 )
@@ -31,6 +29,7 @@ from workbench.client.records import ProjectRow
 from workbench.models.key_presets import CUSTOM, PRESETS, ordered, preset, preset_name
 from workbench.views.qt_connect_code import note_label
 from workbench.views.qt_dialog_parts import (
+    QtCheckedDialog,
     QtNameDialog,
     QtProjectBox,
     ok_cancel_buttons,
@@ -56,7 +55,7 @@ class QtNewProjectDialog(QtNameDialog):
         return self.name_edit.text().strip()
 
 
-class QtNewKeyDialog(QDialog):
+class QtNewKeyDialog(QtCheckedDialog):
     """Asks for a new key's name, project and permissions (a preset, or any set of them)."""
 
     def __init__(
@@ -136,15 +135,6 @@ class QtNewKeyDialog(QDialog):
         if not self.permissions():
             return "Tick at least one permission."
         return ""
-
-    def accept(self) -> None:
-        """Close with OK, only when the key can be created."""
-        if not self.problem():
-            super().accept()
-
-    def button(self, which: QDialogButtonBox.StandardButton) -> QPushButton:
-        """One of the dialog's buttons."""
-        return self.buttons.button(which)
 
     def _checks_changed(self) -> None:
         name = preset_name(self.permissions())

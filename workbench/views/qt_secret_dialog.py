@@ -11,7 +11,6 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import Qt
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QDialog,
@@ -23,7 +22,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QMessageBox,
     QPushButton,
-    QStyle,
     QVBoxLayout,
     QWidget,
 )
@@ -34,6 +32,7 @@ from workbench.models.connect_code import pyensign_snippet, save_credentials_jso
 from workbench.models.key_presets import describe_permissions
 from workbench.views.qt_connect_code import note_label
 from workbench.views.qt_copy_fields import QtCodeBlock, QtCopyField
+from workbench.views.qt_dialog_parts import warning_icon
 
 
 def file_stem(name: str) -> str:
@@ -70,12 +69,7 @@ class QtSecretDialog(QDialog):
         self.confirmation: QMessageBox | None = None
         self.setWindowTitle(f"Key {key.name} created: its secret is shown only now")
 
-        icon = QLabel()
-        size = self.style().pixelMetric(QStyle.PixelMetric.PM_MessageBoxIconSize)
-        icon.setPixmap(
-            self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning).pixmap(size)
-        )
-        icon.setAlignment(Qt.AlignmentFlag.AlignTop)
+        icon = warning_icon(self)
         warning = QLabel(
             "<b>This is the only time the ClientSecret is shown.</b> The broker keeps only a "
             "hash of it: copy it or save it now. If it is lost, create a new key and revoke "

@@ -12,14 +12,11 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QComboBox,
-    QDialog,
     QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QPushButton,
-    QStyle,
     QVBoxLayout,
     QWidget,
 )
@@ -33,11 +30,13 @@ from workbench.client.errors import InvalidInput
 from workbench.client.records import ProjectRow, TopicRow
 from workbench.models.topic_tree import format_count
 from workbench.views.qt_dialog_parts import (
+    QtCheckedDialog,
     QtNameDialog,
     QtProjectBox,
     ok_cancel_buttons,
     problem_label,
     set_problem,
+    warning_icon,
 )
 
 DEDUP_EXPLANATIONS = {
@@ -86,19 +85,14 @@ class QtNewTopicDialog(QtNameDialog):
         return self.project_box.project_id()
 
 
-class QtDestroyTopicDialog(QDialog):
+class QtDestroyTopicDialog(QtCheckedDialog):
     """Confirms destroying a topic: the user must type its name."""
 
     def __init__(self, topic_name: str, events: int = 0, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.topic = topic_name
         self.setWindowTitle(f"Destroy {topic_name}")
-        icon = QLabel()
-        size = self.style().pixelMetric(QStyle.PixelMetric.PM_MessageBoxIconSize)
-        icon.setPixmap(
-            self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning).pixmap(size)
-        )
-        icon.setAlignment(Qt.AlignmentFlag.AlignTop)
+        icon = warning_icon(self)
         noun = "event" if events == 1 else "events"
         self.explanation = QLabel(
             f"This deletes {format_count(events)} {noun} and the topic's key for good. "
@@ -134,14 +128,9 @@ class QtDestroyTopicDialog(QDialog):
         """True when the typed text is exactly the topic's name."""
         return self.name_edit.text() == self.topic
 
-    def accept(self) -> None:
-        """Close with OK, only once the name is typed."""
-        if self.confirmed():
-            super().accept()
-
-    def button(self, which: QDialogButtonBox.StandardButton) -> QPushButton:
-        """One of the dialog's buttons."""
-        return self.buttons.button(which)
+    def is_valid(self) -> bool:
+        """True once the topic's name is typed."""
+        return self.confirmed()
 
     def _validate(self) -> None:
         ok = self.button(QDialogButtonBox.StandardButton.Ok)
@@ -149,7 +138,7 @@ class QtDestroyTopicDialog(QDialog):
         ok.setDefault(self.confirmed())
 
 
-class QtDedupPolicyDialog(QDialog):
+class QtDedupPolicyDialog(QtCheckedDialog):
     """Edits a topic's deduplication policy."""
 
     def __init__(self, topic: TopicRow, parent: QWidget | None = None) -> None:
@@ -229,15 +218,6 @@ class QtDedupPolicyDialog(QDialog):
         except InvalidInput as exc:
             return str(exc)
         return ""
-
-    def accept(self) -> None:
-        """Close with OK, only for a usable policy."""
-        if not self.problem():
-            super().accept()
-
-    def button(self, which: QDialogButtonBox.StandardButton) -> QPushButton:
-        """One of the dialog's buttons."""
-        return self.buttons.button(which)
 
     def _validate(self) -> None:
         strategy = self.strategy()

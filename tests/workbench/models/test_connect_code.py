@@ -6,8 +6,13 @@ import ast
 import json
 import shlex
 import stat
+import subprocess
 from pathlib import Path
 
+import pytest
+
+from tests.interop.pyensign_env import pyensign_python
+from tests.serve_process import create_key, start_broker
 from workbench.client.connection_settings import ConnectionSettings
 from workbench.models.connect_code import (
     env_file,
@@ -78,3 +83,31 @@ def test_snippets_run_as_written_with_or_without_the_key() -> None:
     ast.parse(from_env)
     assert "client_id" not in from_env and "ENSIGN_CLIENT_ID" in from_env
     assert "status()" in from_env
+
+
+@pytest.mark.timeout(180)
+def test_the_tls_snippet_runs_with_pyensign_against_a_broker_with_its_own_certificate(
+    tmp_path: Path,
+) -> None:
+    broker = start_broker(tmp_path / "broker", "--tls")
+    try:
+        info = json.loads((broker.data_dir / "serve.json").read_text())
+        key = create_key(broker.data_dir, "local", "topics:read")
+        settings = ConnectionSettings(
+            broker.grpc_address,
+            broker.auth_url,
+            "",
+            "",
+            tls=True,
+            ca_certificate=Path(info["tls_certificate"]).read_bytes(),
+            ca_file=info["tls_certificate"],
+        )
+        program = tmp_path / "tls_snippet.py"
+        program.write_text(pyensign_snippet(settings, key["client_id"], key["client_secret"]))
+        ran = subprocess.run(
+            [str(pyensign_python()), str(program)], capture_output=True, text=True, timeout=120
+        )
+        assert ran.returncode == 0, ran.stderr
+        assert ran.stdout == "connected; topics: none yet\n"
+    finally:
+        broker.stop()

@@ -11,14 +11,15 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from embedded_broker import __version__
-from embedded_broker.auth.api_keys import KeyStore
+from embedded_broker.auth.api_keys import ApiKey, KeyStore
 from embedded_broker.auth.permissions import Permission
 from embedded_broker.auth.projects import ProjectDirectory
 from embedded_broker.config import default_data_dir, passphrase_from_env
 from embedded_broker.core.dedup import DedupPolicy, DedupStrategy
 from embedded_broker.core.errors import BrokerError
-from embedded_broker.core.ids import ulid_str
+from embedded_broker.core.ids import now_ms, ulid_str
 from embedded_broker.core.model import Topic
+from embedded_broker.core.time_text import time_ago
 from embedded_broker.storage.event_store import EventStore
 
 
@@ -49,6 +50,11 @@ def _parser() -> argparse.ArgumentParser:
         "--tls",
         action="store_true",
         help="serve TLS on loopback too (always on for other addresses)",
+    )
+    serve.add_argument(
+        "--free-port-if-taken",
+        action="store_true",
+        help="if a --listen or --auth-listen port is taken, listen on a free port instead",
     )
     serve.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING or ERROR")
     serve.add_argument(
@@ -166,6 +172,7 @@ def _serve(args: argparse.Namespace, data_dir: Path) -> int:
         tls=args.tls,
         passphrase=passphrase_from_env(),
         exit_with_parent=args.exit_with_parent,
+        free_port_if_taken=args.free_port_if_taken,
     )
     try:
         asyncio.run(serve(options))
@@ -208,13 +215,8 @@ def _keys(args: argparse.Namespace, data_dir: Path) -> int:
             listed = keys.list(project_id)
             if args.json:
                 print(json.dumps([k.to_json() for k in listed], indent=2))
-            for key in [] if args.json else listed:
-                state = "revoked" if not key.active else "active"
-                used = key.last_used_ms or "never"
-                print(
-                    f"{key.client_id}  {names.get(key.project_id, ulid_str(key.project_id))}  "
-                    f"{state}  last used {used}  {','.join(sorted(key.permissions))}"
-                )
+            else:
+                print(_key_table(listed, names, now_ms()))
             return 0
         revoked = keys.revoke(args.client_id)
         if args.json:
@@ -225,6 +227,32 @@ def _keys(args: argparse.Namespace, data_dir: Path) -> int:
     finally:
         keys.close()
         projects.close()
+
+
+KEY_COLUMNS = ("CLIENT ID", "NAME", "PROJECT", "STATUS", "CREATED", "LAST USED", "PERMISSIONS")
+
+
+def _key_table(keys: list[ApiKey], project_names: dict[bytes, str], now: int) -> str:
+    """Keys as an aligned table under a header line; times as ages ("3 min ago")."""
+    rows = [KEY_COLUMNS] + [
+        (
+            key.client_id,
+            key.name or "-",
+            project_names.get(key.project_id, ulid_str(key.project_id)),
+            "active" if key.active else "revoked",
+            time_ago(key.created_ms, now),
+            time_ago(key.last_used_ms, now),
+            ",".join(sorted(key.permissions)),
+        )
+        for key in keys
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(KEY_COLUMNS) - 1)]
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False))
+        + "  "
+        + row[-1]
+        for row in rows
+    )
 
 
 def _projects(args: argparse.Namespace, data_dir: Path) -> int:

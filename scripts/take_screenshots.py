@@ -19,6 +19,7 @@ import signal
 import sys
 import tempfile
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -31,12 +32,15 @@ from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
 
 from workbench.app.parts import Workbench  # noqa: E402
 from workbench.app.qt_environment import prepare_qt_environment  # noqa: E402
+from workbench.client.authentication import authenticate  # noqa: E402
 from workbench.client.broker_client import BrokerClient  # noqa: E402
 from workbench.models.composed_event import BodyMode  # noqa: E402
+from workbench.models.key_presets import preset  # noqa: E402
 from workbench.models.rate_shapes import ShapeKind  # noqa: E402
 from workbench.models.sample_data import GENERATORS  # noqa: E402
 from workbench.models.secret_store import FileSecretStore  # noqa: E402
 from workbench.views.qt_main_window import QtMainWindow  # noqa: E402
+from workbench.views.qt_secret_dialog import QtSecretDialog  # noqa: E402
 from workbench.views.qt_themes import Theme  # noqa: E402
 
 OUT = ROOT / "resources" / "screenshots"
@@ -139,6 +143,7 @@ async def scenario(parts: Workbench, seconds: float) -> None:
     window.tabs.setCurrentWidget(window.broker_panel)
     await asyncio.sleep(1.0)
     save(window, "broker.png")
+    await keys_and_code(parts)
 
     window.tabs.setCurrentWidget(window.event_split)
     window.show_palette()
@@ -198,6 +203,48 @@ async def producer_shots(window: QtMainWindow, topics: dict[str, bytes]) -> None
     save(window, "producer-generator.png")
     generator.stop()
     await until(lambda: not generator.is_running())
+
+
+async def keys_and_code(parts: Workbench) -> None:
+    """The key manager with keys in use, a new key's show-once dialog, Connect your code."""
+    window, client = parts.window, parts.session.client
+    assert client is not None
+    made = {}
+    for name, kind in (
+        ("orders-service", "Publisher"),
+        ("billing-dashboard", "Read-only"),
+        ("analytics-consumer", "Subscriber"),
+        ("old-importer", "Full access"),
+    ):
+        made[name] = await client.create_key(name, list(preset(kind).permissions))
+    for name in ("orders-service", "analytics-consumer", "old-importer"):
+        key, secret = made[name]
+        await asyncio.to_thread(
+            authenticate, replace(client.settings, client_id=key.client_id, client_secret=secret)
+        )
+    await client.revoke_key(made["old-importer"][0].client_id)
+    keys = window.keys_view
+    window.tabs.setCurrentWidget(keys)
+    keys.refresh_projects()
+    await until(lambda: len(keys.listed_keys()) == 5)
+    keys.select_key(made["orders-service"][0].client_id)
+    await asyncio.sleep(0.5)
+    save(window, "keys.png")
+
+    shown: list[QtSecretDialog] = []
+    keys.secret_shown.connect(shown.append)
+    keys.create_key("ci-pipeline", list(preset("Full access").permissions))
+    await until(lambda: bool(shown))
+    await asyncio.sleep(0.5)
+    save(shown[0], "key-secret.png")
+    shown[0].client_secret.copy()
+    shown[0].reject()
+
+    dialog = window.show_connect_code()
+    assert dialog is not None
+    await asyncio.sleep(0.5)
+    save(dialog, "connect-code.png")
+    dialog.reject()
 
 
 def main() -> int:

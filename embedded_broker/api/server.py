@@ -52,6 +52,9 @@ class ServeOptions:
     tls: bool = False
     passphrase: str | None = None
     exit_with_parent: bool = False
+    free_port_if_taken: bool = False
+    """If a chosen port is taken, listen on a free one instead of failing (the workbench's
+    embedded broker prefers Ensign's usual ports but must start even when they are busy)."""
 
     def needs_tls(self) -> bool:
         """TLS when asked for, and always when either address is reachable off this machine."""
@@ -110,14 +113,14 @@ class BrokerServer:
         add_admin_service(AdminService(broker), server)
         health_servicer = health.aio.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-        address = str(opts.listen)
+        credentials = None
         if material is not None:
             credentials = grpc.ssl_server_credentials([(material.key_pem, material.cert_pem)])
-            port = server.add_secure_port(address, credentials)
-        else:
-            port = server.add_insecure_port(address)
+        port = _bind_grpc(server, opts.listen, credentials)
+        if port == 0 and self._may_move(opts.listen, "gRPC"):
+            port = _bind_grpc(server, opts.listen.with_port(0), credentials)
         if port == 0:
-            raise OSError(f"cannot listen on {address}: the address is in use or not available")
+            raise OSError(f"cannot listen on {opts.listen}: the address is in use or not available")
         await server.start()
         self._grpc = server
         self._stack.push_async_callback(self._stop_grpc)
@@ -128,7 +131,12 @@ class BrokerServer:
         auth = AuthHttpServer(
             keys, broker.tokens, ssl_context=server_ssl_context(material) if material else None
         )
-        auth_port = await auth.start(opts.auth_listen.host, opts.auth_listen.port)
+        try:
+            auth_port = await auth.start(opts.auth_listen.host, opts.auth_listen.port)
+        except OSError:
+            if not self._may_move(opts.auth_listen, "auth"):
+                raise
+            auth_port = await auth.start(opts.auth_listen.host, 0)
         self._auth = auth
         self._stack.push_async_callback(auth.close)
         scheme = "https" if material else "http"
@@ -152,6 +160,13 @@ class BrokerServer:
             data_dir,
             os.getpid(),
         )
+
+    def _may_move(self, address: ListenAddress, what: str) -> bool:
+        """Whether a taken ``address`` may be replaced by a free port (and say so)."""
+        if not self.options.free_port_if_taken or address.port == 0:
+            return False
+        log.warning("%s port %d is taken; listening on a free port instead", what, address.port)
+        return True
 
     def _write_serve_file(self, broker: Broker, cert: Path | None) -> None:
         info = {
@@ -193,6 +208,18 @@ class BrokerServer:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self._stack.aclose()
         log.info("stopped")
+
+
+def _bind_grpc(
+    server: grpc.aio.Server, address: ListenAddress, credentials: grpc.ServerCredentials | None
+) -> int:
+    """Add a listening port to ``server``; return it, or 0 if it cannot be bound."""
+    try:
+        if credentials is None:
+            return int(server.add_insecure_port(str(address)))
+        return int(server.add_secure_port(str(address), credentials))
+    except RuntimeError:  # grpcio >= 1.60 raises where older releases returned 0
+        return 0
 
 
 async def serve(options: ServeOptions) -> None:

@@ -25,6 +25,18 @@ class Permission(enum.StrEnum):
 ENSIGN_PERMISSIONS = frozenset(p for p in Permission if p is not Permission.BROKER_ADMIN)
 """Every permission an Ensign API key can carry."""
 
+EXPLANATIONS: dict[Permission, str] = {
+    Permission.PUBLISHER: "publish events to the project's topics",
+    Permission.SUBSCRIBER: "subscribe to topics and run EnSQL queries",
+    Permission.TOPICS_CREATE: "create topics",
+    Permission.TOPICS_EDIT: "archive topics and change their deduplication policy",
+    Permission.TOPICS_DESTROY: "destroy topics and all their events, for good",
+    Permission.TOPICS_READ: "list topics and read their details, statistics and events",
+    Permission.METRICS_READ: "read the project's metrics: rates, latency, consumer-group lag",
+    Permission.BROKER_ADMIN: "this broker's own: manage projects and keys, use every project",
+}
+"""What each permission allows, in one line."""
+
 
 def parse_permissions(names: Iterable[str]) -> frozenset[Permission]:
     """Parse permission names.

@@ -35,9 +35,7 @@ def test_batched_publish_and_paged_reads(client: Client) -> None:
     ]
     firsts = []
     for events in batches:
-        reply = client.admin.PublishBatch(
-            _batch(topic.id, events), metadata=client.auth
-        )
+        reply = client.admin.PublishBatch(_batch(topic.id, events), metadata=client.auth)
         assert reply.count == 100 and reply.committed.seconds > 0
         firsts.append(reply.first_offset)
     assert firsts == [1, 101, 201, 301, 401]

@@ -109,7 +109,34 @@ def test_a_busy_port_is_a_clear_error(tmp_path: Path) -> None:
             timeout=30,
         )
     assert result.returncode == 1
-    assert f"127.0.0.1:{port}" in result.stderr and "in use" in result.stderr
+    assert (
+        f"ensign-broker: cannot serve: cannot listen on 127.0.0.1:{port}: the address is in use"
+        in result.stderr
+    )
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("which", ["grpc", "auth"])
+def test_a_taken_port_falls_back_to_a_free_one_when_asked(tmp_path: Path, which: str) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        addresses = {"listen": "127.0.0.1:0", "auth_listen": "127.0.0.1:0"}
+        addresses["listen" if which == "grpc" else "auth_listen"] = f"127.0.0.1:{port}"
+        broker = start_broker(tmp_path / "broker", "--free-port-if-taken", **addresses)
+        try:
+            key = create_key(broker.data_dir, "demo", "all")
+            client = connect(broker, key)  # both addresses work
+            assert client.create_topic("moved").name == "moved"
+            client.close()
+            moved = broker.grpc_address if which == "grpc" else broker.auth_url
+            assert not moved.endswith(f":{port}")
+            name = "gRPC" if which == "grpc" else "auth"
+            assert f"{name} port {port} is taken; listening on a free port instead" in broker.log()
+        finally:
+            assert broker.stop() == 0
 
 
 def _tls_client(broker_address: str, auth_url: str, key: dict[str, str], cert: Path) -> Client:
@@ -176,7 +203,16 @@ def test_key_commands_print_json_and_never_list_secrets(tmp_path: Path) -> None:
     listed = json.loads(run("list", "--json"))
     assert [k["client_id"] for k in listed] == [created["client_id"]]
     assert listed[0]["permissions"] == ["publisher", "subscriber"]
+    assert listed[0]["last_used_ms"] is None and listed[0]["created_ms"] > 1_600_000_000_000
     assert created["client_secret"] not in json.dumps(listed)
+    header, row = run("list").splitlines()
+    assert header.split() == [
+        "CLIENT", "ID", "NAME", "PROJECT", "STATUS", "CREATED", "LAST", "USED", "PERMISSIONS"
+    ]  # fmt: skip
+    assert row.split() == [
+        created["client_id"], "-", "demo", "active", "just", "now", "never", "publisher,subscriber"
+    ]  # fmt: skip
+    assert row.index("never") == header.index("LAST USED"), "columns line up under the header"
     assert json.loads(run("revoke", created["client_id"], "--json"))["revoked_ms"]
     bad = subprocess.run(
         broker_command(

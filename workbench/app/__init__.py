@@ -73,6 +73,7 @@ def _gui() -> int:
     from embedded_broker.config import default_data_dir
     from workbench.app.parts import Workbench
     from workbench.app.qt_environment import prepare_qt_environment
+    from workbench.app.qt_single_instance import QtSingleInstance, instance_name
     from workbench.models.profiles import EMBEDDED, config_dir
 
     prepare_qt_environment()
@@ -80,11 +81,25 @@ def _gui() -> int:
     app.setApplicationName("Ensign Workbench")
     app.setOrganizationName("ensign-workbench")
     app.setDesktopFileName("ensign-workbench")
+    # Before anything touches the data directory: a second workbench leaves it to the first.
+    data_dir = default_data_dir()
+    instance = QtSingleInstance(instance_name(data_dir))
+    try:
+        running = instance.claim()
+    except OSError as exc:
+        print(f"ensign-workbench: {exc}", file=sys.stderr)
+        return 1
+    if running is not None:
+        process = f" (process {running})" if running else ""
+        print(f"ensign-workbench is already running{process}: its window is brought to the front")
+        return 0
+
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
 
-    parts = Workbench.create(config_dir(), default_data_dir())
+    parts = Workbench.create(config_dir(), data_dir)
     window, broker, session = parts.window, parts.broker, parts.session
+    instance.activate_requested.connect(window.bring_to_front)
     parts.start()
     if window.current_profile_name() != EMBEDDED:
         window.switch_to(window.current_profile_name())
@@ -95,4 +110,5 @@ def _gui() -> int:
         loop.run_until_complete(closed.wait())
         loop.run_until_complete(session.drop_connection("quitting"))
     broker.stop_and_wait()
+    instance.release()
     return 0

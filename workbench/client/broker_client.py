@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 import grpc
 
+from embedded_broker.core import ids
 from embedded_broker.core.ids import ulid_str
 from embedded_broker.core.model import MAX_EVENT_SIZE
 from embedded_broker.proto.admin.v1 import admin_pb2, admin_pb2_grpc
@@ -26,6 +27,8 @@ from workbench.client.connection_settings import ConnectionSettings
 from workbench.client.errors import (
     AuthError,
     ClientError,
+    InvalidInput,
+    NotFound,
     PermissionError_,
     Refused,
     Unavailable,
@@ -57,6 +60,7 @@ class BrokerClient:
         self.settings = settings
         self._token = ""
         self._expires = 0.0
+        self._claims: dict[str, Any] = {}
         options = [
             ("grpc.max_receive_message_length", 64 * 1024 * 1024),
             ("grpc.max_send_message_length", 16 * 1024 * 1024),
@@ -81,6 +85,18 @@ class BrokerClient:
         """
         token = await asyncio.to_thread(authenticate, self.settings)
         self._token, self._expires = token, _expiry(token)
+        self._claims = _claims(token)
+
+    @property
+    def project_id(self) -> bytes:
+        """The key's project, as its last token says (empty before a login)."""
+        project = self._claims.get("project")
+        return ids.parse_ulid(project) if isinstance(project, str) and project else b""
+
+    @property
+    def permissions(self) -> tuple[str, ...]:
+        """The key's permissions, as its last token says (empty before a login)."""
+        return tuple(str(p) for p in self._claims.get("permissions") or ())
 
     async def close(self) -> None:
         """Close the connection."""
@@ -125,6 +141,15 @@ class BrokerClient:
         )
         return [ProjectRow(p.id, p.name) for p in reply.projects]
 
+    async def create_project(self, name: str) -> ProjectRow:
+        """Create a project (needs ``broker:admin``)."""
+        project = await self._call(
+            lambda md: self._admin.CreateProject(
+                admin_pb2.CreateProjectRequest(name=name), metadata=md, timeout=CALL_TIMEOUT_S
+            )
+        )
+        return ProjectRow(project.id, project.name)
+
     # -- topics -------------------------------------------------------------------------------
 
     async def topics(self, all_projects: bool = False) -> list[TopicRow]:
@@ -138,11 +163,14 @@ class BrokerClient:
         )
         return [_topic_row(t) for t in reply.topics]
 
-    async def create_topic(self, name: str) -> bytes:
-        """Create a topic in the key's project; return its id."""
+    async def create_topic(self, name: str, project_id: bytes = b"") -> bytes:
+        """Create a topic in the key's project (or, for a ``broker:admin`` key, in
+        ``project_id``); return its id."""
         topic = await self._call(
             lambda md: self._ensign.CreateTopic(
-                topic_pb2.Topic(name=name), metadata=md, timeout=CALL_TIMEOUT_S
+                topic_pb2.Topic(name=name, project_id=project_id),
+                metadata=md,
+                timeout=CALL_TIMEOUT_S,
             )
         )
         return bytes(topic.id)
@@ -294,6 +322,28 @@ class BrokerClient:
         finally:
             call.cancel()
 
+    async def check_subscribe(self, topic: str) -> None:
+        """Open a subscription to ``topic`` (name or id) and close it once the broker says it
+        is ready: whether this key may subscribe there, without reading an event.
+
+        Raises:
+            PermissionError_: without the ``subscriber`` permission.
+            NotFound: if the key's project has no such topic.
+        """
+        md = await self._auth()
+        subscription = ensign_pb2.Subscription(client_id="ensign-workbench", topics=[topic])
+        request = ensign_pb2.SubscribeRequest(subscription=subscription)
+        call = self._ensign.Subscribe(iter([request]), metadata=md, timeout=CALL_TIMEOUT_S)
+        try:
+            async for reply in call:
+                if reply.HasField("ready"):
+                    return
+        except grpc.aio.AioRpcError as exc:
+            raise _translate(exc, self.settings.grpc_address) from None
+        finally:
+            call.cancel()
+        raise ClientError("the subscription ended before the broker said it was ready")
+
     async def metrics(self, history_seconds: int = 3600) -> AsyncIterator[MetricsSample]:
         """Yield the broker's metrics: its history first, then a sample each second."""
         md = await self._auth()
@@ -314,20 +364,28 @@ class BrokerClient:
 
     # -- keys ---------------------------------------------------------------------------------
 
-    async def keys(self) -> list[KeyRow]:
-        """The project's API keys (never their secrets)."""
+    async def keys(self, project_id: bytes = b"") -> list[KeyRow]:
+        """A project's API keys, revoked ones included, never their secrets (the key's own
+        project by default; another one needs ``broker:admin``)."""
         reply = await self._call(
             lambda md: self._admin.ListKeys(
-                admin_pb2.ListKeysRequest(), metadata=md, timeout=CALL_TIMEOUT_S
+                admin_pb2.ListKeysRequest(project_id=project_id),
+                metadata=md,
+                timeout=CALL_TIMEOUT_S,
             )
         )
         return [_key_row(k) for k in reply.keys]
 
-    async def create_key(self, name: str, permissions: list[str]) -> tuple[KeyRow, str]:
-        """Create a key; return it with its ClientSecret (shown once)."""
+    async def create_key(
+        self, name: str, permissions: list[str], project_id: bytes = b""
+    ) -> tuple[KeyRow, str]:
+        """Create a key in a project (the key's own by default); return it with its
+        ClientSecret, which the broker never gives out again."""
         reply = await self._call(
             lambda md: self._admin.CreateKey(
-                admin_pb2.CreateKeyRequest(name=name, permissions=permissions),
+                admin_pb2.CreateKeyRequest(
+                    name=name, permissions=permissions, project_id=project_id
+                ),
                 metadata=md,
                 timeout=CALL_TIMEOUT_S,
             )
@@ -446,12 +504,20 @@ def _key_row(key: admin_pb2.ApiKey) -> KeyRow:
     )
 
 
-def _expiry(token: str) -> float:
+def _claims(token: str) -> dict[str, Any]:
+    """A JWT's claims, read without checking its signature (the broker checks it)."""
     try:
         payload = token.split(".")[1]
-        claims: dict[str, Any] = json.loads(base64.urlsafe_b64decode(payload + "=" * 4))
-        return float(claims["exp"])
-    except (IndexError, ValueError, KeyError):
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * 4))
+    except (IndexError, ValueError):
+        return {}
+    return claims if isinstance(claims, dict) else {}
+
+
+def _expiry(token: str) -> float:
+    try:
+        return float(_claims(token)["exp"])
+    except (KeyError, TypeError, ValueError):
         return time.time() + 300
 
 
@@ -466,4 +532,8 @@ def _translate(exc: grpc.aio.AioRpcError, address: str) -> ClientError:
         return AuthError(details)
     if code == grpc.StatusCode.PERMISSION_DENIED:
         return PermissionError_(details)
+    if code == grpc.StatusCode.NOT_FOUND:
+        return NotFound(details)
+    if code == grpc.StatusCode.INVALID_ARGUMENT:
+        return InvalidInput(details)
     return ClientError(details or code.name)

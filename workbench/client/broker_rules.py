@@ -1,4 +1,5 @@
-"""The broker's rules a view needs, as plain values: topic names, ids, dedup strategies, mimetypes.
+"""The broker's rules a view needs, as plain values: topic and project names, ids, dedup
+strategies, mimetypes, permissions, the standard ports, and how times are written.
 
 Views and models never import ``embedded_broker``: what they need of its rules comes through
 here, so each rule stays written once (in the broker's ``core``) and a caller sees only ``str``,
@@ -11,8 +12,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Final
 
+from embedded_broker.api.listen_address import DEFAULT_AUTH, DEFAULT_GRPC, ListenAddress
+from embedded_broker.auth.permissions import ENSIGN_PERMISSIONS as _ENSIGN
+from embedded_broker.auth.permissions import EXPLANATIONS, Permission
 from embedded_broker.core import dedup, ids, mime_names, names
 from embedded_broker.core.errors import InvalidArgument
+from embedded_broker.core.time_text import local_time as local_time  # how listings write times
+from embedded_broker.core.time_text import time_ago as time_ago
 from embedded_broker.proto.mimetype.v1beta1 import mimetype_pb2
 from workbench.client.errors import InvalidInput
 
@@ -26,6 +32,18 @@ TEXT_PLAIN: Final[int] = int(mimetype_pb2.TEXT_PLAIN)
 TEXT_CSV: Final[int] = int(mimetype_pb2.TEXT_CSV)
 APPLICATION_JSON: Final[int] = int(mimetype_pb2.APPLICATION_JSON)
 APPLICATION_JSON_LD: Final[int] = int(mimetype_pb2.APPLICATION_JSON_LD)
+
+PERMISSIONS: Final[tuple[str, ...]] = tuple(p.value for p in Permission)
+"""Every permission a key can hold, Ensign's first, then this broker's ``broker:admin``."""
+ENSIGN_PERMISSIONS: Final[tuple[str, ...]] = tuple(p.value for p in Permission if p in _ENSIGN)
+"""Ensign's own permissions (all but ``broker:admin``), in :data:`PERMISSIONS` order."""
+PERMISSION_TEXT: Final[dict[str, str]] = {p.value: text for p, text in EXPLANATIONS.items()}
+"""What each permission allows, in one line."""
+
+STANDARD_GRPC_PORT: Final[int] = ListenAddress.parse(DEFAULT_GRPC).port
+"""Ensign's usual local gRPC port (5356), where pyensign examples look."""
+STANDARD_AUTH_PORT: Final[int] = ListenAddress.parse(DEFAULT_AUTH).port
+"""Ensign's usual local auth port (5357)."""
 
 
 def validate_topic_name(name: str) -> str:
@@ -67,6 +85,18 @@ def mimetype_number(text: str) -> int:
 def mimetype_text(number: int) -> str:
     """The usual text form of a ``MIME`` number ('application/json'); the number if unknown."""
     return mime_names.mime_text(number)
+
+
+def validate_project_name(name: str) -> str:
+    """Return ``name`` if the broker would accept it as a project name.
+
+    Raises:
+        InvalidInput: with the rule the name breaks (the broker's message).
+    """
+    try:
+        return names.validate_project_name(name)
+    except InvalidArgument as exc:
+        raise InvalidInput(str(exc)) from None
 
 
 def validate_dedup_policy(

@@ -16,3 +16,5 @@ class ConnectionSettings:
     tls: bool = False
     ca_certificate: bytes | None = None
     """PEM of the CA (or self-signed certificate) to trust; None trusts the system's roots."""
+    ca_file: str = ""
+    """Where ``ca_certificate`` was read from ("" if from nowhere), for code a user runs."""

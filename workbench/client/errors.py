@@ -23,6 +23,10 @@ class PermissionError_(ClientError):
     """The key lacks a permission the call needs."""
 
 
+class NotFound(ClientError):
+    """The broker has no such thing for this key (a topic, a project, a key)."""
+
+
 class InvalidInput(ClientError, ValueError):
     """A value breaks one of the broker's rules (a topic name, a dedup policy, an id's size).
 

@@ -15,6 +15,7 @@ import subprocess
 import sys
 from dataclasses import replace
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from workbench.client.authentication import key_is_usable
 from workbench.client.connection_settings import ConnectionSettings
@@ -59,6 +60,7 @@ def served_at(data_dir: Path) -> ConnectionSettings:
         "",
         bool(info.get("tls")),
         Path(certificate).read_bytes() if certificate else None,
+        certificate or "",
     )
 
 
@@ -122,6 +124,25 @@ def embedded_connection(data_dir: Path, secrets: SecretStore) -> ConnectionSetti
     broker = served_at(data_dir)
     client_id, secret = admin_key(data_dir, secrets, broker)
     return replace(broker, client_id=client_id, client_secret=secret)
+
+
+def moved_ports_notice(settings: ConnectionSettings, wanted: tuple[int, int]) -> str:
+    """What to tell the user when the broker is not on the ``wanted`` (gRPC, auth) ports
+    because another program holds them ("" when it is on both)."""
+    grpc_port = int(settings.grpc_address.rpartition(":")[2] or 0)
+    auth_port = urlsplit(settings.auth_url).port
+    moved = []
+    if grpc_port != wanted[0]:
+        moved.append(f"port {wanted[0]} was taken, so gRPC listens on {settings.grpc_address}")
+    if auth_port != wanted[1]:
+        moved.append(f"port {wanted[1]} was taken, so auth listens on {settings.auth_url}")
+    if not moved:
+        return ""
+    said = "; ".join(moved)
+    return (
+        f"{said[0].upper()}{said[1:]}. Code written for Ensign's usual ports needs these "
+        "addresses: see Broker → Connect your code…"
+    )
 
 
 def _alive(pid: int) -> bool:

@@ -52,7 +52,13 @@ class Profile:
         """
         ca = Path(self.ca_file).expanduser().read_bytes() if self.ca_file else None
         return ConnectionSettings(
-            self.grpc_address, self.auth_url, self.client_id, secret, self.tls, ca
+            self.grpc_address,
+            self.auth_url,
+            self.client_id,
+            secret,
+            self.tls,
+            ca,
+            str(Path(self.ca_file).expanduser()) if self.ca_file else "",
         )
 
 

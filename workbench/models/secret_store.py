@@ -13,6 +13,8 @@ import threading
 from pathlib import Path
 from typing import Protocol
 
+from workbench.models.private_files import write_private_text
+
 log = logging.getLogger(__name__)
 SERVICE = "ensign-workbench"
 
@@ -48,13 +50,7 @@ class FileSecretStore:
 
     def _save(self, secrets: dict[str, str]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        temporary = self.path.with_suffix(".tmp")
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            json.dump(secrets, handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, self.path)
+        write_private_text(self.path, json.dumps(secrets))
 
     def get(self, name: str) -> str | None:
         """The secret called ``name``, if stored."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QFontDatabase, QPalette
 from PySide6.QtWidgets import (
     QFormLayout,
@@ -55,6 +55,8 @@ def human_duration(seconds: float) -> str:
 class QtBrokerPanel(QWidget):
     """Shows and controls the embedded broker; for a remote profile, what the broker reports."""
 
+    connect_code_requested = Signal()
+
     def __init__(
         self, broker: QtEmbeddedBroker, session: QtSession, parent: QWidget | None = None
     ) -> None:
@@ -66,6 +68,9 @@ class QtBrokerPanel(QWidget):
         self.state_label.setTextFormat(Qt.TextFormat.RichText)
         self.problem_label = QLabel()
         self.problem_label.setWordWrap(True)
+        self.port_notice = QLabel()
+        self.port_notice.setWordWrap(True)
+        self.port_notice.setObjectName("port_notice")
         self.connection_label = QLabel()
         self.data_dir_label = QLabel(str(broker.data_dir))
         self.grpc_label = QLabel("—")
@@ -83,6 +88,7 @@ class QtBrokerPanel(QWidget):
         form.addRow("Data directory", self.data_dir_label)
         form.addRow("gRPC address", self.grpc_label)
         form.addRow("Auth URL", self.auth_label)
+        form.addRow("", self.port_notice)
         form.addRow("Version", self.version_label)
         form.addRow("Process id", self.pid_label)
         form.addRow("Uptime", self.uptime_label)
@@ -97,13 +103,17 @@ class QtBrokerPanel(QWidget):
         self.restart_button = QPushButton(
             standard_icon(self, QStyle.StandardPixmap.SP_BrowserReload), "Restart"
         )
+        self.connect_code_button = QPushButton("Connect your code…")
+        self.connect_code_button.setToolTip("Endpoint, auth URL, TLS and snippets for pyensign")
         self.start_button.clicked.connect(broker.start)
         self.stop_button.clicked.connect(broker.stop)
         self.restart_button.clicked.connect(broker.restart)
+        self.connect_code_button.clicked.connect(self.connect_code_requested)
         buttons = QHBoxLayout()
         for button in (self.start_button, self.stop_button, self.restart_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
+        buttons.addWidget(self.connect_code_button)
 
         self.log_view = QPlainTextEdit()
         self.log_view.setReadOnly(True)
@@ -143,6 +153,8 @@ class QtBrokerPanel(QWidget):
         ready = state is BrokerState.READY and settings is not None
         self.grpc_label.setText(settings.grpc_address if ready and settings else "—")
         self.auth_label.setText(settings.auth_url if ready and settings else "—")
+        self.port_notice.setText(broker.port_notice)
+        self.port_notice.setVisible(bool(broker.port_notice))
         pid = broker.pid
         self.pid_label.setText(str(pid) if pid else "—")
         running = state in (BrokerState.STARTING, BrokerState.READY)

@@ -1,6 +1,8 @@
 """Runs ``ensign-broker serve`` as a child process: start, watch, restart, stop.
 
-The broker listens on free loopback ports chosen at start; it reports them in its data
+The broker listens on Ensign's usual loopback ports, 5356 (gRPC) and 5357 (auth), so that code
+written for a local Ensign finds it; if another program holds one, the broker takes a free port
+instead and :attr:`QtEmbeddedBroker.port_notice` says so. It reports where it listens in its data
 directory's ``serve.json`` and in its ready line. The first start creates a ``local`` project and
 an admin key for the workbench, whose secret goes to the secret store. Every start asks the
 running broker whether the saved key still logs in; a key it refuses (revoked) is replaced.
@@ -16,17 +18,23 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QProcess, QTimer, Signal
 
+from workbench.client.broker_rules import STANDARD_AUTH_PORT, STANDARD_GRPC_PORT
 from workbench.client.connection_settings import ConnectionSettings
 from workbench.models.broker_status import BrokerState, LogBuffer, restart_delay
-from workbench.models.embedded_connection import SERVE_FILE, embedded_connection
+from workbench.models.embedded_connection import embedded_connection, moved_ports_notice
 from workbench.models.secret_store import SecretStore
 
 STOP_TIMEOUT_MS = 15_000
 MAX_EARLY_CRASHES = 3
 
 
-def broker_arguments(data_dir: Path) -> list[str]:
-    """The command line (after the interpreter) that serves a broker on free loopback ports."""
+STANDARD_PORTS = (STANDARD_GRPC_PORT, STANDARD_AUTH_PORT)
+
+
+def broker_arguments(data_dir: Path, ports: tuple[int, int] = STANDARD_PORTS) -> list[str]:
+    """The command line (after the interpreter) that serves a broker on loopback, on ``ports``
+    (gRPC, auth) while they are free and on free ports otherwise."""
+    grpc_port, auth_port = ports
     return [
         "-m",
         "embedded_broker",
@@ -34,9 +42,10 @@ def broker_arguments(data_dir: Path) -> list[str]:
         "--data-dir",
         str(data_dir),
         "--listen",
-        "127.0.0.1:0",
+        f"127.0.0.1:{grpc_port}",
         "--auth-listen",
-        "127.0.0.1:0",
+        f"127.0.0.1:{auth_port}",
+        "--free-port-if-taken",  # decided by the broker as it binds: no race with a probe
         "--exit-with-parent",  # no orphan, even if the app is killed
     ]
 
@@ -48,9 +57,17 @@ class QtEmbeddedBroker(QObject):
     log_line = Signal(str)
     ready = Signal(object)  # ConnectionSettings
 
-    def __init__(self, data_dir: Path, secrets: SecretStore, parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        secrets: SecretStore,
+        parent: QObject | None = None,
+        ports: tuple[int, int] = STANDARD_PORTS,
+    ) -> None:
         super().__init__(parent)
         self.data_dir = data_dir
+        self.ports = ports
+        """The ports (gRPC, auth) the broker takes when they are free."""
         self._secrets = secrets
         self.state = BrokerState.STOPPED
         self.log = LogBuffer()
@@ -80,8 +97,9 @@ class QtEmbeddedBroker(QObject):
         self._restart.stop()
         self._stopping = False
         self.problem = ""
+        # serve.json is the running broker's: never removed here, where it may be another
+        # process's (the broker writes it before it says it is ready, and removes it on exit).
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        (self.data_dir / SERVE_FILE).unlink(missing_ok=True)
         process = QProcess(self)
         process.setProcessChannelMode(QProcess.ProcessChannelMode.MergedChannels)
         process.readyReadStandardOutput.connect(self._read_output)
@@ -90,7 +108,14 @@ class QtEmbeddedBroker(QObject):
         self._process = process
         self._set_state(BrokerState.STARTING)
         self.started_at = time.monotonic()
-        process.start(sys.executable, broker_arguments(self.data_dir))
+        process.start(sys.executable, broker_arguments(self.data_dir, self.ports))
+
+    @property
+    def port_notice(self) -> str:
+        """Why the ready broker is not on :attr:`ports` ("" when it is, or is not ready)."""
+        if self.state is not BrokerState.READY or self.settings is None:
+            return ""
+        return moved_ports_notice(self.settings, self.ports)
 
     def stop(self) -> None:
         """Ask the broker to stop (SIGTERM); it is killed if it takes too long."""

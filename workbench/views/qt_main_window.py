@@ -24,15 +24,18 @@ from workbench.client.connection_settings import ConnectionSettings
 from workbench.client.errors import ClientError
 from workbench.client.records import EventRow, TopicRow
 from workbench.models.broker_status import BrokerState
+from workbench.models.embedded_connection import LOCAL_PROJECT
 from workbench.models.profiles import EMBEDDED, Profile, ProfileStore
 from workbench.models.query_library import QueryLibrary
 from workbench.models.template_library import TemplateLibrary
 from workbench.views.qt_broker_panel import QtBrokerPanel, state_badge
 from workbench.views.qt_charts import QtCharts
 from workbench.views.qt_command_palette import PaletteEntry, QtCommandPalette
+from workbench.views.qt_connect_code import QtConnectCodeDialog
 from workbench.views.qt_embedded_broker import QtEmbeddedBroker
 from workbench.views.qt_event_detail import QtEventDetail
 from workbench.views.qt_event_table import QtEventTable
+from workbench.views.qt_key_manager import QtKeyManager
 from workbench.views.qt_producer import QtProducer
 from workbench.views.qt_profile_dialog import QtProfileDialog
 from workbench.views.qt_query_panel import QtQueryPanel
@@ -42,7 +45,7 @@ from workbench.views.qt_topic_browser import QtTopicBrowser
 
 log = logging.getLogger(__name__)
 ADD_PROFILE = "Add remote broker…"
-TABS = ("events", "query", "charts", "broker")
+TABS = ("events", "query", "charts", "broker", "keys")
 
 
 class QtMainWindow(QMainWindow):
@@ -78,6 +81,7 @@ class QtMainWindow(QMainWindow):
         self.producer = QtProducer(session, templates)
         self.charts = QtCharts(session)
         self.broker_panel = QtBrokerPanel(broker, session)
+        self.keys_view = QtKeyManager(session)
 
         self.event_split = QSplitter(Qt.Orientation.Vertical)
         self.event_split.setObjectName("event_split")
@@ -93,6 +97,7 @@ class QtMainWindow(QMainWindow):
         self.tabs.addTab(self.query, "Query")
         self.tabs.addTab(self.charts, "Charts")
         self.tabs.addTab(self.broker_panel, "Broker")
+        self.tabs.addTab(self.keys_view, "Keys")
         self.setCentralWidget(self.tabs)
 
         dock = QDockWidget("Topics", self)
@@ -161,7 +166,7 @@ class QtMainWindow(QMainWindow):
         file_menu.addAction(action("&Quit", QKeySequence.StandardKey.Quit, self.close))
 
         view = menu.addMenu("&View")
-        for index, name in enumerate(("Events", "Produce", "Query", "Charts", "Broker")):
+        for index, name in enumerate(("Events", "Produce", "Query", "Charts", "Broker", "Keys")):
             view.addAction(
                 action(
                     name, f"Ctrl+{index + 1}", lambda _=False, i=index: self.tabs.setCurrentIndex(i)
@@ -183,6 +188,8 @@ class QtMainWindow(QMainWindow):
         broker_menu.addAction(action("Start", None, self.broker.start))
         broker_menu.addAction(action("Stop", None, self.broker.stop))
         broker_menu.addAction(action("Restart", "Ctrl+Shift+R", self.broker.restart))
+        broker_menu.addSeparator()
+        broker_menu.addAction(action("Connect your code…", None, self.show_connect_code))
 
     def _wire(self) -> None:
         self.topics.topic_selected.connect(self._topic_selected)
@@ -191,6 +198,7 @@ class QtMainWindow(QMainWindow):
         self.events.produce_from.connect(self._produce_from)
         self.broker.state_changed.connect(self._broker_state)
         self.broker.ready.connect(self._broker_ready)
+        self.broker_panel.connect_code_requested.connect(self.show_connect_code)
         self.session.connected.connect(self._connected)
         self.session.disconnected.connect(
             lambda reason: self.connection_state.setText(f"Not connected ({reason})")
@@ -382,6 +390,37 @@ class QtMainWindow(QMainWindow):
             self.topics.select_topic(entry.payload)
         elif isinstance(entry.payload, QAction):
             entry.payload.trigger()
+
+    def show_connect_code(self) -> QtConnectCodeDialog | None:
+        """Broker → Connect your code…: the connected broker's addresses and snippets."""
+        client = self.session.client
+        if client is None:
+            self.statusBar().showMessage("Connect to a broker first.", 5000)
+            return None
+        embedded = self.session.profile_name == EMBEDDED
+        dialog = QtConnectCodeDialog(
+            client.settings,
+            self.session.profile_name,
+            self.broker.port_notice if embedded else "",
+            f"The workbench's own key is in project {LOCAL_PROJECT}." if embedded else "",
+            self,
+        )
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.create_key_requested.connect(self._create_key_for_code)
+        dialog.open()
+        return dialog
+
+    def _create_key_for_code(self) -> None:
+        self.tabs.setCurrentWidget(self.keys_view)
+        self.keys_view.ask_new_key()
+
+    def bring_to_front(self) -> None:
+        """Show the window above the others (another ``ensign-workbench`` start asked for it)."""
+        if self.isMinimized():
+            self.showNormal()
+        self.show()
+        self.raise_()
+        self.activateWindow()
 
     # -- closing ------------------------------------------------------------------------------
 

@@ -51,7 +51,7 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.client.broker_rules import ulid_str
-from workbench.client.records import MetricsSample, TopicRow
+from workbench.client.records import MetricsSample, ProjectRow, TopicRow
 from workbench.models.event_pages import human_bytes
 from workbench.models.topic_tree import (
     ProjectNode,
@@ -352,12 +352,35 @@ class QtTopicBrowser(QWidget):
     # -- dialogs (each calls one of the actions below when accepted) ---------------------------
 
     def ask_new_topic(self) -> QtNewTopicDialog:
-        """Open the new-topic dialog."""
-        dialog = QtNewTopicDialog(self)
+        """Open the new-topic dialog, in the selected topic's project (else the key's own)."""
+        known = {
+            t.project_id: ProjectRow(t.project_id, t.project_name) for t in self._session.topics
+        }
+        dialog = QtNewTopicDialog(self, list(known.values()), self._chosen_project(known))
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.accepted.connect(lambda: self.create_topic_named(dialog.topic_name()))
+        dialog.accepted.connect(
+            lambda: self.create_topic_named(dialog.topic_name(), dialog.project_id())
+        )
+        client = self._session.client
+        if client is not None:  # projects without topics too
+            listing = self._session.run(
+                client.projects(), dialog.project_box.set_projects, "listing projects"
+            )
+            dialog.finished.connect(listing.cancel)
         dialog.open()
         return dialog
+
+    def _chosen_project(self, known: dict[bytes, ProjectRow]) -> bytes:
+        indexes = self.view.selectionModel().selectedRows(NAME)
+        if indexes:
+            item_id = bytes(indexes[0].data(ID_ROLE))
+            if indexes[0].data(KIND_ROLE) == PROJECT:
+                return item_id
+            node = self._tree.topic(item_id)
+            if node is not None:
+                return node.topic.project_id
+        client = self._session.client
+        return client.project_id if client is not None else b""
 
     def ask_archive(self, topic: TopicRow | None = None) -> QMessageBox | None:
         """Ask before archiving a topic (the selected one by default)."""
@@ -404,14 +427,15 @@ class QtTopicBrowser(QWidget):
 
     # -- actions ------------------------------------------------------------------------------
 
-    def create_topic_named(self, name: str) -> asyncio.Task[None] | None:
-        """Create a topic, then select it once it is listed."""
+    def create_topic_named(self, name: str, project_id: bytes = b"") -> asyncio.Task[None] | None:
+        """Create a topic (in the key's project, or ``project_id``), then select it once it is
+        listed."""
         client = self._session.client
         if client is None:
             return None
 
         async def create() -> None:
-            topic_id = await client.create_topic(name)
+            topic_id = await client.create_topic(name, project_id)
             self._pending_select = topic_id
 
         return self._session.run(create(), self._changed, f"creating topic {name}")

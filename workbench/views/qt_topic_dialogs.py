@@ -6,18 +6,17 @@ exposes its result through methods; the browser connects ``accepted`` to the act
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QComboBox,
-    QDialog,
     QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QPushButton,
-    QStyle,
     QVBoxLayout,
     QWidget,
 )
@@ -28,9 +27,17 @@ from workbench.client.broker_rules import (
     validate_topic_name,
 )
 from workbench.client.errors import InvalidInput
-from workbench.client.records import TopicRow
+from workbench.client.records import ProjectRow, TopicRow
 from workbench.models.topic_tree import format_count
-from workbench.views.qt_themes import error_color
+from workbench.views.qt_dialog_parts import (
+    QtCheckedDialog,
+    QtNameDialog,
+    QtProjectBox,
+    ok_cancel_buttons,
+    problem_label,
+    set_problem,
+    warning_icon,
+)
 
 DEDUP_EXPLANATIONS = {
     "NONE": "Keep every event; nothing is treated as a duplicate.",
@@ -49,110 +56,43 @@ def split_names(text: str) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]
 
 
-def _problem_label() -> QLabel:
-    label = QLabel()
-    label.setWordWrap(True)
-    label.setTextFormat(Qt.TextFormat.PlainText)
-    return label
-
-
-def _set_problem(label: QLabel, problem: str, hint: str) -> None:
-    """Show ``problem`` in the error colour, or ``hint`` dimmed when there is none."""
-    label.setText(problem or hint)
-    if problem:
-        palette = label.palette()
-        palette.setColor(QPalette.ColorRole.WindowText, error_color(palette))
-        label.setPalette(palette)
-        label.setForegroundRole(QPalette.ColorRole.WindowText)
-    else:
-        label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
-
-
-def _buttons(dialog: QDialog, ok_text: str) -> QDialogButtonBox:
-    box = QDialogButtonBox(
-        QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-    )
-    ok = box.button(QDialogButtonBox.StandardButton.Ok)
-    ok.setText(ok_text)
-    ok.setEnabled(False)
-    box.accepted.connect(dialog.accept)
-    box.rejected.connect(dialog.reject)
-    return box
-
-
-class QtNewTopicDialog(QDialog):
-    """Asks for a new topic's name, checking Ensign's naming rules as the user types."""
+class QtNewTopicDialog(QtNameDialog):
+    """Asks for a new topic's project and name, checking Ensign's naming rules as the user
+    types."""
 
     HINT = "Starts with a letter; then letters, digits, '.', '-' or '_'."
 
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setWindowTitle("New topic")
-        self.name_edit = QLineEdit()
-        self.name_edit.setPlaceholderText("e.g. orders.created")
-        self.name_edit.setToolTip(self.HINT)
-        self.message = _problem_label()
-        self.message.setMinimumHeight(self.fontMetrics().lineSpacing() * 2)
-        self.buttons = _buttons(self, "Create")
-
-        form = QFormLayout()
-        form.addRow("Topic name", self.name_edit)
-        form.addRow("", self.message)
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addStretch(1)
-        layout.addWidget(self.buttons)
-        self.setMinimumWidth(self.fontMetrics().averageCharWidth() * 60)
-
-        self.name_edit.textChanged.connect(self._validate)
-        self._validate()
+    def __init__(
+        self,
+        parent: QWidget | None = None,
+        projects: Sequence[ProjectRow] = (),
+        project_id: bytes = b"",
+    ) -> None:
+        super().__init__(
+            "New topic", "Topic name", validate_topic_name, self.HINT, "e.g. orders.created", parent
+        )
+        self.project_box = QtProjectBox()
+        self.project_box.setToolTip("The project the topic belongs to")
+        self.project_box.set_projects(projects, project_id)
+        self.form.insertRow(0, "Project", self.project_box)
 
     def topic_name(self) -> str:
         """The name typed."""
         return self.name_edit.text()
 
-    def problem(self) -> str:
-        """Why the name is not usable ("" when it is)."""
-        name = self.topic_name()
-        if not name:
-            return ""  # not an error yet: nothing typed
-        try:
-            validate_topic_name(name)
-        except InvalidInput as exc:
-            return str(exc)
-        return ""
-
-    def is_valid(self) -> bool:
-        """True when OK would create a topic."""
-        return bool(self.topic_name()) and not self.problem()
-
-    def accept(self) -> None:
-        """Close with OK, only for a valid name."""
-        if self.is_valid():
-            super().accept()
-
-    def button(self, which: QDialogButtonBox.StandardButton) -> QPushButton:
-        """One of the dialog's buttons."""
-        return self.buttons.button(which)
-
-    def _validate(self) -> None:
-        _set_problem(self.message, self.problem(), self.HINT)
-        self.button(QDialogButtonBox.StandardButton.Ok).setEnabled(self.is_valid())
+    def project_id(self) -> bytes:
+        """The project picked (empty: the key's own)."""
+        return self.project_box.project_id()
 
 
-class QtDestroyTopicDialog(QDialog):
+class QtDestroyTopicDialog(QtCheckedDialog):
     """Confirms destroying a topic: the user must type its name."""
 
     def __init__(self, topic_name: str, events: int = 0, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.topic = topic_name
         self.setWindowTitle(f"Destroy {topic_name}")
-        icon = QLabel()
-        size = self.style().pixelMetric(QStyle.PixelMetric.PM_MessageBoxIconSize)
-        icon.setPixmap(
-            self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning).pixmap(size)
-        )
-        icon.setAlignment(Qt.AlignmentFlag.AlignTop)
+        icon = warning_icon(self)
         noun = "event" if events == 1 else "events"
         self.explanation = QLabel(
             f"This deletes {format_count(events)} {noun} and the topic's key for good. "
@@ -166,7 +106,7 @@ class QtDestroyTopicDialog(QDialog):
         self.name_label.setFont(font)
         self.name_edit = QLineEdit()
         self.name_edit.setPlaceholderText(topic_name)
-        self.buttons = _buttons(self, "Destroy")
+        self.buttons = ok_cancel_buttons(self, "Destroy")
         self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setDefault(True)
 
         text = QVBoxLayout()
@@ -188,14 +128,9 @@ class QtDestroyTopicDialog(QDialog):
         """True when the typed text is exactly the topic's name."""
         return self.name_edit.text() == self.topic
 
-    def accept(self) -> None:
-        """Close with OK, only once the name is typed."""
-        if self.confirmed():
-            super().accept()
-
-    def button(self, which: QDialogButtonBox.StandardButton) -> QPushButton:
-        """One of the dialog's buttons."""
-        return self.buttons.button(which)
+    def is_valid(self) -> bool:
+        """True once the topic's name is typed."""
+        return self.confirmed()
 
     def _validate(self) -> None:
         ok = self.button(QDialogButtonBox.StandardButton.Ok)
@@ -203,7 +138,7 @@ class QtDestroyTopicDialog(QDialog):
         ok.setDefault(self.confirmed())
 
 
-class QtDedupPolicyDialog(QDialog):
+class QtDedupPolicyDialog(QtCheckedDialog):
     """Edits a topic's deduplication policy."""
 
     def __init__(self, topic: TopicRow, parent: QWidget | None = None) -> None:
@@ -227,9 +162,9 @@ class QtDedupPolicyDialog(QDialog):
         self.keys_edit.setPlaceholderText("metadata keys, comma-separated (e.g. customer, region)")
         self.fields_edit = QLineEdit(", ".join(topic.dedup_fields))
         self.fields_edit.setPlaceholderText("JSON fields, comma-separated (e.g. order_id)")
-        self.message = _problem_label()
+        self.message = problem_label()
         self.message.setMinimumHeight(two_lines)
-        self.buttons = _buttons(self, "Apply")
+        self.buttons = ok_cancel_buttons(self, "Apply")
 
         form = QFormLayout()
         form.addRow("Strategy", self.strategy_box)
@@ -284,20 +219,11 @@ class QtDedupPolicyDialog(QDialog):
             return str(exc)
         return ""
 
-    def accept(self) -> None:
-        """Close with OK, only for a usable policy."""
-        if not self.problem():
-            super().accept()
-
-    def button(self, which: QDialogButtonBox.StandardButton) -> QPushButton:
-        """One of the dialog's buttons."""
-        return self.buttons.button(which)
-
     def _validate(self) -> None:
         strategy = self.strategy()
         self.explanation.setText(DEDUP_EXPLANATIONS[strategy])
         self.keys_edit.setEnabled(strategy in NEEDS_KEYS)
         self.fields_edit.setEnabled(strategy in NEEDS_FIELDS)
         problem = self.problem()
-        _set_problem(self.message, problem, "")
+        set_problem(self.message, problem, "")
         self.button(QDialogButtonBox.StandardButton.Ok).setEnabled(not problem)

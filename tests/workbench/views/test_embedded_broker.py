@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import stat
 from pathlib import Path
 
@@ -16,7 +17,9 @@ from workbench.client.broker_client import BrokerClient
 from workbench.client.connection_settings import ConnectionSettings
 from workbench.models.broker_status import BrokerState, LogBuffer, restart_delay
 from workbench.models.secret_store import FileSecretStore
-from workbench.views.qt_embedded_broker import QtEmbeddedBroker
+from workbench.views.qt_broker_panel import QtBrokerPanel
+from workbench.views.qt_embedded_broker import STANDARD_PORTS, QtEmbeddedBroker, broker_arguments
+from workbench.views.qt_session import QtSession
 
 
 @pytest.mark.timeout(120)
@@ -99,15 +102,96 @@ def test_a_broker_that_cannot_start_is_reported_not_restarted_forever(
     data_dir = tmp_path / "data"
     data_dir.mkdir()
     lock = DirectoryLock(data_dir)  # another process owns the directory
+    theirs = '{"pid": 1, "grpc_address": "127.0.0.1:5356"}'
+    (data_dir / "serve.json").write_text(theirs)  # and says where it listens
     try:
-        broker = QtEmbeddedBroker(data_dir, secrets)
+        broker = QtEmbeddedBroker(data_dir, secrets, ports=(0, 0))
         broker._restart.setInterval(0)
         broker.start()
         qloop.until(lambda: broker.state is BrokerState.FAILED, timeout=90, what="failure")
         assert "exited with code 1" in broker.problem
         assert "lock" in broker.problem or "process" in broker.problem
+        assert (data_dir / "serve.json").read_text() == theirs, "the owner's file is untouched"
     finally:
         lock.release()
+
+
+def free_ports(count: int) -> list[int]:
+    """Ports free right now (the sockets that found them are closed again)."""
+    sockets = [socket.socket() for _ in range(count)]
+    for sock in sockets:
+        sock.bind(("127.0.0.1", 0))
+    ports = [sock.getsockname()[1] for sock in sockets]
+    for sock in sockets:
+        sock.close()
+    return ports
+
+
+def test_the_broker_asks_for_ensigns_usual_ports() -> None:
+    arguments = broker_arguments(Path("/data"))
+    assert STANDARD_PORTS == (5356, 5357)
+    assert arguments[arguments.index("--listen") + 1] == "127.0.0.1:5356"
+    assert arguments[arguments.index("--auth-listen") + 1] == "127.0.0.1:5357"
+    assert "--free-port-if-taken" in arguments
+
+
+@pytest.mark.timeout(120)
+def test_the_broker_takes_its_ports_when_free_and_moves_when_one_is_taken(
+    qloop: QLoop, tmp_path: Path, secrets: FileSecretStore
+) -> None:
+    grpc_port, auth_port = free_ports(2)
+    broker = QtEmbeddedBroker(tmp_path / "data", secrets, ports=(grpc_port, auth_port))
+    panel = QtBrokerPanel(broker, QtSession())
+    try:
+        broker.start()
+        qloop.until(lambda: broker.state is BrokerState.READY, what="the broker to be ready")
+        assert broker.settings is not None
+        assert broker.settings.grpc_address == f"127.0.0.1:{grpc_port}"
+        assert broker.settings.auth_url == f"http://127.0.0.1:{auth_port}"
+        assert broker.port_notice == "" and panel.port_notice.isHidden()
+
+        broker.stop_and_wait()
+        with socket.socket() as taken:  # another program takes the gRPC port meanwhile
+            taken.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as servers do
+            taken.bind(("127.0.0.1", grpc_port))
+            taken.listen()
+            broker.start()
+            qloop.until(lambda: broker.state is BrokerState.READY, what="the broker to be ready")
+            moved = broker.settings
+            assert moved is not None and moved.grpc_address != f"127.0.0.1:{grpc_port}"
+            assert moved.auth_url == f"http://127.0.0.1:{auth_port}", "the free one is kept"
+            assert key_is_usable(moved)
+            notice = broker.port_notice
+            assert notice.startswith(
+                f"Port {grpc_port} was taken, so gRPC listens on {moved.grpc_address}."
+            )
+            assert "Connect your code" in notice
+            assert panel.port_notice.text() == notice and not panel.port_notice.isHidden()
+    finally:
+        broker.stop_and_wait()
+        panel.deleteLater()
+
+
+@pytest.mark.timeout(120)
+def test_the_broker_is_on_5356_and_5357_when_they_are_free(
+    qloop: QLoop, tmp_path: Path, secrets: FileSecretStore
+) -> None:
+    try:
+        for port in STANDARD_PORTS:
+            with socket.socket() as probe:
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the broker does
+                probe.bind(("127.0.0.1", port))
+    except OSError:
+        pytest.skip("another program holds 5356 or 5357 on this machine")
+    broker = QtEmbeddedBroker(tmp_path / "data", secrets)
+    try:
+        broker.start()
+        qloop.until(lambda: broker.state is BrokerState.READY, what="the broker to be ready")
+        assert broker.settings is not None
+        assert broker.settings.grpc_address == "127.0.0.1:5356"
+        assert broker.settings.auth_url == "http://127.0.0.1:5357"
+    finally:
+        broker.stop_and_wait()
 
 
 def test_log_buffer_and_backoff() -> None:

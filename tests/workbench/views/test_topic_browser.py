@@ -262,6 +262,26 @@ def test_new_topic_dialog_validates_and_creates_and_selects_the_topic(
     qloop.until(lambda: "new.direct" in _visible(browser)["demo"], what="new.direct")
 
 
+def test_the_new_topic_dialog_picks_the_project_among_all_of_them(
+    qloop: QLoop, qtbot: QtBot, session: QtSession, browser: QtTopicBrowser
+) -> None:
+    client = session.client
+    assert client is not None
+    qloop.run(client.create_project("no-topics-yet"))
+    dialog = browser.ask_new_topic()
+    box = dialog.project_box
+    assert box.currentText() == "demo", "the key's own project first"
+    qloop.until(lambda: box.findText("no-topics-yet") >= 0, what="every project to be listed")
+    assert box.currentText() == "demo"
+    box.setCurrentIndex(box.findText("no-topics-yet"))
+    qtbot.keyClicks(dialog.name_edit, "first.of.its.project")
+    qtbot.mouseClick(dialog.button(OK), Qt.MouseButton.LeftButton)
+    qloop.until(
+        lambda: "first.of.its.project" in _visible(browser).get("no-topics-yet", []),
+        what="the topic in the chosen project",
+    )
+
+
 def test_a_failed_create_is_reported_on_the_session(
     qloop: QLoop, session: QtSession, browser: QtTopicBrowser
 ) -> None:

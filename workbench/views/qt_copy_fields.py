@@ -1,0 +1,97 @@
+"""Text a user copies into their own code: a value with a Copy button, a block of code."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QFontDatabase, QGuiApplication
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+MAX_FIELD_CHARS = 72
+MAX_CODE_COLUMNS = 100
+MAX_CODE_LINES = 24
+
+
+def copy_to_clipboard(text: str) -> None:
+    """Put ``text`` on the clipboard."""
+    QGuiApplication.clipboard().setText(text)
+
+
+class QtCopyField(QWidget):
+    """A read-only value in a fixed-width font, with a button that copies it."""
+
+    copied = Signal()
+
+    def __init__(self, text: str, button_text: str = "Copy", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.edit = QLineEdit(text)
+        self.edit.setReadOnly(True)
+        self.edit.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.edit.setCursorPosition(0)
+        # Room for the whole value (a 64-character secret included) without scrolling.
+        shown = min(len(text), MAX_FIELD_CHARS) + 2
+        self.edit.setMinimumWidth(self.edit.fontMetrics().horizontalAdvance("M" * shown))
+        self.button = QPushButton(button_text)
+        self.button.clicked.connect(self.copy)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.edit, 1)
+        layout.addWidget(self.button)
+
+    def text(self) -> str:
+        """The value."""
+        return self.edit.text()
+
+    def set_text(self, text: str) -> None:
+        """Show another value."""
+        self.edit.setText(text)
+        self.edit.setCursorPosition(0)
+
+    def copy(self) -> None:
+        """Copy the value to the clipboard."""
+        copy_to_clipboard(self.text())
+        self.copied.emit()
+
+
+class QtCodeBlock(QWidget):
+    """A read-only block of code in a fixed-width font, with a button that copies it whole."""
+
+    copied = Signal()
+
+    def __init__(self, code: str, button_text: str = "Copy", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.view = QPlainTextEdit(code)
+        self.view.setReadOnly(True)
+        self.view.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+        self.view.setFont(font)
+        # Room for the whole snippet, up to a size that still fits a laptop's screen.
+        metrics = self.view.fontMetrics()
+        lines = code.rstrip("\n").splitlines() or [""]
+        widest = min(max(len(line) for line in lines), MAX_CODE_COLUMNS) + 4
+        self.view.setMinimumWidth(metrics.horizontalAdvance("M" * widest))
+        self.view.setMinimumHeight(metrics.lineSpacing() * (min(len(lines), MAX_CODE_LINES) + 2))
+        self.button = QPushButton(button_text)
+        self.button.clicked.connect(self.copy)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(self.button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.view, 1)
+        layout.addLayout(row)
+
+    def code(self) -> str:
+        """The code shown."""
+        return self.view.toPlainText()
+
+    def copy(self) -> None:
+        """Copy the code to the clipboard."""
+        copy_to_clipboard(self.code())
+        self.copied.emit()

@@ -45,7 +45,8 @@ from workbench.views.qt_topic_browser import QtTopicBrowser
 
 log = logging.getLogger(__name__)
 ADD_PROFILE = "Add remote broker…"
-TABS = ("events", "query", "charts", "broker", "keys")
+TABS = ("events", "produce", "query", "charts", "broker", "keys")
+"""The tabs, in order, by the names the settings remember them by."""
 
 
 class QtMainWindow(QMainWindow):
@@ -98,6 +99,7 @@ class QtMainWindow(QMainWindow):
         self.tabs.addTab(self.charts, "Charts")
         self.tabs.addTab(self.broker_panel, "Broker")
         self.tabs.addTab(self.keys_view, "Keys")
+        assert self.tabs.count() == len(TABS), "every tab has a name in TABS"
         self.setCentralWidget(self.tabs)
 
         dock = QDockWidget("Topics", self)

@@ -20,6 +20,8 @@ from __future__ import annotations
 import datetime
 import difflib
 import functools
+import itertools
+import math
 import random
 import time
 import uuid
@@ -56,7 +58,11 @@ DENIED_PROVIDERS: Final = frozenset(
 )  # fmt: skip
 """Public Faker provider methods that templates may not call."""
 
-_SITE_FUNCTIONS: Final = frozenset({"counter", "walk", "cycle"})
+_SITE_FUNCTIONS: Final = frozenset(
+    {"counter", "walk", "cycle", "wave", "curve", "drift", "ledger", "stage"}
+)
+MAX_KEYS_PER_SITE: Final = 10_000
+"""Keys (accounts, shipments …) one ``ledger`` or ``stage`` call site keeps state for."""
 _PLAIN_TYPES: Final = (
     str, int, float, bool, type(None), Decimal, datetime.date, datetime.time,
     datetime.timedelta, uuid.UUID, bytes,
@@ -81,6 +87,8 @@ class TemplateFunctions:
         self._counters: dict[Hashable, Any] = {}
         self._walks: dict[Hashable, Any] = {}
         self._cycles: dict[Hashable, int] = {}
+        self._ticks: dict[Hashable, int] = {}
+        self._keyed: dict[Hashable, dict[Any, Any]] = {}
         self._second = -1
         self._second_text = ""
         self.faker = FakerValues(locale, self.random.getrandbits(64), self.random)
@@ -99,6 +107,12 @@ class TemplateFunctions:
             "normal": self.normal,
             "walk": self.walk,
             "cycle": self.cycle,
+            "wave": self.wave,
+            "curve": self.curve,
+            "drift": self.drift,
+            "spike": self.spike,
+            "ledger": self.ledger,
+            "stage": self.stage,
             "faker": self.faker,
         }
 
@@ -155,6 +169,102 @@ class TemplateFunctions:
         position = self._cycles.get(_site, 0)
         self._cycles[_site] = position + 1
         return values[position % len(values)]
+
+    # -- shapes over the run (state per call site) ---------------------------------------------
+
+    def _tick(self, site: Hashable) -> int:
+        """0, 1, 2 …: how many times this call site ran before."""
+        n = self._ticks.get(site, -1) + 1
+        self._ticks[site] = n
+        return n
+
+    def wave(
+        self,
+        mean: float,
+        amplitude: float,
+        period: float,
+        noise: float = 0,
+        *,
+        _site: Hashable = "wave",
+    ) -> float:
+        """``mean + amplitude * sin(2 pi n / period)`` for the n-th call of this site (period in
+        events), plus normal noise of standard deviation ``noise``."""
+        _require_numbers("wave", mean=mean, amplitude=amplitude, period=period, noise=noise)
+        if period <= 0 or noise < 0:
+            raise ValueError("wave() needs a period above 0 and noise >= 0")
+        n = self._tick(_site)
+        value = mean + amplitude * math.sin(2 * math.pi * n / period)
+        return value + self.random.gauss(0, noise) if noise else value
+
+    def curve(
+        self,
+        points: Sequence[Sequence[float]],
+        period: float | None = None,
+        noise: float = 0,
+        *,
+        _site: Hashable = "curve",
+    ) -> float:
+        """A piecewise-linear curve over this site's calls: ``points`` are ``[n, value]`` pairs
+        with n rising (events); between them the value is interpolated, before the first and
+        after the last it holds; with ``period`` the curve starts again every ``period`` events.
+        Plus normal noise of standard deviation ``noise``. E.g. a workout's heart rate:
+        ``curve([[0, 70], [300, 150], [900, 165], [1200, 90]], period=1200, noise=2)``."""
+        _check_points(points)
+        if period is not None:
+            _require_numbers("curve", period=period)
+            if period <= 0:
+                raise ValueError("curve() needs a period above 0")
+        _require_numbers("curve", noise=noise)
+        n: float = self._tick(_site)
+        if period is not None:
+            n %= period
+        value = _interpolate(points, n)
+        return value + self.random.gauss(0, noise) if noise else value
+
+    def drift(self, start: float, step: float, *, _site: Hashable = "drift") -> float:
+        """``start + n * step`` for the n-th call of this site: a slow, steady drift."""
+        _require_numbers("drift", start=start, step=step)
+        return start + self._tick(_site) * step
+
+    def spike(self, chance: float, height: float, base: float = 0) -> float:
+        """``base + height`` with probability ``chance`` (0 to 1), else ``base``: rare spikes."""
+        _require_numbers("spike", chance=chance, height=height, base=base)
+        if not 0 <= chance <= 1:
+            raise ValueError(f"spike() needs a chance from 0 to 1, not {chance!r}")
+        return base + height if self.random.random() < chance else base
+
+    def _state(self, site: Hashable, key: Any, function: str) -> dict[Any, Any]:
+        if not isinstance(key, (str, int)) or isinstance(key, bool):
+            raise ValueError(f"{function}() needs a text or whole-number key, not {key!r}")
+        states = self._keyed.setdefault(site, {})
+        if key not in states and len(states) >= MAX_KEYS_PER_SITE:
+            raise ValueError(f"{function}() keeps at most {MAX_KEYS_PER_SITE:,} keys")
+        return states
+
+    def ledger(
+        self, key: Any, amount: float, start: float = 0, *, _site: Hashable = "ledger"
+    ) -> dict[str, Any]:
+        """A running balance per ``key`` (an account): ``{"key", "before", "amount", "after"}``,
+        ``after = before + amount``; a key starts at ``start``. Amounts are rounded to cents."""
+        _require_numbers("ledger", amount=amount, start=start)
+        states = self._state(_site, key, "ledger")
+        before = states.get(key, round(float(start), 2))
+        after = round(before + amount, 2)
+        states[key] = after
+        return {"key": key, "before": before, "amount": round(amount, 2), "after": after}
+
+    def stage(
+        self, key: Any, stages: Sequence[Any], *, _site: Hashable = "stage"
+    ) -> dict[str, Any]:
+        """The next of ``stages`` for ``key`` (a shipment), in order, starting again after the
+        last: ``{"key", "stage", "step", "steps"}`` (``step`` counts from 1)."""
+        _require_values("stage", stages)
+        states = self._state(_site, key, "stage")
+        step = states.get(key, -1) + 1
+        if step >= len(stages):
+            step = 0
+        states[key] = step
+        return {"key": key, "stage": stages[step], "step": step + 1, "steps": len(stages)}
 
     # -- ids and time ---------------------------------------------------------------------------
 
@@ -222,6 +332,28 @@ def _require_numbers(function: str, **arguments: Any) -> None:
     for name, value in arguments.items():
         if type(value) not in (int, float):
             raise ValueError(f"{function}() needs a number for {name}, not {value!r}")
+
+
+def _check_points(points: Any) -> None:
+    if not isinstance(points, (list, tuple)) or not points:
+        raise ValueError("curve() needs a list of [n, value] points")
+    previous = None
+    for point in points:
+        if not isinstance(point, (list, tuple)) or len(point) != 2:
+            raise ValueError(f"curve() points are [n, value] pairs, not {point!r}")
+        _require_numbers("curve", n=point[0], value=point[1])
+        if previous is not None and point[0] <= previous:
+            raise ValueError("curve() needs its points' n to rise")
+        previous = point[0]
+
+
+def _interpolate(points: Sequence[Sequence[float]], n: float) -> float:
+    if n <= points[0][0]:
+        return float(points[0][1])
+    for (n0, v0), (n1, v1) in itertools.pairwise(points):
+        if n <= n1:
+            return float(v0 + (v1 - v0) * (n - n0) / (n1 - n0))
+    return float(points[-1][1])
 
 
 def _require_values(function: str, values: Any) -> None:

@@ -25,6 +25,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, TextIO
 
+from workbench.app import scenario_commands
 from workbench.client.broker_client import BrokerClient, encode_event
 from workbench.client.broker_rules import mimetype_number
 from workbench.client.connection_settings import ConnectionSettings
@@ -40,6 +41,7 @@ from workbench.models.event_generator import (
 from workbench.models.event_import import BadLine, FieldMapping, ImportSource, file_format
 from workbench.models.event_templates import TemplateError, TemplateRenderer, load_template
 from workbench.models.rate_shapes import RateShape, ShapeKind
+from workbench.models.scenarios import ScenarioError
 from workbench.models.template_source import Overrides, TemplateSource
 
 PROGRESS_EVERY_S = 0.1
@@ -60,11 +62,14 @@ def add_parser(commands: Any) -> None:
         "connection error.",
     )
     what = parser.add_argument_group("what to send")
-    what.add_argument("--topic", required=True, help="topic name")
+    what.add_argument("--topic", help="topic name (not with --scenario)")
     body = what.add_mutually_exclusive_group(required=True)
     body.add_argument("--template", type=Path, metavar="FILE", help="a template (.json)")
     body.add_argument("--body", metavar="TEXT", help="the event's data, as text")
     body.add_argument("--file", type=Path, metavar="PATH", help="events from .jsonl or .csv")
+    body.add_argument(
+        "--scenario", metavar="NAME", help="a demo scenario (see: ensign-workbench scenarios)"
+    )
     what.add_argument("--mimetype", help="e.g. application/json (default: text/plain for --body)")
     what.add_argument("--type", metavar="NAME:1.2.3", help="event type and version")
     what.add_argument(
@@ -109,6 +114,10 @@ def add_parser(commands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``produce`` with parsed arguments; return the exit status."""
+    if args.scenario is not None:
+        return _run_scenario(args)
+    if not args.topic:
+        return _fail("--topic NAME is required (except with --scenario)", 2)
     try:
         settings = _connection(args)
         source, count = _source(args)
@@ -155,6 +164,28 @@ async def _produce(
     return 0 if ok else 1
 
 
+def _run_scenario(args: argparse.Namespace) -> int:
+    if args.topic or args.count is not None or args.rate or args.shape != "constant":
+        return _fail("--scenario sets its own topics and rates: drop --topic, --count, --rate", 2)
+    if args.duration is None:
+        return _fail("--scenario needs --duration SECONDS", 2)
+    try:
+        scenario = scenario_commands.scenario_for(args.scenario)
+        settings = _connection(args)
+    except (UsageError, ScenarioError, NotRunning, ClientError) as exc:
+        return _fail(str(exc), 2)
+    try:
+        stats, topics = asyncio.run(scenario_commands.run_scenario(args, settings, scenario))
+    except (ClientError, TemplateError) as exc:
+        return _fail(f"cannot run {scenario.name}: {exc}", 2)
+    except KeyboardInterrupt:
+        return _fail("interrupted", 1)
+    _report(args, stats, [], sys.stdout, {"scenario": scenario.name, "topics": topics})
+    if stats.failure:
+        print(f"ensign-workbench produce: {stats.failure}", file=sys.stderr)
+    return 0 if scenario_commands.succeeded(stats) else 1
+
+
 async def _topic(client: BrokerClient, name: str, create: bool) -> bytes:
     for topic in await client.topics():
         if topic.name == name:
@@ -191,7 +222,11 @@ async def _with_progress(generator: EventGenerator, show: bool) -> GeneratorStat
 
 
 def _report(
-    args: argparse.Namespace, stats: GeneratorStats, skipped: list[BadLine], out: TextIO
+    args: argparse.Namespace,
+    stats: GeneratorStats,
+    skipped: list[BadLine],
+    out: TextIO,
+    extra: dict[str, Any] | None = None,
 ) -> None:
     errors = [{"code": r.code, "reason": r.reason, "events": r.events} for r in stats.refusals]
     if args.json:
@@ -208,6 +243,7 @@ def _report(
         }
         if stats.failure:
             summary["failure"] = stats.failure
+        summary.update(extra or {})
         print(json.dumps(summary), file=out)
         return
     line = (

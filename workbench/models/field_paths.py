@@ -69,3 +69,28 @@ def lookup(document: Any, path: str | tuple[str | int, ...]) -> Any:
             return MISSING
         value = value[step]
     return value
+
+
+def leaf_paths(document: Any, limit: int = 200) -> list[tuple[str, Any]]:
+    """The paths of a document's scalar values (numbers, text, booleans, null) with the value,
+    in document order, at most ``limit`` (arrays: their first element only)."""
+    found: list[tuple[str, Any]] = []
+
+    def walk(value: Any, path: str) -> None:
+        if len(found) >= limit:
+            return
+        if isinstance(value, dict):
+            for key, child in value.items():
+                step = key if _PLAIN_KEY.fullmatch(key) else '"' + key.replace('"', '\\"') + '"'
+                walk(child, f"{path}.{step}" if path else step)
+        elif isinstance(value, list):
+            if value and path:
+                walk(value[0], f"{path}[0]")
+        elif path:
+            found.append((path, value))
+
+    walk(document, "")
+    return found
+
+
+_PLAIN_KEY = re.compile(r"[^.\[\]\"\s]+")

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QSplitter,
+    QStackedWidget,
     QTabWidget,
     QToolBar,
     QWidget,
@@ -35,17 +36,22 @@ from workbench.views.qt_connect_code import QtConnectCodeDialog
 from workbench.views.qt_embedded_broker import QtEmbeddedBroker
 from workbench.views.qt_event_detail import QtEventDetail
 from workbench.views.qt_event_table import QtEventTable
+from workbench.views.qt_fields_panel import QtFieldsPanel
 from workbench.views.qt_key_manager import QtKeyManager
 from workbench.views.qt_producer import QtProducer
 from workbench.views.qt_profile_dialog import QtProfileDialog
 from workbench.views.qt_query_panel import QtQueryPanel
+from workbench.views.qt_scenario_panel import QtScenarioPanel
 from workbench.views.qt_session import QtSession
 from workbench.views.qt_themes import FontScaler, Theme, apply_theme
 from workbench.views.qt_topic_browser import QtTopicBrowser
+from workbench.views.qt_welcome import QtWelcome
 
 log = logging.getLogger(__name__)
 ADD_PROFILE = "Add remote broker…"
-TABS = ("events", "produce", "query", "charts", "broker", "keys")
+TEST_TOPIC = "hello"
+"""The topic "Send a test event" makes when there is none."""
+TABS = ("events", "produce", "query", "charts", "fields", "demo", "broker", "keys")
 """The tabs, in order, by the names the settings remember them by."""
 
 
@@ -81,6 +87,8 @@ class QtMainWindow(QMainWindow):
         self.query = QtQueryPanel(session, library)
         self.producer = QtProducer(session, templates)
         self.charts = QtCharts(session)
+        self.fields = QtFieldsPanel(session)
+        self.demo = QtScenarioPanel(session)
         self.broker_panel = QtBrokerPanel(broker, session)
         self.keys_view = QtKeyManager(session)
 
@@ -97,10 +105,16 @@ class QtMainWindow(QMainWindow):
         self.tabs.addTab(self.producer, "Produce")
         self.tabs.addTab(self.query, "Query")
         self.tabs.addTab(self.charts, "Charts")
+        self.tabs.addTab(self.fields, "Fields")
+        self.tabs.addTab(self.demo, "Demo")
         self.tabs.addTab(self.broker_panel, "Broker")
         self.tabs.addTab(self.keys_view, "Keys")
         assert self.tabs.count() == len(TABS), "every tab has a name in TABS"
-        self.setCentralWidget(self.tabs)
+        self.welcome = QtWelcome(self.demo.scenarios)
+        self.pages = QStackedWidget()
+        self.pages.addWidget(self.tabs)
+        self.pages.addWidget(self.welcome)
+        self.setCentralWidget(self.pages)
 
         dock = QDockWidget("Topics", self)
         dock.setObjectName("topics_dock")
@@ -168,7 +182,8 @@ class QtMainWindow(QMainWindow):
         file_menu.addAction(action("&Quit", QKeySequence.StandardKey.Quit, self.close))
 
         view = menu.addMenu("&View")
-        for index, name in enumerate(("Events", "Produce", "Query", "Charts", "Broker", "Keys")):
+        for index in range(self.tabs.count()):
+            name = self.tabs.tabText(index)
             view.addAction(
                 action(
                     name, f"Ctrl+{index + 1}", lambda _=False, i=index: self.tabs.setCurrentIndex(i)
@@ -193,6 +208,9 @@ class QtMainWindow(QMainWindow):
         broker_menu.addSeparator()
         broker_menu.addAction(action("Connect your code…", None, self.show_connect_code))
 
+        help_menu = menu.addMenu("&Help")
+        help_menu.addAction(action("Welcome", None, self.show_welcome))
+
     def _wire(self) -> None:
         self.topics.topic_selected.connect(self._topic_selected)
         self.events.event_selected.connect(self._event_selected)
@@ -206,6 +224,10 @@ class QtMainWindow(QMainWindow):
             lambda reason: self.connection_state.setText(f"Not connected ({reason})")
         )
         self.session.error.connect(lambda message: self.statusBar().showMessage(message, 10_000))
+        self.welcome.run_scenario.connect(self.run_scenario)
+        self.welcome.send_test_event.connect(self.send_test_event)
+        self.welcome.connect_code.connect(self._welcome_connect_code)
+        self.welcome.dismissed.connect(self.show_tabs)
 
     # -- state --------------------------------------------------------------------------------
 
@@ -355,7 +377,38 @@ class QtMainWindow(QMainWindow):
         if self.current_profile_name() == EMBEDDED:
             self._connect(settings, EMBEDDED)
 
+    # -- first run ----------------------------------------------------------------------------
+
+    def show_welcome(self) -> None:
+        """Show the welcome page instead of the tabs."""
+        self.pages.setCurrentWidget(self.welcome)
+
+    def show_tabs(self) -> None:
+        """Leave the welcome page."""
+        self.pages.setCurrentWidget(self.tabs)
+
+    def run_scenario(self, name: str) -> None:
+        """Run a demo scenario and show its dashboard."""
+        self.show_tabs()
+        self.tabs.setCurrentWidget(self.demo)
+        self.demo.run_scenario(name)
+
+    def send_test_event(self) -> None:
+        """Open the composer with an example event, on a topic made for it if there is none."""
+        self.show_tabs()
+        self.tabs.setCurrentWidget(self.producer)
+        self.producer.pages.setCurrentWidget(self.producer.composer)
+        if self.producer.target() is None:
+            self.producer.create_topic(TEST_TOPIC)
+        self.producer.composer.send_button.setFocus()
+
+    def _welcome_connect_code(self) -> None:
+        self.show_tabs()
+        self.show_connect_code()
+
     def _connected(self, _client: object) -> None:
+        if not self.session.topics:  # a broker with nothing on it yet: the welcome page
+            self.show_welcome()
         self.connection_state.setText(f"Connected to {self.session.profile_name}")
         self.statusBar().showMessage(f"Connected to {self.session.profile_name}", 5000)
 

@@ -1,0 +1,84 @@
+"""First run: the welcome page on an empty broker, and each of its actions, in the real window."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from tests.workbench.app.test_app import App
+from tests.workbench.conftest import QLoop
+from workbench.models.field_series import FieldKind
+
+pytestmark = pytest.mark.timeout(180)
+
+
+@pytest.fixture
+def running(qtbot: QtBot, qloop: QLoop, tmp_path: Path) -> Iterator[App]:
+    # Not qtbot.addWidget: it deletes the window before this fixture's teardown, which then
+    # drops the connection and stops the broker.
+    app = App(tmp_path)
+    app.window.resize(1280, 720)
+    app.start(qloop)
+    yield app
+    app.window.demo.stop()
+    qloop.run(app.session.drop_connection("quitting"))
+    app.window.close()
+    app.broker.stop_and_wait()
+    app.window.deleteLater()
+
+
+def test_an_empty_broker_gets_the_welcome_page_and_a_scenario_in_one_click(
+    qloop: QLoop, running: App
+) -> None:
+    window = running.window
+    qloop.until(lambda: window.pages.currentWidget() is window.welcome, 30, "the welcome page")
+    assert window.welcome.chosen_scenario() == "workout"
+    window.welcome.demo_button.click()
+    assert window.pages.currentWidget() is window.tabs
+    assert window.tabs.currentWidget() is window.demo
+    qloop.until(lambda: window.demo.run is not None and window.demo.run.running, 30, "the run")
+    fields = window.demo.fields
+    qloop.until(lambda: len(fields.series) == 3, 30, "the dashboard's field charts")
+    qloop.until(lambda: all(s.points >= 5 for s in fields.series), 30, "values on the charts")
+    assert [s.path for s in fields.series] == ["heart_rate", "pace_min_per_km", "cadence_spm"]
+    assert all(s.kind is FieldKind.NUMERIC for s in fields.series)
+    assert "workout.samples" in {t.name for t in running.session.topics}
+    window.demo.stop()
+    assert window.demo.run is None
+
+
+def test_send_a_test_event_and_connect_your_code_from_the_welcome_page(
+    qloop: QLoop, running: App
+) -> None:
+    window = running.window
+    qloop.until(lambda: window.pages.currentWidget() is window.welcome, 30, "the welcome page")
+    window.welcome.event_button.click()
+    assert window.tabs.currentWidget() is window.producer
+    qloop.until(lambda: window.producer.target() is not None, 30, "the test topic")
+    composer = window.producer.composer
+    composer.send()
+    qloop.until(lambda: composer.result_label.text().startswith("Acked"), 30, "the ack")
+    window.show_welcome()
+    window.welcome.code_button.click()
+    assert window.pages.currentWidget() is window.tabs
+    dialogs = [w for w in window.findChildren(type(window.show_connect_code())) if w.isVisible()]
+    assert dialogs
+
+
+def test_a_broker_with_topics_opens_on_the_tabs(qloop: QLoop, running: App) -> None:
+    window = running.window
+    client = running.session.client
+    assert client is not None
+    qloop.run(client.create_topic("existing"))
+    settings = running.broker.settings
+    assert settings is not None
+    qloop.run(running.session.drop_connection("again"))
+    window.show_tabs()
+    qloop.run(running.session.connect_to(settings, "again"))
+    qloop.until(lambda: bool(running.session.topics), 30, "the topics")
+    assert window.pages.currentWidget() is window.tabs
+    window.show_welcome()  # Help → Welcome shows it any time
+    assert window.pages.currentWidget() is window.welcome

@@ -27,6 +27,7 @@ from PySide6.QtGui import (
     QPalette,
     QPen,
     QPixmap,
+    QResizeEvent,
     QShortcut,
     QShowEvent,
 )
@@ -471,6 +472,34 @@ class QtCharts(QWidget):
         """Catch up with samples that arrived while hidden."""
         super().showEvent(event)
         self._schedule()
+        QTimer.singleShot(0, self._fit_titles)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """Keep every plot's title readable at the new size."""
+        super().resizeEvent(event)
+        QTimer.singleShot(0, self._fit_titles)
+
+    def _fit_titles(self) -> None:
+        """A plot too short for its title written up the left axis gets it above, across:
+        vertical titles of neighbouring plots must never run into each other."""
+        font = self.font()
+        metrics = QFontMetrics(font)
+        points = font.pointSizeF()
+        size = f"{points:g}pt" if points > 0 else f"{font.pixelSize()}px"
+        for spec, plot in zip(PLOTS, self.plots, strict=True):
+            text = f"{spec.label} ({spec.units})" if spec.units else spec.label
+            left = plot.getAxis("left")
+            room = plot.getViewBox().sceneBoundingRect().height()
+            across = metrics.horizontalAdvance(text) + metrics.height() > room
+            if across and left.labelText:
+                left.setLabel(None)
+                left.showLabel(False)
+                left.setWidth(metrics.horizontalAdvance("8,888.8") + 14)
+                plot.setTitle(text, justify="left", size=size)
+            elif not across and not left.labelText:
+                plot.setTitle(None)
+                left.setLabel(spec.label, units=spec.units or None, **{"font-size": size})
+                left.setWidth(metrics.horizontalAdvance("8,888.8") + metrics.height() + 18)
 
     def _now(self) -> float:
         if self._paused_at is not None:
@@ -760,6 +789,7 @@ class QtCharts(QWidget):
                 axis.setStyle(tickTextOffset=max(4, metrics.height() // 4))
             left.setLabel(spec.label, units=spec.units or None, **{"font-size": size})
             left.setWidth(width)
+            plot.setTitle(None)
             bottom.setHeight(metrics.height() + 12 if bottom.style["showValues"] else 4)
         dark = self._dark()
         for key, item in self._items.items():

@@ -12,6 +12,7 @@ from typing import Any
 
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import (
+    QFont,
     QFontDatabase,
     QIcon,
     QPalette,
@@ -20,7 +21,6 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
-    QGridLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -49,6 +49,7 @@ from workbench.models.payload_formats import (
     parse_csv,
 )
 from workbench.views.qt_json_highlighter import QtJsonHighlighter
+from workbench.views.qt_label_grid import QtLabelGrid
 from workbench.views.qt_themes import palette_is_dark
 
 TREE_LIMIT = 20_000  # nodes built for a JSON tree
@@ -71,27 +72,11 @@ class QtEventDetail(QWidget):
     def _build(self) -> None:
         fixed = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
 
-        self._header_values: dict[str, QLabel] = {}
-        header = QGridLayout()
-        header.setHorizontalSpacing(8)
-        header.setVerticalSpacing(2)
-        fields = [
-            ("Offset", "Type", "Mimetype", "Size"),
-            ("Id", "Committed", "Created", ""),
-        ]
-        for row, names in enumerate(fields):
-            for pair, name in enumerate(names):
-                if not name:
-                    continue
-                caption = QLabel(name, self)
-                caption.setForegroundRole(QPalette.ColorRole.PlaceholderText)
-                value = QLabel(self)
-                value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-                if name == "Id":
-                    value.setFont(fixed)
-                header.addWidget(caption, row, pair * 2, Qt.AlignmentFlag.AlignRight)
-                header.addWidget(value, row, pair * 2 + 1)
-                self._header_values[name] = value
+        self.header = QtLabelGrid(
+            ["Offset", "Type", "Mimetype", "Size", "Id", "Committed", "Created"], parent=self
+        )
+        self._header_values = self.header.values
+        self._header_values["Id"].setFont(fixed)
         self.duplicate_badge = QLabel("duplicate", self)
         self.duplicate_badge.setToolTip(
             "A duplicate of an earlier event under the topic's deduplication policy"
@@ -100,8 +85,6 @@ class QtEventDetail(QWidget):
         self.duplicate_badge.setBackgroundRole(QPalette.ColorRole.Highlight)
         self.duplicate_badge.setForegroundRole(QPalette.ColorRole.HighlightedText)
         self.duplicate_badge.setContentsMargins(6, 1, 6, 1)
-        header.addWidget(self.duplicate_badge, 1, 7, Qt.AlignmentFlag.AlignLeft)
-        header.setColumnStretch(7, 1)
 
         self.raw_button = QToolButton(self)
         self.raw_button.setText("Raw")
@@ -121,9 +104,8 @@ class QtEventDetail(QWidget):
         buttons.addWidget(self.copy_button)
 
         top = QHBoxLayout()
-        top.addLayout(header, 1)
-        top.addLayout(buttons)
-        top.setAlignment(buttons, Qt.AlignmentFlag.AlignTop)
+        top.addWidget(self.header, 1)
+        top.addWidget(self.duplicate_badge, 0, Qt.AlignmentFlag.AlignTop)
 
         self.tree = QTreeWidget(self)
         self.tree.setHeaderLabels(["Key", "Value", "Type"])
@@ -158,6 +140,10 @@ class QtEventDetail(QWidget):
 
         self.tabs = QTabWidget(self)
         self.tabs.setDocumentMode(True)
+        corner = QWidget(self)
+        corner.setLayout(buttons)
+        buttons.setContentsMargins(0, 0, 0, 2)
+        self.tabs.setCornerWidget(corner, Qt.Corner.TopRightCorner)
         self.tree_tab = self.tabs.addTab(self.tree, "Tree")
         self.text_tab = self.tabs.addTab(self.text, "Text")
         self.table_tab = self.tabs.addTab(self.table, "Table")
@@ -195,6 +181,11 @@ class QtEventDetail(QWidget):
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.PaletteChange:
             self.highlighter.set_dark(self._dark())
+        if event.type() == QEvent.Type.FontChange:  # presentation mode: fixed fonts follow
+            for widget in (self._header_values["Id"], self.text, self.hex):
+                fixed = QFont(widget.font())
+                fixed.setPointSizeF(self.font().pointSizeF())
+                widget.setFont(fixed)
         super().changeEvent(event)
 
     # -- public API ---------------------------------------------------------------------------
@@ -250,7 +241,7 @@ class QtEventDetail(QWidget):
             "Created": format_ms(event.created_ms) if event.created_ms else "—",
         }
         for name, value in values.items():
-            self._header_values[name].setText(value)
+            self.header.set_value(name, value)
         self.duplicate_badge.setVisible(event.is_duplicate)
 
     def _show_metadata(self, event: EventRow) -> None:

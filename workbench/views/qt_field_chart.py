@@ -36,9 +36,15 @@ class QtFieldChart(QWidget):
 
     series_changed = Signal()
 
-    def __init__(self, session: QtSession, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, session: QtSession, separate: bool = False, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self._session = session
+        self.separate = separate
+        """One plot per numeric field (a dashboard: fields of any scale), or all on one."""
+        self._panels: dict[int, pg.PlotItem] = {}
+        self._extra: list[pg.PlotItem] = []
         self.series: list[FieldSeries] = []
         self.window_s = DEFAULT_WINDOW_S
         self._followers: dict[bytes, TopicFollower] = {}
@@ -55,10 +61,12 @@ class QtFieldChart(QWidget):
         session.disconnected.connect(self._disconnected)
 
     def _build(self) -> None:
-        self.graphics = pg.GraphicsLayoutWidget()
-        self.graphics.setObjectName("fieldChart")
-        self.numbers = self.graphics.addPlot(row=0, col=0, axisItems={"bottom": pg.DateAxisItem()})
-        self.categories = self.graphics.addPlot(row=1, col=0)
+        self.number_plot = pg.PlotWidget(axisItems={"bottom": pg.DateAxisItem()})
+        self.number_plot.setObjectName("fieldChart")
+        self.category_plot = pg.PlotWidget()
+        self.category_plot.setObjectName("fieldCounts")
+        self.numbers = self.number_plot.getPlotItem()
+        self.categories = self.category_plot.getPlotItem()
         for plot in (self.numbers, self.categories):
             plot.setMenuEnabled(False)
             plot.setMouseEnabled(x=False, y=False)
@@ -70,7 +78,11 @@ class QtFieldChart(QWidget):
         self.bars = pg.BarGraphItem(x=[], height=[], width=0.7)
         self.categories.addItem(self.bars)
         self.categories.setLabel("left", "Events")
-        self.categories.hide()
+        self.category_plot.hide()
+        self.panels = pg.GraphicsLayoutWidget()
+        self.panels.setObjectName("fieldPanels")
+        self.panels.setVisible(self.separate)
+        self.number_plot.setVisible(not self.separate)
         self.status = QLabel()
         self.status.setWordWrap(True)
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -90,7 +102,9 @@ class QtFieldChart(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(window_row)
-        layout.addWidget(self.graphics, 1)
+        layout.addWidget(self.number_plot, 2)
+        layout.addWidget(self.panels, 3)
+        layout.addWidget(self.category_plot, 1)
         layout.addWidget(self.status)
         self._apply_theme()
 
@@ -184,6 +198,52 @@ class QtFieldChart(QWidget):
             with contextlib.suppress(Exception):
                 self.legend.removeItem(curve)
         self._curves.clear()
+        for panel in self._panels.values():
+            self.panels.removeItem(panel)
+        self._panels.clear()
+
+    def add_panel(self, title: str) -> pg.PlotItem:
+        """A plot of the owner's own in the separate panels' grid (e.g. a dashboard's events/s),
+        placed first; the owner fills it and sets its x range."""
+        panel = self._new_panel(title)
+        self._extra.append(panel)
+        self._layout_panels()
+        return panel
+
+    def _new_panel(self, title: str) -> pg.PlotItem:
+        panel = pg.PlotItem(axisItems={"bottom": pg.DateAxisItem()})
+        panel.setMenuEnabled(False)
+        panel.setMouseEnabled(x=False, y=False)
+        panel.hideButtons()
+        panel.showGrid(x=True, y=True, alpha=0.25)
+        panel.setClipToView(True)
+        panel.setDownsampling(auto=True, mode="peak")
+        panel.setProperty("title", title)
+        self._style_axes(panel)
+        return panel
+
+    def _panel(self, series: FieldSeries) -> pg.PlotItem:
+        """The series' own plot (separate mode), made on first use."""
+        panel = self._panels.get(id(series))
+        if panel is None:
+            panel = self._new_panel(series.path if self.separate else series.label)
+            self._panels[id(series)] = panel
+            self._layout_panels()
+        return panel
+
+    def _layout_panels(self) -> None:
+        """Every panel in a grid: two columns from three panels on, so each stays readable."""
+        panels = [*self._extra, *self._panels.values()]
+        for panel in panels:
+            if panel.scene() is not None:
+                self.panels.removeItem(panel)
+        columns = 2 if len(panels) >= 3 else 1
+        for index, panel in enumerate(panels):
+            self.panels.addItem(panel, row=index // columns, col=index % columns)
+        grid = self.panels.ci.layout
+        for column in range(columns):
+            grid.setColumnStretchFactor(column, 1)
+            grid.setColumnPreferredWidth(column, 1)
 
     def _redraw(self) -> None:
         if not self._dirty or not self.isVisible():
@@ -198,14 +258,19 @@ class QtFieldChart(QWidget):
             curve = self._curves.get(id(series))
             if curve is None:
                 pen = pg.mkPen(series_color(index, dark), width=2)
-                curve = self.numbers.plot([], [], pen=pen, name=series.label)
+                plot = self._panel(series) if self.separate else self.numbers
+                name = None if self.separate else series.label
+                curve = plot.plot([], [], pen=pen, name=name)
                 self._curves[id(series)] = curve
             times, values = series.window(since)
             curve.setData(times, values, skipFiniteCheck=True)
-        self.numbers.setXRange(since, now, padding=0)
-        self.numbers.setVisible(bool(numeric) or not self.series)
+        for plot in (*self._panels.values(), self.numbers):
+            plot.setXRange(since, now, padding=0)
+        shown = bool(numeric) or not self.series
+        self.number_plot.setVisible(shown and not self.separate)
+        self.panels.setVisible(shown and self.separate)
         categorical = [s for s in self.series if s.kind is FieldKind.CATEGORICAL]
-        self.categories.setVisible(bool(categorical))
+        self.category_plot.setVisible(bool(categorical))
         if categorical:
             self._draw_counts(categorical, since, dark)
         self.status.setText(self._status_text())
@@ -245,16 +310,26 @@ class QtFieldChart(QWidget):
 
     def _apply_theme(self) -> None:
         palette = self.palette()
-        self.graphics.setBackground(palette.color(QPalette.ColorRole.Base))
-        pen = pg.mkPen(palette.color(QPalette.ColorRole.WindowText))
-        for plot in (self.numbers, self.categories):
-            for name in ("left", "bottom"):
-                axis = plot.getAxis(name)
-                axis.setPen(pen)
-                axis.setTextPen(pen)
+        for widget in (self.number_plot, self.category_plot, self.panels):
+            widget.setBackground(palette.color(QPalette.ColorRole.Base))
+        for plot in (self.numbers, self.categories, *self._extra, *self._panels.values()):
+            self._style_axes(plot)
         self.legend.setLabelTextColor(palette.color(QPalette.ColorRole.WindowText))
         self._forget_curves()
         self._dirty = True
+
+    def _style_axes(self, plot: pg.PlotItem) -> None:
+        palette = self.palette()
+        title = plot.property("title")
+        if title:
+            plot.setTitle(title, justify="left", size=f"{self.font().pointSizeF():g}pt")
+        pen = pg.mkPen(palette.color(QPalette.ColorRole.WindowText))
+        for name in ("left", "bottom"):
+            axis = plot.getAxis(name)
+            axis.setPen(pen)
+            axis.setTextPen(pen)
+            axis.setTickFont(self.font())
+        plot.titleLabel.item.setDefaultTextColor(palette.color(QPalette.ColorRole.WindowText))
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.FontChange):

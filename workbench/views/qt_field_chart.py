@@ -51,6 +51,7 @@ class QtFieldChart(QWidget):
         self._tasks: dict[bytes, asyncio.Task[None]] = {}
         self._curves: dict[int, pg.PlotDataItem] = {}
         self._dirty = True
+        self._drawn_counts: list[tuple[str, int]] = []
         self.redraws = 0
         self._build()
         self._timer = QTimer(self)
@@ -190,6 +191,17 @@ class QtFieldChart(QWidget):
     def _mark_dirty(self) -> None:
         self._dirty = True
 
+    def drawn_values(self, series: FieldSeries) -> list[float]:
+        """The values the series' curve shows now (empty before its first redraw)."""
+        curve = self._curves.get(id(series))
+        if curve is None or curve.yData is None:
+            return []
+        return [float(v) for v in curve.yData]
+
+    def drawn_counts(self) -> list[tuple[str, int]]:
+        """The bars shown for categorical fields now: (tick label, count), left to right."""
+        return list(self._drawn_counts)
+
     # -- drawing ------------------------------------------------------------------------------
 
     def _forget_curves(self) -> None:
@@ -287,6 +299,7 @@ class QtFieldChart(QWidget):
                 heights.append(count)
                 brushes.append(pg.mkBrush(color))
         self.bars.setOpts(x=list(range(len(labels))), height=heights, brushes=brushes)
+        self._drawn_counts = list(zip(labels, heights, strict=True))
         axis = self.categories.getAxis("bottom")
         axis.setTicks([list(enumerate(_short(label) for label in labels))])
         self.categories.setXRange(-0.6, max(len(labels), 1) - 0.4, padding=0)

@@ -68,7 +68,9 @@ def add_parser(commands: Any) -> None:
     body.add_argument("--body", metavar="TEXT", help="the event's data, as text")
     body.add_argument("--file", type=Path, metavar="PATH", help="events from .jsonl or .csv")
     body.add_argument(
-        "--scenario", metavar="NAME", help="a demo scenario (see: ensign-workbench scenarios)"
+        "--scenario",
+        metavar="NAME",
+        help="a demo scenario, by name (see: ensign-workbench scenarios) or folder",
     )
     what.add_argument("--mimetype", help="e.g. application/json (default: text/plain for --body)")
     what.add_argument("--type", metavar="NAME:1.2.3", help="event type and version")

@@ -17,7 +17,12 @@ from workbench.client.broker_client import BrokerClient
 from workbench.client.connection_settings import ConnectionSettings
 from workbench.models.event_generator import GeneratorStats, RunState
 from workbench.models.scenario_run import ScenarioRun, combined
-from workbench.models.scenarios import Scenario, ScenarioError, find_scenario, load_scenarios
+from workbench.models.scenarios import (
+    Scenario,
+    find_scenario,
+    load_scenarios,
+    user_scenarios_dir,
+)
 
 PROGRESS_EVERY_S = 0.5
 
@@ -27,8 +32,9 @@ def add_parser(commands: Any) -> None:
     parser: argparse.ArgumentParser = commands.add_parser(
         "scenarios",
         help="list the demo scenarios (run one with: produce --scenario NAME)",
-        description="List the demo scenarios shipped in resources/scenarios. Run one with "
-        "ensign-workbench produce --scenario NAME --duration SECONDS.",
+        description="List the demo scenarios: the shipped ones and your own, in "
+        f"{user_scenarios_dir()} (copy a shipped one there to change it). Run one with "
+        "ensign-workbench produce --scenario NAME --duration SECONDS (NAME may be a folder).",
     )
     parser.add_argument("--json", action="store_true", help="one JSON list on stdout")
     parser.set_defaults(run=list_scenarios)
@@ -36,11 +42,10 @@ def add_parser(commands: Any) -> None:
 
 def list_scenarios(args: argparse.Namespace) -> int:
     """Print the scenarios (``--json``: a list of ``{"name", "title", "topics", …}``)."""
-    try:
-        scenarios = load_scenarios()
-    except ScenarioError as exc:
-        print(f"ensign-workbench scenarios: {exc}", file=sys.stderr)
-        return 1
+    shelf = load_scenarios()
+    scenarios = shelf.scenarios
+    for problem in shelf.problems.values():
+        print(f"ensign-workbench scenarios: skipped {problem}", file=sys.stderr)
     if args.json:
         print(json.dumps([s.to_json() for s in scenarios]))
         return 0
@@ -48,7 +53,7 @@ def list_scenarios(args: argparse.Namespace) -> int:
     for scenario in scenarios:
         topics = ", ".join(t.topic for t in scenario.topics)
         print(f"{scenario.name:<{width}}  {scenario.title}  ({topics})")
-    return 0
+    return 1 if shelf.problems else 0
 
 
 def scenario_for(name: str) -> Scenario:

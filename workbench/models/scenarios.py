@@ -1,6 +1,7 @@
 """Demo scenarios: stories of events told by templates at rates, one click or one command.
 
-A scenario is a folder in ``resources/scenarios/`` (copy one to make your own):
+A scenario is a folder in ``resources/scenarios/``, or in ``scenarios/`` in the workbench's
+config directory (copy a shipped one there to make your own; the same name replaces it):
 
 - ``scenario.json``::
 
@@ -29,7 +30,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -37,6 +38,7 @@ from typing import Any, Final
 from workbench.client.broker_rules import validate_topic_name
 from workbench.client.errors import InvalidInput
 from workbench.models.event_templates import EventTemplate, TemplateError, load_template
+from workbench.models.profiles import config_dir
 from workbench.models.rate_shapes import RateShape, ShapeKind
 
 SCENARIO_FILE: Final = "scenario.json"
@@ -93,31 +95,62 @@ def scenarios_dir() -> Path:
     return resources_dir() / "scenarios"
 
 
-def load_scenarios(directory: Path | None = None) -> list[Scenario]:
-    """Every scenario in ``directory`` (the shipped ones by default), by name.
+def user_scenarios_dir() -> Path:
+    """Where a user's own scenarios are: ``scenarios/`` in the workbench's config directory
+    (``~/.config/ensign-workbench/scenarios`` on Linux). One named like a shipped scenario
+    replaces it."""
+    return config_dir() / "scenarios"
+
+
+@dataclass(frozen=True, slots=True)
+class ScenarioShelf:
+    """The scenarios found, and the folders that could not be used (each error names its file)."""
+
+    scenarios: list[Scenario]
+    problems: dict[str, ScenarioError]
+    """By folder name (the name the scenario would have)."""
+
+
+def load_scenarios(directories: Sequence[Path] | None = None) -> ScenarioShelf:
+    """Every scenario in ``directories`` (default: the shipped ones, then the user's), by name;
+    a later folder's scenario replaces an earlier one of the same name. A folder that cannot be
+    used is reported in ``problems`` and does not hide the others."""
+    found: dict[str, Scenario] = {}
+    problems: dict[str, ScenarioError] = {}
+    for root in directories if directories is not None else (scenarios_dir(), user_scenarios_dir()):
+        if not root.is_dir():
+            continue
+        for folder in sorted(p for p in root.iterdir() if (p / SCENARIO_FILE).is_file()):
+            try:
+                scenario = load_scenario(folder)
+            except ScenarioError as exc:
+                problems[folder.name] = exc
+                found.pop(folder.name, None)
+                continue
+            found[scenario.name] = scenario
+            problems.pop(scenario.name, None)
+    return ScenarioShelf(sorted(found.values(), key=lambda s: s.name), problems)
+
+
+def find_scenario(name_or_folder: str, directories: Sequence[Path] | None = None) -> Scenario:
+    """The scenario called ``name_or_folder``, or the one in that folder (a path holding
+    ``scenario.json``, e.g. a copy being edited).
 
     Raises:
-        ScenarioError: for a scenario folder that cannot be used.
+        ScenarioError: if there is none (the message lists the names there are), or it cannot
+            be loaded (the message names the file and the problem).
     """
-    root = directory or scenarios_dir()
-    folders = (
-        sorted(p for p in root.iterdir() if (p / SCENARIO_FILE).is_file()) if root.is_dir() else []
-    )
-    return [load_scenario(folder) for folder in folders]
-
-
-def find_scenario(name: str, directory: Path | None = None) -> Scenario:
-    """The scenario called ``name``.
-
-    Raises:
-        ScenarioError: if there is none (the message lists the names there are).
-    """
-    scenarios = load_scenarios(directory)
-    for scenario in scenarios:
-        if scenario.name == name:
+    folder = Path(name_or_folder).expanduser()
+    if (folder / SCENARIO_FILE).is_file():
+        return load_scenario(folder)
+    shelf = load_scenarios(directories)
+    for scenario in shelf.scenarios:
+        if scenario.name == name_or_folder:
             return scenario
-    known = ", ".join(s.name for s in scenarios) or "none"
-    raise ScenarioError(f"no scenario {name!r}; the scenarios are: {known}")
+    if name_or_folder in shelf.problems:
+        raise shelf.problems[name_or_folder]
+    known = ", ".join(s.name for s in shelf.scenarios) or "none"
+    raise ScenarioError(f"no scenario {name_or_folder!r}; the scenarios are: {known}")
 
 
 def load_scenario(folder: Path) -> Scenario:

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 
 from workbench.client.records import MetricsSample
 from workbench.models.scenario_run import ScenarioRun, combined
-from workbench.models.scenarios import Scenario, ScenarioError, load_scenarios
+from workbench.models.scenarios import Scenario, load_scenarios
 from workbench.views.qt_charts import series_color
 from workbench.views.qt_field_chart import QtFieldChart
 from workbench.views.qt_glyph_icons import standard_icon
@@ -53,11 +53,9 @@ class QtScenarioPanel(QWidget):
         self._starting: asyncio.Task[object] | None = None
         self._rates: dict[bytes, deque[tuple[float, float]]] = {}
         self._rate_curves: dict[bytes, pg.PlotDataItem] = {}
-        try:
-            self.scenarios = load_scenarios()
-            problem = ""
-        except ScenarioError as exc:
-            self.scenarios, problem = [], str(exc)
+        shelf = load_scenarios()
+        self.scenarios = shelf.scenarios
+        problem = "\n".join(f"Skipped: {p}" for p in shelf.problems.values())
         self._build()
         if problem:
             self._show_status(problem, error=True)

@@ -176,7 +176,7 @@ def test_a_bad_line_in_a_file_exits_1_naming_it(
     ("args", "words"),
     [
         (["--topic", "t", "--body", "x", "--count", "-1"], "must be 0 or more"),
-        (["--topic", "t"], "one of the arguments --template --body --file is required"),
+        (["--topic", "t"], "one of the arguments --template --body --file --scenario is required"),
         (["--topic", "missing", "--body", "x"], "no topic 'missing'; add --create-topic"),
         (["--topic", "t", "--body", "{", "--mimetype", "application/json"], "not valid JSON"),
         (["--topic", "t", "--body", "x", "--mimetype", "image/gif"], "unknown mimetype"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,9 +18,15 @@ from workbench.client.records import EventRow
 from workbench.models.event_export import topic_events
 from workbench.models.field_paths import MISSING, lookup
 from workbench.models.scenario_run import ScenarioRun
-from workbench.models.scenarios import ScenarioError, load_scenario, load_scenarios
+from workbench.models.scenarios import (
+    ScenarioError,
+    find_scenario,
+    load_scenario,
+    load_scenarios,
+    scenarios_dir,
+)
 
-SCENARIOS = load_scenarios()
+SCENARIOS = load_scenarios([scenarios_dir()]).scenarios
 
 
 @pytest.fixture(scope="module")
@@ -100,3 +107,25 @@ def test_a_broken_scenario_names_its_file_and_problem(tmp_path: Path) -> None:
     (folder / "t.json").write_text('{"body": {"x": "{{ nope() }}"}}')
     with pytest.raises(ScenarioError, match="template"):
         load_scenario(folder)
+
+
+def test_a_users_copy_replaces_the_shipped_one_and_a_broken_one_hides_no_other(
+    tmp_path: Path,
+) -> None:
+    mine = tmp_path / "mine"
+    shutil.copytree(scenarios_dir() / "iot", mine / "iot")
+    document = json.loads((mine / "iot" / "scenario.json").read_text())
+    document["title"] = "My sensors"
+    (mine / "iot" / "scenario.json").write_text(json.dumps(document))
+    (mine / "broken").mkdir()
+    (mine / "broken" / "scenario.json").write_text("{not json")
+    shelf = load_scenarios([scenarios_dir(), mine])
+    titles = {s.name: s.title for s in shelf.scenarios}
+    assert titles["iot"] == "My sensors" and "workout" in titles
+    assert list(shelf.problems) == ["broken"]
+    assert "broken/scenario.json" in str(shelf.problems["broken"])
+    with pytest.raises(ScenarioError, match=r"broken/scenario\.json"):
+        find_scenario("broken", [scenarios_dir(), mine])
+    assert find_scenario(str(mine / "iot")).title == "My sensors"
+    with pytest.raises(ScenarioError, match="no scenario 'nope'; the scenarios are: bank, "):
+        find_scenario("nope", [scenarios_dir(), mine])

@@ -35,7 +35,6 @@ from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
     QFileDialog,
-    QHBoxLayout,
     QHeaderView,
     QLabel,
     QMessageBox,
@@ -62,6 +61,7 @@ from workbench.models.chart_series import (
     ChartSeries,
     SeriesKey,
 )
+from workbench.views.qt_flow_layout import QtFlowLayout, fit_combo
 from workbench.views.qt_glyph_icons import standard_icon
 from workbench.views.qt_session import QtSession
 from workbench.views.qt_themes import palette_is_dark
@@ -210,8 +210,10 @@ class QtCharts(QWidget):
     # -- building -----------------------------------------------------------------------------
 
     def _build_toolbar(self) -> None:
-        self._toolbar = QHBoxLayout()
-        self._toolbar.addWidget(QLabel("Window:"))
+        # A flow: on a narrow window (a projector's 1280 pixels, larger fonts) the controls wrap
+        # onto a second line instead of pushing the window wider than the screen.
+        self._toolbar = QtFlowLayout()
+        window_buttons: list[QWidget] = [QLabel("Window:")]
         self._window_buttons = QButtonGroup(self)
         self._window_buttons.setExclusive(True)
         for i, (text, seconds) in enumerate(WINDOWS, start=1):
@@ -222,37 +224,33 @@ class QtCharts(QWidget):
             button.setToolTip(f"Show the last {text} ({i})")
             button.setChecked(seconds == self._window_s)
             self._window_buttons.addButton(button, seconds)
-            self._toolbar.addWidget(button)
+            window_buttons.append(button)
+        self._toolbar.add_group(*window_buttons)
         self._window_buttons.idClicked.connect(self.set_window_seconds)
-        self._toolbar.addSpacing(16)
-        self._toolbar.addWidget(QLabel("Topic:"))
         self.topic_combo = QComboBox()
         self.topic_combo.setToolTip("Show every topic and the total, or a single topic")
-        self.topic_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
-        self.topic_combo.setMinimumContentsLength(14)
+        fit_combo(self.topic_combo, 14)
         self.topic_combo.addItem("All topics", None)
         self.topic_combo.activated.connect(
             lambda index: self.set_topic_filter(self.topic_combo.itemData(index))
         )
-        self._toolbar.addWidget(self.topic_combo)
-        self._toolbar.addStretch(1)
+        self._toolbar.add_group(QLabel("Topic:"), self.topic_combo)
+        self._toolbar.add_stretch()
         self.status_label = _ElidingLabel()
         self.status_label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
         # A status, not a control: it gives way first when the window is narrow (a projector).
         self.status_label.setMinimumWidth(1)
         self._toolbar.addWidget(self.status_label)
-        self._toolbar.addSpacing(8)
         self.pause_button = QPushButton()
         self.pause_button.setCheckable(True)
         self.pause_button.toggled.connect(self.set_paused)
-        self._toolbar.addWidget(self.pause_button)
         self.save_button = QPushButton("Save as PNG…")
         self.save_button.setIcon(
             self.style().standardIcon(QStyle.StandardPixmap.SP_DialogSaveButton)
         )
         self.save_button.setToolTip("Save an image of the charts and their legend")
         self.save_button.clicked.connect(self._save_dialog)
-        self._toolbar.addWidget(self.save_button)
+        self._toolbar.add_group(self.pause_button, self.save_button)
         self._update_pause_button()
 
     def _build_plots(self) -> None:

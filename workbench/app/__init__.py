@@ -31,7 +31,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     from workbench import __version__
-    from workbench.app import produce_command
+    from workbench.app import produce_command, profile_command
 
     parser = OneLineErrors(
         prog="ensign-workbench",
@@ -41,6 +41,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     produce_command.add_parser(commands)
+    profile_command.add_parser(commands)
     return parser
 
 

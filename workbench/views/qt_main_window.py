@@ -42,10 +42,11 @@ from workbench.views.qt_query_panel import QtQueryPanel
 from workbench.views.qt_session import QtSession
 from workbench.views.qt_themes import FontScaler, Theme, apply_theme
 from workbench.views.qt_topic_browser import QtTopicBrowser
+from workbench.views.qt_topic_profile import QtTopicProfile
 
 log = logging.getLogger(__name__)
 ADD_PROFILE = "Add remote broker…"
-TABS = ("events", "produce", "query", "charts", "broker", "keys")
+TABS = ("events", "produce", "query", "charts", "broker", "keys", "profile")
 """The tabs, in order, by the names the settings remember them by."""
 
 
@@ -83,6 +84,7 @@ class QtMainWindow(QMainWindow):
         self.charts = QtCharts(session)
         self.broker_panel = QtBrokerPanel(broker, session)
         self.keys_view = QtKeyManager(session)
+        self.profile_view = QtTopicProfile(session)
 
         self.event_split = QSplitter(Qt.Orientation.Vertical)
         self.event_split.setObjectName("event_split")
@@ -99,6 +101,7 @@ class QtMainWindow(QMainWindow):
         self.tabs.addTab(self.charts, "Charts")
         self.tabs.addTab(self.broker_panel, "Broker")
         self.tabs.addTab(self.keys_view, "Keys")
+        self.tabs.addTab(self.profile_view, "Profile")
         assert self.tabs.count() == len(TABS), "every tab has a name in TABS"
         self.setCentralWidget(self.tabs)
 
@@ -168,7 +171,7 @@ class QtMainWindow(QMainWindow):
         file_menu.addAction(action("&Quit", QKeySequence.StandardKey.Quit, self.close))
 
         view = menu.addMenu("&View")
-        for index, name in enumerate(("Events", "Produce", "Query", "Charts", "Broker", "Keys")):
+        for index, name in enumerate(self.tabs.tabText(i) for i in range(self.tabs.count())):
             view.addAction(
                 action(
                     name, f"Ctrl+{index + 1}", lambda _=False, i=index: self.tabs.setCurrentIndex(i)
@@ -206,6 +209,9 @@ class QtMainWindow(QMainWindow):
             lambda reason: self.connection_state.setText(f"Not connected ({reason})")
         )
         self.session.error.connect(lambda message: self.statusBar().showMessage(message, 10_000))
+        self.profile_view.drift_noticed.connect(
+            lambda text: self.statusBar().showMessage(text, 60_000)
+        )
 
     # -- state --------------------------------------------------------------------------------
 
@@ -363,6 +369,7 @@ class QtMainWindow(QMainWindow):
         self.events.show_topic(topic)
         self.query.set_topic(topic)
         self.charts.set_topic_filter(topic.name if topic else None)
+        self.profile_view.set_topic(topic)
 
     def _event_selected(self, event: EventRow | None) -> None:
         self.detail.show_event(event)

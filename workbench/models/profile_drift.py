@@ -58,6 +58,11 @@ class Drift:
     to_type: str | None = None
     """For a type change: the JSON type from ``offset`` on."""
 
+    @property
+    def type_change(self) -> str:
+        """For a type change, ``integer → string``."""
+        return f"{self.from_type} → {self.to_type}"
+
     def describe(self) -> str:
         """One line for a user, e.g. ``amount changed type from integer to string``."""
         if self.change == "type":

@@ -34,11 +34,13 @@ def number_text(value: float | None) -> str:
 
 
 def top_text(field: FieldProfile, limit: int = 3, chars: int = 24) -> str:
-    """The most frequent strings with their counts: ``eu (40), us (20)``; a ``≥`` marks counts
-    that are lower bounds."""
+    """The most frequent strings with their counts: ``eu (40), us (20)``. Where counts are
+    lower bounds (more distinct strings than counters) a ``≥`` marks them, and strings whose
+    count is within the error (they may not be frequent at all) are left out."""
     mark = "≥" if field.top_error else ""
+    frequent = [(v, c) for v, c in field.top_values if c > field.top_error]
     shown = []
-    for value, count in field.top_values[:limit]:
+    for value, count in frequent[:limit]:
         text = value if len(value) <= chars else value[: chars - 1] + "…"
         shown.append(f"{text} ({mark}{count:,})")
     return ", ".join(shown)

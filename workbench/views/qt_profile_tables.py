@@ -13,11 +13,13 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import (
     QAbstractTableModel,
+    QEvent,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
     QSortFilterProxyModel,
     Qt,
+    Signal,
 )
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
@@ -35,11 +37,11 @@ FIELD_COLUMNS = (
     "Min",
     "Max",
     "Mean",
-    "Top values",
     "First",
     "Last",
+    "Top values",
 )
-FIELD_NUMBERS = frozenset({2, 3, 4, 5, 6, 8, 9})
+FIELD_NUMBERS = frozenset({2, 3, 4, 5, 6, 7, 8})
 DRIFT_COLUMNS = ("Offset", "Time", "Path", "Change")
 DRIFT_NUMBERS = frozenset({0})
 _Index = QModelIndex | QPersistentModelIndex
@@ -75,17 +77,15 @@ def field_row(field: FieldProfile, objects: int) -> Row:
         _number(field.minimum),
         _number(field.maximum),
         _number(field.mean),
-        Cell(top_text(field), top_text(field), top),
         Cell(f"{field.first_offset:,}", field.first_offset, "first seen at this offset"),
         Cell(f"{field.last_offset:,}", field.last_offset, "last seen at this offset"),
+        Cell(top_text(field), top_text(field), top),
     )
 
 
 def drift_row(drift: Drift) -> Row:
     """A drift's cells, in :data:`DRIFT_COLUMNS` order."""
-    change: str = drift.change
-    if drift.change == "type":
-        change = f"type: {drift.from_type} → {drift.to_type}"
+    change = drift.change if drift.change != "type" else f"type: {drift.type_change}"
     return (
         Cell(f"{drift.offset:,}", drift.offset),
         Cell(format_ms(drift.committed_ms), drift.committed_ms),
@@ -99,7 +99,8 @@ def _number(value: float | None) -> Cell:
 
 
 class QtCellsModel(QAbstractTableModel):
-    """A table of :class:`Cell` rows under fixed column titles.
+    """A table of :class:`Cell` rows under fixed column titles; ``widened`` when a column's
+    longest text grew (so that the view can fit its columns again, and only then).
 
     Args:
         columns: the column titles.
@@ -113,11 +114,19 @@ class QtCellsModel(QAbstractTableModel):
         self.columns = tuple(columns)
         self.numbers = numbers
         self.rows: list[Row] = []
+        self._widest = [0] * len(self.columns)
+
+    widened = Signal()
 
     def set_rows(self, rows: Sequence[Row], grown: bool = False) -> None:
         """Show ``rows``; ``grown``: they are the rows shown before, updated, and new ones
         after them (kept in place rather than reset)."""
         before = len(self.rows)
+        widest = [
+            max((len(row[c].text) for row in rows), default=0) for c in range(len(self.columns))
+        ]
+        wider = any(new > old for new, old in zip(widest, self._widest, strict=True))
+        self._widest = widest
         if not grown or len(rows) < before:
             self.beginResetModel()
             self.rows = list(rows)
@@ -132,6 +141,8 @@ class QtCellsModel(QAbstractTableModel):
         if before:
             last = self.index(before - 1, len(self.columns) - 1)
             self.dataChanged.emit(self.index(0, 0), last)
+        if wider:
+            self.widened.emit()
 
     def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.rows)
@@ -183,17 +194,23 @@ class QtCellsTable(QTableView):
         self.setWordWrap(False)
         self.setShowGrid(False)
         self.setCornerButtonEnabled(False)
-        self.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.verticalHeader().hide()
         header = self.horizontalHeader()
         header.setStretchLastSection(True)
         header.setHighlightSections(False)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         model.modelReset.connect(self.fit_columns)
-        model.rowsInserted.connect(self.fit_columns)
+        model.widened.connect(self.fit_columns)
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self.fit_columns()
 
     def fit_columns(self) -> None:
-        """Size the columns to their text (and titles), within ``max_chars`` characters."""
+        """Size the rows to the font, and the columns to their text (and titles), within
+        ``max_chars`` characters."""
+        self.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
         limit = self.fontMetrics().averageCharWidth() * self.max_chars
         self.resizeColumnsToContents()
         header = self.horizontalHeader()

@@ -27,7 +27,6 @@ from PySide6.QtWidgets import (
     QRadioButton,
     QSizePolicy,
     QSpinBox,
-    QSplitter,
     QStyle,
     QToolButton,
     QVBoxLayout,
@@ -54,16 +53,23 @@ from workbench.views.qt_themes import palette_is_dark
 
 REFRESH_MS = 250
 """How often the tables catch up with the profile while it grows."""
+DRIFT_ROWS = 4
+"""Drift list rows shown without scrolling."""
 
 
-def drift_notice(topic: str, drifts: Sequence[Drift]) -> str:
-    """One line naming the latest of ``drifts`` (and how many others there are)."""
+def drift_notice(topic: str, drifts: Sequence[Drift], short: bool = False) -> str:
+    """A line naming the latest of ``drifts`` (and how many others there are); ``short``: for
+    the status bar, without the time."""
     latest = max(drifts, key=lambda d: (d.offset, d.path))
+    others = len(drifts) - 1
+    if short:
+        change = latest.change if latest.change != "type" else latest.type_change
+        more = f" (+{others} more)" if others else ""
+        return f"Drift in {topic}: {latest.path} {change} at offset {latest.offset:,}{more}"
     text = (
         f"Drift in {topic}: {latest.describe()} at offset {latest.offset:,} "
         f"({format_ms(latest.committed_ms)})"
     )
-    others = len(drifts) - 1
     return text + (f", and {others} more" if others else "")
 
 
@@ -123,7 +129,7 @@ class QtDriftBanner(QFrame):
 class QtTopicProfile(QWidget):
     """Profiles the topic chosen in the topic browser; emits ``drift_noticed`` for new drift."""
 
-    drift_noticed = Signal(str)  # a line for the status bar
+    drift_noticed = Signal(str)  # a short line for the status bar
 
     def __init__(self, session: QtSession, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -164,12 +170,15 @@ class QtTopicProfile(QWidget):
         self.progress = QProgressBar()
         self.progress.setTextVisible(True)
         self.status = QLabel()
+        self.status.setWordWrap(True)
         self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.banner = QtDriftBanner()
         self.fields = QtCellsModel(FIELD_COLUMNS, FIELD_NUMBERS, self)
         self.fields_table = QtCellsTable(self.fields)
         self.drift = QtCellsModel(DRIFT_COLUMNS, DRIFT_NUMBERS, self)
         self.drift_table = QtCellsTable(self.drift, max_chars=40)
+        self.drift_table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.drift_table.hide()
         self.drift_title = QLabel("Drift")
         self._layout()
 
@@ -191,24 +200,17 @@ class QtTopicProfile(QWidget):
         run_row.addWidget(self.cancel_button)
         run_row.addWidget(self.follow_box)
         run_row.addWidget(self.progress, 1)
-        drift_box = QWidget()
-        drift_layout = QVBoxLayout(drift_box)
-        drift_layout.setContentsMargins(0, 0, 0, 0)
-        drift_layout.addWidget(self.drift_title)
-        drift_layout.addWidget(self.drift_table)
-        split = QSplitter(Qt.Orientation.Vertical)
-        split.setChildrenCollapsible(False)
-        split.addWidget(self.fields_table)
-        split.addWidget(drift_box)
-        split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 1)
+        title_row = QHBoxLayout()
+        title_row.addWidget(self.title, 0, Qt.AlignmentFlag.AlignTop)
+        title_row.addWidget(self.status, 1)
         layout = QVBoxLayout(self)
-        layout.addWidget(self.title)
+        layout.addLayout(title_row)
         layout.addLayout(mode_row)
         layout.addLayout(run_row)
-        layout.addWidget(self.status)
         layout.addWidget(self.banner)
-        layout.addWidget(split, 1)
+        layout.addWidget(self.fields_table, 1)
+        layout.addWidget(self.drift_title)
+        layout.addWidget(self.drift_table)
 
     # -- public API ---------------------------------------------------------------------------
 
@@ -222,7 +224,7 @@ class QtTopicProfile(QWidget):
         self.profiler = None
         self._show(ProfileSnapshot())
         self.banner.hide()
-        self.title.setText(f"Profile of {topic.name}" if topic else "Choose a topic to profile.")
+        self.title.setText(topic.name if topic else "Choose a topic to profile.")
         if topic is not None and self.isVisible():
             self.start()
         self._update_controls()
@@ -330,17 +332,29 @@ class QtTopicProfile(QWidget):
         self.fields.set_rows([field_row(f, snap.objects) for f in snap.fields], grown=grown)
         self.drift.set_rows([drift_row(d) for d in snap.drift])
         self.drift_title.setText(f"Drift ({len(snap.drift)})" if snap.drift else "Drift: none")
+        self._fit_drift_table()
         self._notice(snap.drift)
         self._update_status()
+
+    def _fit_drift_table(self) -> None:
+        """Show the drift list only when there is some, as high as its rows (up to
+        :data:`DRIFT_ROWS`), so that the fields keep the room."""
+        table, rows = self.drift_table, self.drift.rowCount()
+        table.setVisible(rows > 0)
+        if rows:
+            # at most as high as its rows; it gives way to the fields (down to one row) when the
+            # window is short, so that it never makes the window taller
+            height = table.horizontalHeader().sizeHint().height() + 2 * table.frameWidth()
+            table.setMinimumHeight(height + table.rowHeight(0))
+            table.setMaximumHeight(height + table.rowHeight(0) * min(rows, DRIFT_ROWS))
 
     def _notice(self, drifts: Sequence[Drift]) -> None:
         new = [d for d in drifts if d not in self._noticed]
         if not new or self.topic is None:
             return
         self._noticed.update(new)
-        text = drift_notice(self.topic.name, new)
-        self.banner.show_text(text)
-        self.drift_noticed.emit(text)
+        self.banner.show_text(drift_notice(self.topic.name, new))
+        self.drift_noticed.emit(drift_notice(self.topic.name, new, short=True))
 
     def _update_status(self) -> None:
         snap = self.snapshot
@@ -375,6 +389,11 @@ class QtTopicProfile(QWidget):
         self.profile_button.setEnabled(has_topic)
         self.cancel_button.setEnabled(self._reading is not None)
         self._update_status()
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange and hasattr(self, "drift_table"):
+            QTimer.singleShot(0, self._fit_drift_table)  # once the table has the new font
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)

@@ -4,22 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import subprocess
-import sys
 from collections.abc import Iterator
 
 import pytest
 
 from tests.serve_process import BrokerProcess, create_key
+from tests.workbench.app.headless_runs import key_env, run_headless
 from tests.workbench.conftest import running_broker, settings_for
 from tests.workbench.profile_topic import build_orders
 from workbench.app import main
 from workbench.app import profile_command as command
 from workbench.client.broker_client import BrokerClient
 from workbench.client.errors import Unavailable
-
-PROFILE = [sys.executable, "-m", "workbench", "profile"]
 
 
 @pytest.fixture(scope="module")
@@ -40,24 +37,13 @@ def env(broker: BrokerProcess) -> dict[str, str]:
         finally:
             await client.close()
 
-    committed = asyncio.run(build())
-    return {
-        **os.environ,
-        "ENSIGN_CLIENT_ID": key["client_id"],
-        "ENSIGN_CLIENT_SECRET": key["client_secret"],
-        "QT_QPA_PLATFORM": "",  # no display needed at all
-        "DISPLAY": "",
-        "COMMITTED": json.dumps(committed),
-    }
+    return {**key_env(key), "COMMITTED": json.dumps(asyncio.run(build()))}
 
 
 def _profile(
     broker: BrokerProcess, env: dict[str, str], *args: str
 ) -> subprocess.CompletedProcess[str]:
-    connection = ["--endpoint", broker.grpc_address, "--auth-url", broker.auth_url, "--insecure"]
-    return subprocess.run(
-        [*PROFILE, *args, *connection], env=env, capture_output=True, text=True, timeout=120
-    )
+    return run_headless("profile", broker, env, *args)
 
 
 def test_json_has_the_topic_its_fields_and_exact_drift(

@@ -161,6 +161,7 @@ async def scenario(parts: Workbench, seconds: float) -> None:
     save(window, "presentation.png")
     window.presentation_action.trigger()
     await producer_shots(window, topics)
+    await profile_shots(window, client)
     publisher.cancel()
     consumer.cancel()
 
@@ -203,6 +204,69 @@ async def producer_shots(window: QtMainWindow, topics: dict[str, bytes]) -> None
     save(window, "producer-generator.png")
     generator.stop()
     await until(lambda: not generator.is_running())
+
+
+async def profile_shots(window: QtMainWindow, client: BrokerClient) -> None:
+    """The Profile tab at 1280x720 in presentation mode, light and dark, following a topic
+    whose ``amount`` turns from numbers into strings while it is watched: the drift notice."""
+    from PySide6.QtWidgets import QSizePolicy
+
+    from workbench.client.broker_rules import APPLICATION_JSON
+    from workbench.client.records import NewEvent
+    from workbench.models.sample_data import PRODUCTS
+
+    rng = random.Random(5)
+
+    def payments(first: int, count: int, text_amount: bool) -> list[NewEvent]:
+        events = []
+        for n in range(first, first + count):
+            amount = round(rng.uniform(3, 900), 2)
+            body: dict[str, object] = {
+                "id": f"pay-{n:06d}",
+                "amount": f"{amount:.2f}" if text_amount else amount,
+                "currency": rng.choice(["EUR", "EUR", "USD", "GBP"]),
+                "method": rng.choice(["card", "card", "sepa", "paypal"]),
+                "customer": {"id": f"cus-{rng.randint(1, 300):04d}", "vip": rng.random() < 0.1},
+                "items": [{"sku": rng.choice(PRODUCTS), "qty": rng.randint(1, 4)}],
+                "refund_of": None if rng.random() < 0.9 else f"pay-{rng.randint(1, n):06d}",
+            }
+            if n > 380:
+                body["risk_score"] = round(rng.random(), 3)
+            events.append(NewEvent(json.dumps(body).encode(), APPLICATION_JSON, "Payment"))
+        return events
+
+    topic_id = await client.create_topic("payments")
+    await client.publish(topic_id, payments(1, 400, text_amount=False))
+    session = window.session
+    session.refresh_topics()
+    await until(lambda: session.topic(topic_id) is not None)
+    # In presentation mode some hidden tabs (Produce, Keys) ask for more than 1280x720 once
+    # they are laid out again (a theme switch does that), which would grow the window and
+    # squeeze the topics panel: while these shots are taken, only the Profile tab's size counts.
+    pages = (window.tabs.widget(i) for i in range(window.tabs.count()))
+    hidden = [page for page in pages if page is not None and page is not window.profile_view]
+    policies = [page.sizePolicy() for page in hidden]
+    for page in hidden:
+        page.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
+    window.resize(1280, 720)
+    window.presentation_action.trigger()
+    window.tabs.setCurrentWidget(window.profile_view)
+    window.topics.select_topic(topic_id)
+    view = window.profile_view
+    view.follow_box.setChecked(True)
+    await until(view.is_following)
+    await client.publish(topic_id, payments(401, 40, text_amount=True))
+    await until(lambda: "amount changed type" in view.banner.label.text())
+    for theme, suffix in ((Theme.LIGHT, ""), (Theme.DARK, "-dark")):
+        window.set_theme(theme)
+        window.resize(1280, 720)
+        await asyncio.sleep(1.5)
+        save(window, f"profile{suffix}.png")
+    window.set_theme(Theme.LIGHT)
+    window.presentation_action.trigger()
+    for page, policy in zip(hidden, policies, strict=True):
+        page.setSizePolicy(policy)
+    window.resize(1440, 880)
 
 
 async def keys_and_code(parts: Workbench) -> None:

@@ -31,7 +31,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     from workbench import __version__
-    from workbench.app import produce_command, scenario_commands
+    from workbench.app import produce_command, profile_command, scenario_commands
 
     parser = OneLineErrors(
         prog="ensign-workbench",
@@ -42,6 +42,7 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     produce_command.add_parser(commands)
     scenario_commands.add_parser(commands)
+    profile_command.add_parser(commands)
     return parser
 
 

@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import ipaddress
 import json
-import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -26,12 +24,19 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from workbench.app import scenario_commands
-from workbench.client.broker_client import BrokerClient, encode_event
+from workbench.app.command_connection import (
+    UsageError,
+    add_connection_arguments,
+    connection_settings,
+    fail,
+    open_topic,
+)
+from workbench.client.broker_client import encode_event
 from workbench.client.broker_rules import mimetype_number
 from workbench.client.connection_settings import ConnectionSettings
 from workbench.client.errors import ClientError, InvalidInput
 from workbench.client.records import NewEvent
-from workbench.models.embedded_connection import NotRunning, embedded_connection
+from workbench.models.embedded_connection import NotRunning
 from workbench.models.event_generator import (
     EventGenerator,
     GeneratorSettings,
@@ -46,10 +51,6 @@ from workbench.models.template_source import Overrides, TemplateSource
 
 PROGRESS_EVERY_S = 0.1
 JSON_MIMETYPES = frozenset({50, 51, 52})
-
-
-class UsageError(Exception):
-    """A command line or connection problem: exit status 2."""
 
 
 def add_parser(commands: Any) -> None:
@@ -104,13 +105,7 @@ def add_parser(commands: Any) -> None:
     pace.add_argument("--stop-on-nack", action="store_true", help="stop at the first refusal")
     pace.add_argument("--json", action="store_true", help="print one JSON summary on stdout")
 
-    conn = parser.add_argument_group("connection (default: this user's embedded broker)")
-    conn.add_argument("--endpoint", metavar="HOST:PORT", help="the broker's gRPC address")
-    conn.add_argument("--auth-url", metavar="URL", help="the broker's auth URL")
-    conn.add_argument("--insecure", action="store_true", help="plaintext (loopback only)")
-    conn.add_argument("--ca-file", type=Path, metavar="PEM", help="CA to trust for TLS")
-    conn.add_argument("--cred-path", type=Path, metavar="FILE", help='{"ClientID", "ClientSecret"}')
-    conn.add_argument("--data-dir", type=Path, help="the embedded broker's data directory")
+    add_connection_arguments(parser)
     parser.set_defaults(run=run)
 
 
@@ -119,19 +114,19 @@ def run(args: argparse.Namespace) -> int:
     if args.scenario is not None:
         return _run_scenario(args)
     if not args.topic:
-        return _fail("--topic NAME is required (except with --scenario)", 2)
+        return fail("produce", "--topic NAME is required (except with --scenario)", 2)
     try:
-        settings = _connection(args)
+        settings = connection_settings(args)
         source, count = _source(args)
         shape = _shape(args)
     except (UsageError, InvalidInput, NotRunning, ClientError) as exc:
-        return _fail(str(exc), 2)
+        return fail("produce", str(exc), 2)
     try:
         return asyncio.run(_produce(args, settings, source, count, shape))
     except UsageError as exc:
-        return _fail(str(exc), 2)
+        return fail("produce", str(exc), 2)
     except KeyboardInterrupt:
-        return _fail("interrupted", 1)
+        return fail("produce", "interrupted", 1)
 
 
 async def _produce(
@@ -141,13 +136,8 @@ async def _produce(
     count: int | None,
     shape: RateShape,
 ) -> int:
-    client = BrokerClient(settings)
+    client, topic_id = await open_topic(settings, args.topic, args.create_topic)
     try:
-        try:
-            await client.login()
-            topic_id = await _topic(client, args.topic, args.create_topic)
-        except ClientError as exc:
-            raise UsageError(f"cannot use the broker at {settings.grpc_address}: {exc}") from None
         generator = EventGenerator(
             client,
             source,
@@ -168,33 +158,26 @@ async def _produce(
 
 def _run_scenario(args: argparse.Namespace) -> int:
     if args.topic or args.count is not None or args.rate or args.shape != "constant":
-        return _fail("--scenario sets its own topics and rates: drop --topic, --count, --rate", 2)
+        return fail(
+            "produce", "--scenario sets its own topics and rates: drop --topic, --count, --rate", 2
+        )
     if args.duration is None:
-        return _fail("--scenario needs --duration SECONDS", 2)
+        return fail("produce", "--scenario needs --duration SECONDS", 2)
     try:
         scenario = scenario_commands.scenario_for(args.scenario)
-        settings = _connection(args)
+        settings = connection_settings(args)
     except (UsageError, ScenarioError, NotRunning, ClientError) as exc:
-        return _fail(str(exc), 2)
+        return fail("produce", str(exc), 2)
     try:
         stats, topics = asyncio.run(scenario_commands.run_scenario(args, settings, scenario))
     except (ClientError, TemplateError) as exc:
-        return _fail(f"cannot run {scenario.name}: {exc}", 2)
+        return fail("produce", f"cannot run {scenario.name}: {exc}", 2)
     except KeyboardInterrupt:
-        return _fail("interrupted", 1)
+        return fail("produce", "interrupted", 1)
     _report(args, stats, [], sys.stdout, {"scenario": scenario.name, "topics": topics})
     if stats.failure:
         print(f"ensign-workbench produce: {stats.failure}", file=sys.stderr)
     return 0 if scenario_commands.succeeded(stats) else 1
-
-
-async def _topic(client: BrokerClient, name: str, create: bool) -> bytes:
-    for topic in await client.topics():
-        if topic.name == name:
-            return topic.id
-    if not create:
-        raise UsageError(f"the project has no topic {name!r}; add --create-topic to create it")
-    return await client.create_topic(name)
 
 
 async def _with_progress(generator: EventGenerator, show: bool) -> GeneratorStats:
@@ -260,65 +243,6 @@ def _report(
         first = errors[0]
         line += f"; first refusal: {first['code']}: {first['reason']}"
     print(line, file=out)
-
-
-# -- the connection ---------------------------------------------------------------------------
-
-
-def _connection(args: argparse.Namespace) -> ConnectionSettings:
-    if not args.endpoint:
-        if args.auth_url or args.insecure or args.ca_file:
-            raise UsageError("--auth-url, --insecure and --ca-file need --endpoint")
-        from embedded_broker.config import default_data_dir
-        from workbench.models.profiles import config_dir
-        from workbench.models.secret_store import open_secret_store
-
-        data_dir = args.data_dir or default_data_dir()
-        return embedded_connection(data_dir, open_secret_store(config_dir() / "secrets.json"))
-    if not args.auth_url:
-        raise UsageError("--endpoint needs --auth-url (the broker's authentication URL)")
-    host = args.endpoint.rsplit(":", 1)[0].strip("[]")
-    if args.insecure and not _loopback(host):
-        raise UsageError("--insecure (plaintext) is allowed on loopback only; use TLS")
-    client_id, secret = _credentials(args.cred_path)
-    ca = None
-    if args.ca_file:
-        try:
-            ca = args.ca_file.read_bytes()
-        except OSError as exc:
-            raise UsageError(f"cannot read --ca-file: {exc.strerror}") from None
-    return ConnectionSettings(
-        args.endpoint, args.auth_url.rstrip("/"), client_id, secret, not args.insecure, ca
-    )
-
-
-def _credentials(cred_path: Path | None) -> tuple[str, str]:
-    if cred_path is not None:
-        try:
-            doc = json.loads(cred_path.read_text())
-            return str(doc["ClientID"]), str(doc["ClientSecret"])
-        except OSError as exc:
-            raise UsageError(f"cannot read --cred-path: {exc.strerror}") from None
-        except (ValueError, KeyError, TypeError):
-            raise UsageError(
-                '--cred-path must be JSON with "ClientID" and "ClientSecret"'
-            ) from None
-    client_id = os.environ.get("ENSIGN_CLIENT_ID", "")
-    secret = os.environ.get("ENSIGN_CLIENT_SECRET", "")
-    if not (client_id and secret):
-        raise UsageError(
-            "no credentials: set ENSIGN_CLIENT_ID and ENSIGN_CLIENT_SECRET, or pass --cred-path"
-        )
-    return client_id, secret
-
-
-def _loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 # -- what to send -----------------------------------------------------------------------------
@@ -435,8 +359,3 @@ def _rate(text: str) -> float:
     if value < 0:
         raise argparse.ArgumentTypeError("must be 0 or more")
     return value
-
-
-def _fail(reason: str, status: int) -> int:
-    print(f"ensign-workbench produce: {reason}", file=sys.stderr)
-    return status

@@ -45,13 +45,24 @@ from workbench.views.qt_scenario_panel import QtScenarioPanel
 from workbench.views.qt_session import QtSession
 from workbench.views.qt_themes import FontScaler, Theme, apply_theme
 from workbench.views.qt_topic_browser import QtTopicBrowser
+from workbench.views.qt_topic_profile import QtTopicProfile
 from workbench.views.qt_welcome import QtWelcome
 
 log = logging.getLogger(__name__)
 ADD_PROFILE = "Add remote broker…"
 TEST_TOPIC = "hello"
 """The topic "Send a test event" makes when there is none."""
-TABS = ("events", "produce", "query", "charts", "fields", "demo", "broker", "keys")
+TABS = (
+    "events",
+    "produce",
+    "query",
+    "charts",
+    "fields",
+    "profile",
+    "demo",
+    "broker",
+    "keys",
+)
 """The tabs, in order, by the names the settings remember them by."""
 
 
@@ -91,6 +102,7 @@ class QtMainWindow(QMainWindow):
         self.demo = QtScenarioPanel(session)
         self.broker_panel = QtBrokerPanel(broker, session)
         self.keys_view = QtKeyManager(session)
+        self.profile_view = QtTopicProfile(session)
 
         self.event_split = QSplitter(Qt.Orientation.Vertical)
         self.event_split.setObjectName("event_split")
@@ -106,6 +118,7 @@ class QtMainWindow(QMainWindow):
         self.tabs.addTab(self.query, "Query")
         self.tabs.addTab(self.charts, "Charts")
         self.tabs.addTab(self.fields, "Fields")
+        self.tabs.addTab(self.profile_view, "Profile")
         self.tabs.addTab(self.demo, "Demo")
         self.tabs.addTab(self.broker_panel, "Broker")
         self.tabs.addTab(self.keys_view, "Keys")
@@ -228,6 +241,9 @@ class QtMainWindow(QMainWindow):
         self.welcome.send_test_event.connect(self.send_test_event)
         self.welcome.connect_code.connect(self._welcome_connect_code)
         self.welcome.dismissed.connect(self.show_tabs)
+        self.profile_view.drift_noticed.connect(
+            lambda text: self.statusBar().showMessage(text, 60_000)
+        )
 
     # -- state --------------------------------------------------------------------------------
 
@@ -416,6 +432,7 @@ class QtMainWindow(QMainWindow):
         self.events.show_topic(topic)
         self.query.set_topic(topic)
         self.charts.set_topic_filter(topic.name if topic else None)
+        self.profile_view.set_topic(topic)
 
     def _event_selected(self, event: EventRow | None) -> None:
         self.detail.show_event(event)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -13,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.serve_process import BrokerProcess, create_key
+from tests.workbench.app.headless_runs import key_env, run_headless
 from tests.workbench.conftest import running_broker
 from workbench.client.broker_client import BrokerClient
 from workbench.client.connection_settings import ConnectionSettings
@@ -29,23 +29,13 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrokerProcess]:
 
 @pytest.fixture(scope="module")
 def env(broker: BrokerProcess) -> dict[str, str]:
-    key = create_key(broker.data_dir, "demo", "all")
-    return {
-        **os.environ,
-        "ENSIGN_CLIENT_ID": key["client_id"],
-        "ENSIGN_CLIENT_SECRET": key["client_secret"],
-        "QT_QPA_PLATFORM": "",  # no display needed at all
-        "DISPLAY": "",
-    }
+    return key_env(create_key(broker.data_dir, "demo", "all"))
 
 
 def _produce(
     broker: BrokerProcess, env: dict[str, str], *args: str
 ) -> subprocess.CompletedProcess[str]:
-    connection = ["--endpoint", broker.grpc_address, "--auth-url", broker.auth_url, "--insecure"]
-    return subprocess.run(
-        [*PRODUCE, *args, *connection], env=env, capture_output=True, text=True, timeout=120
-    )
+    return run_headless("produce", broker, env, *args)
 
 
 def _client(broker: BrokerProcess, env: dict[str, str]) -> BrokerClient:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QFontDatabase, QPalette
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
@@ -20,7 +20,9 @@ from PySide6.QtWidgets import (
 
 from workbench import __version__
 from workbench.models.broker_status import LOG_LINES, BrokerState
+from workbench.views.qt_eliding_label import QtElidingLabel
 from workbench.views.qt_embedded_broker import QtEmbeddedBroker
+from workbench.views.qt_fixed_fonts import use_fixed_font
 from workbench.views.qt_glyph_icons import standard_icon
 from workbench.views.qt_session import QtSession
 
@@ -72,13 +74,13 @@ class QtBrokerPanel(QWidget):
         self.port_notice.setWordWrap(True)
         self.port_notice.setObjectName("port_notice")
         self.connection_label = QLabel()
-        self.data_dir_label = QLabel(str(broker.data_dir))
+        self.data_dir_label = QtElidingLabel(str(broker.data_dir), Qt.TextElideMode.ElideMiddle)
         self.grpc_label = QLabel("—")
         self.auth_label = QLabel("—")
         self.version_label = QLabel(__version__)
         self.pid_label = QLabel("—")
         self.uptime_label = QLabel("—")
-        for label in (self.data_dir_label, self.grpc_label, self.auth_label, self.pid_label):
+        for label in (self.grpc_label, self.auth_label, self.pid_label):
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
         details = QGroupBox("Embedded broker")
@@ -118,7 +120,7 @@ class QtBrokerPanel(QWidget):
         self.log_view = QPlainTextEdit()
         self.log_view.setReadOnly(True)
         self.log_view.setMaximumBlockCount(LOG_LINES)
-        self.log_view.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        use_fixed_font(self, self.log_view)
         self.log_view.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         for line in broker.log.lines():
             self.log_view.appendPlainText(line)

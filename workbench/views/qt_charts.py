@@ -23,7 +23,6 @@ from PySide6.QtGui import (
     QIcon,
     QKeySequence,
     QPainter,
-    QPaintEvent,
     QPalette,
     QPen,
     QPixmap,
@@ -61,6 +60,7 @@ from workbench.models.chart_series import (
     ChartSeries,
     SeriesKey,
 )
+from workbench.views.qt_eliding_label import QtElidingLabel
 from workbench.views.qt_flow_layout import QtFlowLayout, fit_combo
 from workbench.views.qt_glyph_icons import standard_icon
 from workbench.views.qt_session import QtSession
@@ -87,20 +87,6 @@ SERIES_COLORS: tuple[tuple[str, str], ...] = (
     ("#8c6d1f", "#e0c05a"),  # ochre
     ("#c62828", "#ff6b6b"),  # red
 )
-
-
-class _ElidingLabel(QLabel):
-    """A one-line label that ends in "…" when it is given less room than its text needs."""
-
-    def paintEvent(self, event: QPaintEvent) -> None:
-        """Draw the text, elided to the label's width."""
-        painter = QPainter(self)
-        painter.setPen(self.palette().color(self.foregroundRole()))
-        shown = self.fontMetrics().elidedText(
-            self.text(), Qt.TextElideMode.ElideRight, self.contentsRect().width()
-        )
-        align = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
-        painter.drawText(self.contentsRect(), int(align), shown)
 
 
 def series_color(index: int, dark: bool) -> str:
@@ -235,11 +221,9 @@ class QtCharts(QWidget):
             lambda index: self.set_topic_filter(self.topic_combo.itemData(index))
         )
         self._toolbar.add_group(QLabel("Topic:"), self.topic_combo)
-        self._toolbar.add_stretch()
-        self.status_label = _ElidingLabel()
-        self.status_label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
         # A status, not a control: it gives way first when the window is narrow (a projector).
-        self.status_label.setMinimumWidth(1)
+        self.status_label = QtElidingLabel(align=Qt.AlignmentFlag.AlignRight)
+        self.status_label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
         self._toolbar.addWidget(self.status_label)
         self.pause_button = QPushButton()
         self.pause_button.setCheckable(True)

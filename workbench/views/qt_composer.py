@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
-from PySide6.QtGui import QFontDatabase, QKeySequence, QShortcut, QTextCursor
+from PySide6.QtGui import QKeySequence, QShortcut, QTextCursor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -47,6 +47,7 @@ from workbench.models.composed_event import (
     new_event_from,
 )
 from workbench.models.event_pages import format_ms
+from workbench.views.qt_fixed_fonts import use_fixed_font
 from workbench.views.qt_glyph_icons import standard_icon
 from workbench.views.qt_json_highlighter import QtJsonHighlighter
 from workbench.views.qt_session import QtSession
@@ -149,9 +150,7 @@ class QtComposer(QWidget):
         self.editor = QPlainTextEdit()
         self.editor.setObjectName("composerBody")
         self.editor.setTabChangesFocus(True)
-        fixed = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
-        fixed.setPointSizeF(self.font().pointSizeF())
-        self.editor.setFont(fixed)
+        use_fixed_font(self, self.editor)
         self.editor.textChanged.connect(self._check_timer.start)
         self._highlighter = QtJsonHighlighter(
             self.editor.document(), palette_is_dark(self.palette())

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtGui import QFontDatabase, QGuiApplication
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLineEdit,
@@ -12,6 +12,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+from workbench.views.qt_fixed_fonts import use_fixed_font
 
 MAX_FIELD_CHARS = 72
 MAX_CODE_COLUMNS = 100
@@ -32,7 +34,7 @@ class QtCopyField(QWidget):
         super().__init__(parent)
         self.edit = QLineEdit(text)
         self.edit.setReadOnly(True)
-        self.edit.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        use_fixed_font(self, self.edit)
         self.edit.setCursorPosition(0)
         # Room for the whole value (a 64-character secret included) without scrolling.
         shown = min(len(text), MAX_FIELD_CHARS) + 2
@@ -69,8 +71,7 @@ class QtCodeBlock(QWidget):
         self.view = QPlainTextEdit(code)
         self.view.setReadOnly(True)
         self.view.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
-        font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
-        self.view.setFont(font)
+        use_fixed_font(self, self.view)
         # Room for the whole snippet, up to a size that still fits a laptop's screen.
         metrics = self.view.fontMetrics()
         lines = code.rstrip("\n").splitlines() or [""]

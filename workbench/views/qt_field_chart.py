@@ -16,13 +16,14 @@ import time
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QPalette
-from PySide6.QtWidgets import QButtonGroup, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QButtonGroup, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from workbench.client.broker_client import BrokerClient
 from workbench.client.errors import ClientError
 from workbench.models.field_feed import TopicFollower
 from workbench.models.field_series import FieldKind, FieldSeries
 from workbench.views.qt_charts import WINDOWS, series_color
+from workbench.views.qt_flow_layout import QtFlowLayout
 from workbench.views.qt_session import QtSession
 from workbench.views.qt_themes import palette_is_dark
 
@@ -87,8 +88,8 @@ class QtFieldChart(QWidget):
         self.status = QLabel()
         self.status.setWordWrap(True)
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        window_row = QHBoxLayout()
-        window_row.addWidget(QLabel("Window:"))
+        window_row = QtFlowLayout()
+        window_buttons: list[QWidget] = [QLabel("Window:")]
         group = QButtonGroup(self)
         self.window_buttons: dict[int, QPushButton] = {}
         for label, seconds in WINDOWS:
@@ -97,9 +98,9 @@ class QtFieldChart(QWidget):
             button.setChecked(seconds == self.window_s)
             button.clicked.connect(lambda _=False, s=seconds: self.set_window(s))
             group.addButton(button)
-            window_row.addWidget(button)
+            window_buttons.append(button)
             self.window_buttons[seconds] = button
-        window_row.addStretch(1)
+        window_row.add_group(*window_buttons)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(window_row)
@@ -328,6 +329,7 @@ class QtFieldChart(QWidget):
         for plot in (self.numbers, self.categories, *self._extra, *self._panels.values()):
             self._style_axes(plot)
         self.legend.setLabelTextColor(palette.color(QPalette.ColorRole.WindowText))
+        self.legend.setLabelTextSize(f"{self.font().pointSizeF():g}pt")
         self._forget_curves()
         self._dirty = True
 

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 from workbench.client.records import TopicRow
 from workbench.models.field_paths import PathError, leaf_paths, parse_path
 from workbench.views.qt_field_chart import QtFieldChart
+from workbench.views.qt_flow_layout import QtFlowLayout, fit_combo
 from workbench.views.qt_session import QtSession
 
 SAMPLE_EVENTS = 50
@@ -35,11 +36,11 @@ class QtFieldsPanel(QWidget):
         super().__init__(parent)
         self._session = session
         self.topic_combo = QComboBox()
-        self.topic_combo.setMinimumContentsLength(16)
+        fit_combo(self.topic_combo, 14)
         self.topic_combo.currentIndexChanged.connect(self._suggest)
         self.path_combo = QComboBox()
         self.path_combo.setEditable(True)
-        self.path_combo.setMinimumContentsLength(18)
+        fit_combo(self.path_combo, 16)
         path_edit = self.path_combo.lineEdit()
         assert path_edit is not None
         path_edit.setPlaceholderText("a field, e.g. position.lat")
@@ -49,12 +50,9 @@ class QtFieldsPanel(QWidget):
         self.remove_button = QPushButton("Remove")
         self.remove_button.clicked.connect(self._remove_selected)
         self.problem = QLabel()
-        picker = QHBoxLayout()
-        picker.addWidget(QLabel("Topic:"))
-        picker.addWidget(self.topic_combo, 1)
-        picker.addWidget(QLabel("Field:"))
-        picker.addWidget(self.path_combo, 2)
-        picker.addWidget(self.add_button)
+        picker = QtFlowLayout()
+        picker.add_group(QLabel("Topic:"), self.topic_combo)
+        picker.add_group(QLabel("Field:"), self.path_combo, self.add_button)
         self.series_list = QListWidget()
         self.series_list.setMaximumHeight(self.fontMetrics().height() * 5)
         self.chart = QtFieldChart(session)

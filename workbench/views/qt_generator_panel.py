@@ -17,7 +17,6 @@ from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, Qt, QTimer
-from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
@@ -55,6 +54,8 @@ from workbench.models.event_templates import (
 from workbench.models.rate_shapes import RateShape, ShapeKind
 from workbench.models.template_library import TemplateLibrary
 from workbench.models.template_source import TemplateSource
+from workbench.views.qt_fixed_fonts import use_fixed_font
+from workbench.views.qt_flow_layout import QtFlowLayout
 from workbench.views.qt_glyph_icons import standard_icon
 from workbench.views.qt_json_highlighter import QtJsonHighlighter
 from workbench.views.qt_run_status import QtRunStatus
@@ -140,18 +141,13 @@ class QtGeneratorPanel(QWidget):
         self.seed_edit.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         self.seed_edit.setToolTip("A whole number makes every value repeat run after run")
         self.seed_edit.textChanged.connect(self._check.start)
-        library_row = QHBoxLayout()
-        library_row.addWidget(QLabel("Template:"))
-        library_row.addWidget(self.template_combo, 1)
-        library_row.addWidget(self.save_button)
-        library_row.addWidget(self.more_button)
+        library_row = QtFlowLayout()  # wraps on a narrow window instead of widening it
+        library_row.add_group(QLabel("Template:"), self.template_combo)
+        library_row.add_group(self.save_button, self.more_button)
 
         self.editor = QPlainTextEdit()
         self.editor.setObjectName("templateEditor")
         self.editor.setTabChangesFocus(True)
-        fixed = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
-        fixed.setPointSizeF(self.font().pointSizeF())
-        self.editor.setFont(fixed)
         self.editor.textChanged.connect(self._check.start)
         self._highlighter = QtJsonHighlighter(
             self.editor.document(), palette_is_dark(self.palette())
@@ -165,7 +161,7 @@ class QtGeneratorPanel(QWidget):
         self.preview_text = QPlainTextEdit()
         self.preview_text.setObjectName("templatePreview")
         self.preview_text.setReadOnly(True)
-        self.preview_text.setFont(fixed)
+        use_fixed_font(self, self.editor, self.preview_text)
         self.preview_text.setPlaceholderText(f"Preview shows {PREVIEW_EVENTS} events, sends none.")
         self._preview_highlighter = QtJsonHighlighter(
             self.preview_text.document(), palette_is_dark(self.palette())

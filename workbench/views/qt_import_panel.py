@@ -37,6 +37,7 @@ from workbench.client.errors import InvalidInput
 from workbench.client.records import TopicRow
 from workbench.models.event_generator import EventGenerator, GeneratorSettings, GeneratorStats
 from workbench.models.event_import import BadLine, FieldMapping, ImportSource, Record, preview
+from workbench.views.qt_flow_layout import fit_combo
 from workbench.views.qt_run_status import QtRunStatus
 from workbench.views.qt_session import QtSession
 
@@ -96,16 +97,29 @@ class QtImportPanel(QWidget):
         self.mimetype_combo.addItems(MIMETYPES)
         self.type_edit = QLineEdit("Imported:1.0.0")
         self.type_edit.setToolTip("The type when no field gives one: Name or Name:1.2.3")
+        for combo in (
+            self.data_combo,
+            self.type_combo,
+            self.mimetype_field_combo,
+            self.created_combo,
+            self.mimetype_combo,
+        ):
+            fit_combo(combo, 10)
         self.skip_check = QCheckBox("Skip bad lines (and count them) instead of stopping")
-        form = QFormLayout()
-        form.addRow("Data:", self.data_combo)
-        form.addRow("Metadata fields:", self.metadata_list)
-        form.addRow("Type field:", self.type_combo)
-        form.addRow("Mimetype field:", self.mimetype_field_combo)
-        form.addRow("Created time field:", self.created_combo)
-        form.addRow("Mimetype otherwise:", self.mimetype_combo)
-        form.addRow("Type otherwise:", self.type_edit)
-        form.addRow("", self.skip_check)
+        # Two columns: the whole mapping fits a 720-pixel screen in presentation mode.
+        fields = QFormLayout()
+        fields.addRow("Data:", self.data_combo)
+        fields.addRow("Metadata fields:", self.metadata_list)
+        fallbacks = QFormLayout()
+        fallbacks.addRow("Type field:", self.type_combo)
+        fallbacks.addRow("Mimetype field:", self.mimetype_field_combo)
+        fallbacks.addRow("Created time field:", self.created_combo)
+        fallbacks.addRow("Mimetype otherwise:", self.mimetype_combo)
+        fallbacks.addRow("Type otherwise:", self.type_edit)
+        form = QHBoxLayout()
+        form.addLayout(fields, 1)
+        form.addSpacing(self.fontMetrics().averageCharWidth() * 2)
+        form.addLayout(fallbacks, 1)
 
         self.import_button = QPushButton("Import")
         self.import_button.clicked.connect(self.start)
@@ -123,6 +137,7 @@ class QtImportPanel(QWidget):
         layout.addLayout(file_row)
         layout.addWidget(self.preview_table)
         layout.addLayout(form)
+        layout.addWidget(self.skip_check)
         layout.addLayout(run_row)
         layout.addWidget(self.summary)
         layout.addStretch(1)

@@ -16,7 +16,6 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QHBoxLayout,
     QHeaderView,
     QLabel,
     QListWidget,
@@ -36,6 +35,7 @@ from workbench.client.records import KeyRow, ProjectRow
 from workbench.models.key_listing import COLUMNS, PERMISSIONS, KeyLine, key_line
 from workbench.models.key_presets import ADMIN
 from workbench.views.qt_connect_code import note_label
+from workbench.views.qt_flow_layout import QtFlowLayout
 from workbench.views.qt_key_check_dialog import QtKeyCheckDialog
 from workbench.views.qt_key_dialogs import QtNewKeyDialog, QtNewProjectDialog
 from workbench.views.qt_secret_dialog import QtSecretDialog
@@ -82,15 +82,12 @@ class QtKeyManager(QWidget):
         self.new_key_button.setToolTip("Create an API key; its secret is shown once")
         self.revoke_button.setToolTip("Stop the selected key at once, open streams included")
         self.test_button.setToolTip("Check what a key may do, without changing anything")
-        bar = QHBoxLayout()
-        bar.addWidget(self.keys_title, 1)
-        for button in (
-            self.new_key_button,
-            self.revoke_button,
-            self.test_button,
-            self.refresh_button,
-        ):
-            bar.addWidget(button)
+        bar = QtFlowLayout()  # wraps on a narrow window instead of widening it
+        bar.addWidget(self.keys_title)
+        bar.add_stretch()
+        bar.add_group(
+            self.new_key_button, self.revoke_button, self.test_button, self.refresh_button
+        )
 
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(list(COLUMNS))

@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QSplitter,
     QStackedWidget,
-    QTabWidget,
     QToolBar,
     QWidget,
 )
@@ -38,6 +37,7 @@ from workbench.views.qt_event_detail import QtEventDetail
 from workbench.views.qt_event_table import QtEventTable
 from workbench.views.qt_fields_panel import QtFieldsPanel
 from workbench.views.qt_key_manager import QtKeyManager
+from workbench.views.qt_page_tabs import QtPageTabs
 from workbench.views.qt_producer import QtProducer
 from workbench.views.qt_profile_dialog import QtProfileDialog
 from workbench.views.qt_query_panel import QtQueryPanel
@@ -111,7 +111,7 @@ class QtMainWindow(QMainWindow):
         self.event_split.setStretchFactor(0, 3)
         self.event_split.setStretchFactor(1, 2)
 
-        self.tabs = QTabWidget()
+        self.tabs = QtPageTabs()
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(self.event_split, "Events")
         self.tabs.addTab(self.producer, "Produce")

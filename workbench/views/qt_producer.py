@@ -14,11 +14,9 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
-    QHBoxLayout,
     QLabel,
     QPushButton,
     QSizePolicy,
-    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -26,8 +24,10 @@ from PySide6.QtWidgets import (
 from workbench.client.records import EventRow, TopicRow
 from workbench.models.template_library import TemplateLibrary
 from workbench.views.qt_composer import QtComposer
+from workbench.views.qt_flow_layout import QtFlowLayout, fit_combo
 from workbench.views.qt_generator_panel import QtGeneratorPanel
 from workbench.views.qt_import_panel import QtImportPanel
+from workbench.views.qt_page_tabs import QtPageTabs
 from workbench.views.qt_replay_panel import QtReplayPanel
 from workbench.views.qt_session import QtSession
 from workbench.views.qt_topic_dialogs import QtNewTopicDialog
@@ -56,28 +56,25 @@ class QtProducer(QWidget):
     def _build(self) -> None:
         self.topic_combo = QComboBox()
         self.topic_combo.setObjectName("producerTopic")
-        self.topic_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
-        self.topic_combo.setMinimumContentsLength(24)
+        fit_combo(self.topic_combo, 20)
         self.topic_combo.setToolTip("The topic every page sends to")
         self.topic_combo.currentIndexChanged.connect(self._topic_chosen)
         self.new_topic_button = QPushButton("New topic…")
         self.new_topic_button.setToolTip("Create a topic and send to it")
         self.new_topic_button.clicked.connect(self.ask_new_topic)
         self.topic_note = QLabel()
-        self.topic_note.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.topic_note.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         label = QLabel("Send to &topic:")
         label.setBuddy(self.topic_combo)
-        top = QHBoxLayout()
-        top.addWidget(label)
-        top.addWidget(self.topic_combo)
-        top.addWidget(self.new_topic_button)
-        top.addWidget(self.topic_note, 1)
+        top = QtFlowLayout()  # wraps on a narrow window instead of widening it
+        top.add_group(label, self.topic_combo, self.new_topic_button)
+        top.addWidget(self.topic_note)
 
         self.composer = QtComposer(self._session, self.target)
         self.generator = QtGeneratorPanel(self._session, self.target, self._templates)
         self.importer = QtImportPanel(self._session, self.target)
         self.replayer = QtReplayPanel(self._session, self.target)
-        self.pages = QTabWidget()
+        self.pages = QtPageTabs()
         self.pages.setObjectName("producerPages")
         self.pages.setDocumentMode(True)
         self.pages.addTab(self.composer, "Compose")

@@ -30,7 +30,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QFileDialog,
-    QHBoxLayout,
     QHeaderView,
     QInputDialog,
     QLabel,
@@ -59,6 +58,7 @@ from workbench.views.qt_event_list_model import (
     QtEventListModel,
 )
 from workbench.views.qt_export import QtExportJob, run_export
+from workbench.views.qt_flow_layout import QtFlowLayout
 from workbench.views.qt_glyph_icons import standard_icon
 from workbench.views.qt_session import QtSession
 from workbench.views.qt_themes import error_color, palette_is_dark
@@ -168,20 +168,21 @@ class QtQueryPanel(QWidget):
         self.save_button.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_DialogSaveButton))
         self.save_button.setToolTip("Save this query under a name, for the current topic")
         self.save_button.clicked.connect(self._ask_name)
-        library_row = QHBoxLayout()
-        library_row.addWidget(_buddy("&History:", self.history_combo))
-        library_row.addWidget(self.history_combo, 3)
-        library_row.addSpacing(12)
-        library_row.addWidget(_buddy("Sa&ved:", self.saved_combo))
-        library_row.addWidget(self.saved_combo, 2)
-        library_row.addWidget(self.save_button)
+        # Flows: on a narrow window (a projector) the rows wrap instead of widening the window.
+        library_row = QtFlowLayout()
+        library_row.add_group(_buddy("&History:", self.history_combo), self.history_combo)
         self.delete_button = QPushButton("Delete")
         self.delete_button.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_TrashIcon))
         self.delete_button.setToolTip("Delete one of the queries saved for the current topic")
         self.delete_menu = QMenu(self.delete_button)
         self.delete_menu.aboutToShow.connect(self._fill_delete_menu)
         self.delete_button.setMenu(self.delete_menu)
-        library_row.addWidget(self.delete_button)
+        library_row.add_group(
+            _buddy("Sa&ved:", self.saved_combo),
+            self.saved_combo,
+            self.save_button,
+            self.delete_button,
+        )
 
         self.editor = QPlainTextEdit()
         self.editor.setObjectName("ensqlEditor")
@@ -212,7 +213,7 @@ class QtQueryPanel(QWidget):
         escape.activated.connect(self.stop)
         self.status_label = QLabel()
         self.status_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.status_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.status_label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         self.export_results_button = QPushButton("Export results…")
         self.export_results_button.setIcon(
             style.standardIcon(QStyle.StandardPixmap.SP_DialogSaveButton)
@@ -227,13 +228,10 @@ class QtQueryPanel(QWidget):
             "Save every event of the current topic as JSON Lines or CSV"
         )
         self.export_topic_button.clicked.connect(lambda: self._ask_export_path(True))
-        run_row = QHBoxLayout()
-        run_row.addWidget(self.run_button)
-        run_row.addWidget(self.stop_button)
-        run_row.addSpacing(8)
-        run_row.addWidget(self.status_label, 1)
-        run_row.addWidget(self.export_results_button)
-        run_row.addWidget(self.export_topic_button)
+        run_row = QtFlowLayout()
+        run_row.add_group(self.run_button, self.stop_button)
+        run_row.addWidget(self.status_label)
+        run_row.add_group(self.export_results_button, self.export_topic_button)
 
         self.model = QtEventListModel(self)
         self.table = QTableView()
@@ -631,7 +629,7 @@ def _query_combo(tip: str) -> QComboBox:
     combo = QComboBox()
     combo.setToolTip(tip)
     combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-    combo.setMinimumContentsLength(16)
+    combo.setMinimumContentsLength(12)
     combo.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
     return combo
 

@@ -13,7 +13,7 @@ import time
 from collections import deque
 
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QFont, QPalette
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -238,5 +238,11 @@ class QtScenarioPanel(QWidget):
             curve.setData([t for t, _ in history], [v for _, v in history])
         self.rates.setXRange(now - self.fields.window_s, now, padding=0)
 
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.FontChange):
+            self._apply_theme()
+        super().changeEvent(event)
+
     def _apply_theme(self) -> None:
         self.rates_legend.setLabelTextColor(self.palette().color(QPalette.ColorRole.WindowText))
+        self.rates_legend.setLabelTextSize(f"{self.font().pointSizeF():g}pt")

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.models.scenarios import Scenario
+from workbench.views.qt_page_tabs import QtPageScroll
 
 FEATURED = "workout"
 """The scenario the big button runs unless another is chosen."""
@@ -80,9 +81,15 @@ class QtWelcome(QWidget):
         column.addSpacing(self.fontMetrics().height())
         column.addWidget(self.skip_button, 0, Qt.AlignmentFlag.AlignHCenter)
         column.addStretch(3)
+        content = QWidget()
+        inner = QVBoxLayout(content)
+        inner.setContentsMargins(48, 24, 48, 24)
+        inner.addLayout(column)
+        # Scrolls rather than widening the window when three big buttons do not fit (a
+        # projector's 1280 pixels with presentation mode's fonts).
         outer = QVBoxLayout(self)
-        outer.setContentsMargins(48, 24, 48, 24)
-        outer.addLayout(column)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(QtPageScroll(content))
 
     def chosen_scenario(self) -> str:
         """The name of the scenario the big button runs."""

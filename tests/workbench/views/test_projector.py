@@ -1,0 +1,64 @@
+"""Presentation mode on a 1280x720 projector: every view fits, the window never grows."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtWidgets import QScrollArea, QTabWidget
+from pytestqt.qtbot import QtBot
+
+from tests.workbench.app.test_app import App
+from tests.workbench.conftest import QLoop
+from workbench.views.qt_themes import Theme
+
+pytestmark = pytest.mark.timeout(180)
+
+
+@pytest.fixture
+def running(qtbot: QtBot, qloop: QLoop, tmp_path: Path) -> Iterator[App]:
+    app = App(tmp_path)
+    app.window.resize(1280, 720)
+    app.start(qloop)
+    yield app
+    app.window.demo.stop()
+    qloop.run(app.session.drop_connection("quitting"))
+    app.window.close()
+    app.broker.stop_and_wait()
+    app.window.deleteLater()
+
+
+def _scrolls(tabs: QTabWidget) -> bool:
+    """Whether the current page shows a scroll bar (it needs more room than it has)."""
+    area = QTabWidget.widget(tabs, tabs.currentIndex())  # the page's scroll area itself
+    assert isinstance(area, QScrollArea) and area.isVisible()
+    return area.horizontalScrollBar().isVisible() or area.verticalScrollBar().isVisible()
+
+
+def test_every_view_fits_a_projector_in_presentation_mode(
+    qtbot: QtBot, qloop: QLoop, running: App
+) -> None:
+    window = running.window
+    qloop.until(lambda: window.pages.currentWidget() is window.welcome, 30, "the welcome page")
+    window.presentation_action.trigger()
+    qtbot.wait(200)
+    assert (window.width(), window.height()) == (1280, 720)
+    window.welcome.demo_button.click()  # a scenario's dashboard, and topics in every view
+    qloop.until(lambda: window.demo.run is not None and window.demo.run.running, 30, "the run")
+    qloop.until(lambda: len(window.demo.fields.series) == 3, 30, "the dashboard")
+    for theme in (Theme.LIGHT, Theme.DARK):  # a theme switch lays every page out again
+        window.set_theme(theme)
+        for index in range(window.tabs.count()):
+            window.tabs.setCurrentIndex(index)
+            qtbot.wait(100)
+            name = window.tabs.tabText(index)
+            assert (window.width(), window.height()) == (1280, 720), f"{name} grew the window"
+            assert not _scrolls(window.tabs), f"{name} does not fit ({theme.name})"
+        window.tabs.setCurrentWidget(window.producer)
+        producer = window.producer.pages
+        for index in range(producer.count()):
+            producer.setCurrentIndex(index)
+            qtbot.wait(50)
+            assert not _scrolls(producer), f"Produce → {producer.tabText(index)} does not fit"
+    window.presentation_action.trigger()

@@ -162,6 +162,7 @@ async def scenario(parts: Workbench, seconds: float) -> None:
     window.presentation_action.trigger()
     await producer_shots(window, topics)
     await profile_shots(window, client)
+    await projector_shots(window)
     publisher.cancel()
     consumer.cancel()
 
@@ -209,8 +210,6 @@ async def producer_shots(window: QtMainWindow, topics: dict[str, bytes]) -> None
 async def profile_shots(window: QtMainWindow, client: BrokerClient) -> None:
     """The Profile tab at 1280x720 in presentation mode, light and dark, following a topic
     whose ``amount`` turns from numbers into strings while it is watched: the drift notice."""
-    from PySide6.QtWidgets import QSizePolicy
-
     from workbench.client.broker_rules import APPLICATION_JSON
     from workbench.client.records import NewEvent
     from workbench.models.sample_data import PRODUCTS
@@ -240,14 +239,6 @@ async def profile_shots(window: QtMainWindow, client: BrokerClient) -> None:
     session = window.session
     session.refresh_topics()
     await until(lambda: session.topic(topic_id) is not None)
-    # In presentation mode some hidden tabs (Produce, Keys) ask for more than 1280x720 once
-    # they are laid out again (a theme switch does that), which would grow the window and
-    # squeeze the topics panel: while these shots are taken, only the Profile tab's size counts.
-    pages = (window.tabs.widget(i) for i in range(window.tabs.count()))
-    hidden = [page for page in pages if page is not None and page is not window.profile_view]
-    policies = [page.sizePolicy() for page in hidden]
-    for page in hidden:
-        page.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
     window.resize(1280, 720)
     window.presentation_action.trigger()
     window.tabs.setCurrentWidget(window.profile_view)
@@ -264,8 +255,31 @@ async def profile_shots(window: QtMainWindow, client: BrokerClient) -> None:
         save(window, f"profile{suffix}.png")
     window.set_theme(Theme.LIGHT)
     window.presentation_action.trigger()
-    for page, policy in zip(hidden, policies, strict=True):
-        page.setSizePolicy(policy)
+    window.resize(1440, 880)
+
+
+async def projector_shots(window: QtMainWindow) -> None:
+    """At 1280x720 in presentation mode, light and dark: the welcome page, and a demo
+    scenario's dashboard after one click on it."""
+    window.resize(1280, 720)
+    window.presentation_action.trigger()
+    window.show_welcome()
+    for theme, suffix in ((Theme.LIGHT, ""), (Theme.DARK, "-dark")):
+        window.set_theme(theme)
+        await asyncio.sleep(1.0)
+        save(window, f"welcome{suffix}.png")
+    window.set_theme(Theme.LIGHT)
+    window.welcome.demo_button.click()
+    demo = window.demo
+    await until(lambda: demo.run is not None and demo.run.running)
+    await asyncio.sleep(25)  # the warm-up, on every chart
+    for theme, suffix in ((Theme.LIGHT, ""), (Theme.DARK, "-dark")):
+        window.set_theme(theme)
+        await asyncio.sleep(1.5)
+        save(window, f"demo{suffix}.png")
+    window.set_theme(Theme.LIGHT)
+    demo.stop()
+    window.presentation_action.trigger()
     window.resize(1440, 880)
 
 

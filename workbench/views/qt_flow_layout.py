@@ -8,7 +8,8 @@ wraps the rest (the height follows the width, through Qt's height-for-width prot
 Keep a label with its field by adding both as one group (:meth:`QtFlowLayout.add_group`). An
 item that expands horizontally (a :meth:`QtFlowLayout.add_stretch`, or a widget whose size
 policy expands) takes its line's leftover width, so a line can still push its last controls to
-the right.
+the right. Items are centred on their line's height unless aligned to its top or bottom
+(``setAlignment``).
 """
 
 from __future__ import annotations
@@ -152,7 +153,11 @@ class QtFlowLayout(QLayout):
             for item, item_width in zip(line, widths, strict=True):
                 if place:
                     item_height = min(height, max(item.sizeHint().height(), 0))
-                    top = y + (height - item_height) // 2
+                    top = y + (height - item_height) // 2  # centred, unless aligned
+                    if item.alignment() & Qt.AlignmentFlag.AlignTop:
+                        top = y
+                    elif item.alignment() & Qt.AlignmentFlag.AlignBottom:
+                        top = y + height - item_height
                     item.setGeometry(QRect(QPoint(x, top), QSize(item_width, item_height)))
                 x += item_width + gap
             y += height + gap

@@ -198,9 +198,7 @@ class QtMainWindow(QMainWindow):
         for index in range(self.tabs.count()):
             name = self.tabs.tabText(index)
             view.addAction(
-                action(
-                    name, f"Ctrl+{index + 1}", lambda _=False, i=index: self.tabs.setCurrentIndex(i)
-                )
+                action(name, f"Ctrl+{index + 1}", lambda _=False, i=index: self.show_tab(i))
             )
         view.addSeparator()
         view.addAction(self.palette_action)
@@ -237,6 +235,7 @@ class QtMainWindow(QMainWindow):
             lambda reason: self.connection_state.setText(f"Not connected ({reason})")
         )
         self.session.error.connect(lambda message: self.statusBar().showMessage(message, 10_000))
+        self.tabs.currentChanged.connect(lambda _index: self.show_tabs())
         self.welcome.run_scenario.connect(self.run_scenario)
         self.welcome.send_test_event.connect(self.send_test_event)
         self.welcome.connect_code.connect(self._welcome_connect_code)
@@ -403,6 +402,11 @@ class QtMainWindow(QMainWindow):
         """Leave the welcome page."""
         self.pages.setCurrentWidget(self.tabs)
 
+    def show_tab(self, index: int) -> None:
+        """Show the tab at ``index`` (leaving the welcome page)."""
+        self.show_tabs()
+        self.tabs.setCurrentIndex(index)
+
     def run_scenario(self, name: str) -> None:
         """Run a demo scenario and show its dashboard."""
         self.show_tabs()
@@ -429,6 +433,8 @@ class QtMainWindow(QMainWindow):
         self.statusBar().showMessage(f"Connected to {self.session.profile_name}", 5000)
 
     def _topic_selected(self, topic: TopicRow | None) -> None:
+        if topic is not None:
+            self.show_tabs()  # a topic chosen on the welcome page: show it
         self.events.show_topic(topic)
         self.query.set_topic(topic)
         self.charts.set_topic_filter(topic.name if topic else None)

@@ -11,7 +11,6 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QComboBox,
-    QGridLayout,
     QLabel,
     QPushButton,
     QSizePolicy,
@@ -20,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.models.scenarios import Scenario
+from workbench.views.qt_flow_layout import QtFlowLayout
 from workbench.views.qt_page_tabs import QtPageScroll
 
 FEATURED = "workout"
@@ -64,14 +64,17 @@ class QtWelcome(QWidget):
         self.skip_button.setFlat(True)
         self.skip_button.clicked.connect(self.dismissed)
 
-        actions = QGridLayout()
-        actions.setHorizontalSpacing(24)
-        actions.addWidget(self.demo_button, 0, 0)
-        actions.addWidget(self.event_button, 0, 1)
-        actions.addWidget(self.code_button, 0, 2)
-        actions.addWidget(self.scenario_combo, 1, 0)
-        for index in range(3):
-            actions.setColumnStretch(index, 1)
+        demo = QWidget()  # the big button with its scenario below it
+        demo.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        demo_column = QVBoxLayout(demo)
+        demo_column.setContentsMargins(0, 0, 0, 0)
+        demo_column.addWidget(self.demo_button)
+        demo_column.addWidget(self.scenario_combo)
+        actions = QtFlowLayout()  # side by side, or wrapped on a narrow window
+        actions.setSpacing(self.fontMetrics().averageCharWidth() * 3)
+        for widget in (demo, self.event_button, self.code_button):
+            actions.addWidget(widget)
+            actions.setAlignment(widget, Qt.AlignmentFlag.AlignTop)
         column = QVBoxLayout()
         column.addStretch(2)
         column.addWidget(title)
@@ -83,7 +86,7 @@ class QtWelcome(QWidget):
         column.addStretch(3)
         content = QWidget()
         inner = QVBoxLayout(content)
-        inner.setContentsMargins(48, 24, 48, 24)
+        inner.setContentsMargins(24, 24, 24, 24)
         inner.addLayout(column)
         # Scrolls rather than widening the window when three big buttons do not fit (a
         # projector's 1280 pixels with presentation mode's fonts).

@@ -82,3 +82,23 @@ def test_a_broker_with_topics_opens_on_the_tabs(qloop: QLoop, running: App) -> N
     assert window.pages.currentWidget() is window.tabs
     window.show_welcome()  # Help → Welcome shows it any time
     assert window.pages.currentWidget() is window.welcome
+
+
+def test_choosing_a_topic_or_a_tab_leaves_the_welcome_page(qloop: QLoop, running: App) -> None:
+    window = running.window
+    qloop.until(lambda: window.pages.currentWidget() is window.welcome, 30, "the welcome page")
+    client = running.session.client
+    assert client is not None
+    topic = qloop.run(client.create_topic("made-elsewhere"))
+    running.session.refresh_topics()
+    qloop.until(lambda: running.session.topic(topic) is not None, 30, "the new topic")
+    assert window.pages.currentWidget() is window.welcome, "a new topic alone changes nothing"
+    window.topics.select_topic(topic)
+    assert window.pages.currentWidget() is window.tabs
+    window.show_welcome()
+    current = window.tabs.currentIndex()
+    window.show_tab(current)  # Ctrl+N for the tab already current
+    assert window.pages.currentWidget() is window.tabs
+    window.show_welcome()
+    window.tabs.setCurrentWidget(window.charts)
+    assert window.pages.currentWidget() is window.tabs

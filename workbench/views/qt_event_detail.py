@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
 
 from workbench.client.broker_rules import ulid_str
 from workbench.client.records import EventRow
+from workbench.models.event_export import json_record
 from workbench.models.event_pages import format_ms, human_bytes, type_text
 from workbench.models.payload_formats import (
     Payload,
@@ -222,7 +223,7 @@ class QtEventDetail(QWidget):
     def copy_as_json(self) -> None:
         """Put the event, payload included, on the clipboard as JSON."""
         if self.current_event is not None:
-            text = json.dumps(self.current_event.to_json(), indent=2, ensure_ascii=False)
+            text = json.dumps(json_record(self.current_event), indent=2, ensure_ascii=False)
             QApplication.clipboard().setText(text)
 
     # -- parts --------------------------------------------------------------------------------

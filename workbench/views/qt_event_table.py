@@ -29,7 +29,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
     QDateTimeEdit,
-    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -46,7 +45,7 @@ from PySide6.QtWidgets import (
 from workbench.client.broker_client import BrokerClient
 from workbench.client.broker_rules import ulid_str
 from workbench.client.records import EventPage, EventRow, TopicRow
-from workbench.models.event_export import ExportFormat
+from workbench.models.event_export import ExportFormat, json_record
 from workbench.models.event_pages import Column, format_ms
 from workbench.models.live_tail import LiveTailPolicy, TailMode
 from workbench.views.qt_event_pages_model import (
@@ -56,7 +55,7 @@ from workbench.views.qt_event_pages_model import (
     cell_font,
 )
 from workbench.views.qt_event_table_view import QtEventTableView
-from workbench.views.qt_export import QtExportJob, run_export
+from workbench.views.qt_export import QtExportJob, ask_export_path, run_export
 from workbench.views.qt_glyph_icons import standard_icon
 from workbench.views.qt_session import QtSession
 
@@ -395,18 +394,22 @@ class QtEventTable(QWidget):
         return run_export(self, events, path, fmt, total, show_progress)
 
     def _ask_export_selected(self) -> None:
-        path, chosen = QFileDialog.getSaveFileName(
-            self, "Export selected events", "events.jsonl", "JSON Lines (*.jsonl);;CSV (*.csv)"
+        name = f"{self.topic.name if self.topic else 'events'}-selected.jsonl"
+        ask_export_path(
+            self,
+            "Export selected events",
+            Path.home(),
+            name,
+            lambda path, fmt: self.export_selected(path, fmt),
         )
-        if path:
-            fmt = ExportFormat.CSV if chosen.startswith("CSV") else ExportFormat.JSONL
-            self.export_selected(path, fmt)
 
     def copy_selected(self) -> None:
         """Put the selected event on the clipboard as JSON."""
         event = self.selected_event()
         if event is not None:
-            QApplication.clipboard().setText(json.dumps(event.to_json(), indent=2))
+            QApplication.clipboard().setText(
+                json.dumps(json_record(event), indent=2, ensure_ascii=False)
+            )
 
     # -- navigation ---------------------------------------------------------------------------
 
@@ -472,7 +475,10 @@ class QtEventTable(QWidget):
         if event is None:
             return
         menu = QMenu(self)
-        menu.addAction("Copy as JSON", lambda: _copy(json.dumps(event.to_json(), indent=2)))
+        menu.addAction(
+            "Copy as JSON",
+            lambda: _copy(json.dumps(json_record(event), indent=2, ensure_ascii=False)),
+        )
         menu.addAction("Copy payload", lambda: _copy(event.data.decode("utf-8", "replace")))
         menu.addAction("Copy id", lambda: _copy(event.id.hex()))
         menu.addSeparator()

@@ -21,8 +21,8 @@ from workbench.models.event_export import (
     ExportWriter,
     export_events,
     iso_utc,
-    json_record,
     iterate,
+    json_record,
     topic_events,
 )
 

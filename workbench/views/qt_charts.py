@@ -432,6 +432,10 @@ class QtCharts(QWidget):
         self._update_status()
 
     def _on_disconnected(self, _reason: str) -> None:
+        self._source = None  # whichever broker comes next: its own history only
+        self.series.clear()
+        self.set_paused(False)
+        self._request_redraw()
         self._update_status()
 
     def _on_sample(self, sample: MetricsSample) -> None:

@@ -614,8 +614,7 @@ class QtEventTable(QWidget):
         )
 
     def _disconnected(self, _why: str) -> None:
-        self._stop_tail()
-        self._update_status()
+        self.show_topic(None)  # its events are that broker's
 
     def _reconnected(self, _client: object) -> None:
         if self.topic is not None and self.session.topic(self.topic.id) is None:

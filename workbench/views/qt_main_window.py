@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import replace
+from functools import partial
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QAbstractButton,
     QApplication,
     QComboBox,
     QDockWidget,
@@ -17,11 +20,11 @@ from PySide6.QtWidgets import (
     QSplitter,
     QTabWidget,
     QToolBar,
+    QVBoxLayout,
     QWidget,
 )
 
 from workbench.client.connection_settings import ConnectionSettings
-from workbench.client.errors import ClientError
 from workbench.client.records import EventRow, TopicRow
 from workbench.models.broker_status import BrokerState
 from workbench.models.embedded_connection import LOCAL_PROJECT
@@ -32,6 +35,7 @@ from workbench.views.qt_broker_panel import QtBrokerPanel, state_badge
 from workbench.views.qt_charts import QtCharts
 from workbench.views.qt_command_palette import PaletteEntry, QtCommandPalette
 from workbench.views.qt_connect_code import QtConnectCodeDialog
+from workbench.views.qt_connection_banner import QtConnectionBanner
 from workbench.views.qt_embedded_broker import QtEmbeddedBroker
 from workbench.views.qt_event_detail import QtEventDetail
 from workbench.views.qt_event_table import QtEventTable
@@ -100,7 +104,14 @@ class QtMainWindow(QMainWindow):
         self.tabs.addTab(self.broker_panel, "Broker")
         self.tabs.addTab(self.keys_view, "Keys")
         assert self.tabs.count() == len(TABS), "every tab has a name in TABS"
-        self.setCentralWidget(self.tabs)
+        self.connection_banner = QtConnectionBanner()
+        central = QWidget()
+        column = QVBoxLayout(central)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self.connection_banner)
+        column.addWidget(self.tabs, 1)
+        self.setCentralWidget(central)
 
         dock = QDockWidget("Topics", self)
         dock.setObjectName("topics_dock")
@@ -164,6 +175,8 @@ class QtMainWindow(QMainWindow):
         menu = self.menuBar()
         file_menu = menu.addMenu("&File")
         file_menu.addAction(action("Add remote broker…", None, self.add_profile))
+        self.profiles_menu = file_menu.addMenu("Remote brokers")
+        self.profiles_menu.aboutToShow.connect(self._fill_profiles_menu)
         file_menu.addSeparator()
         file_menu.addAction(action("&Quit", QKeySequence.StandardKey.Quit, self.close))
 
@@ -202,10 +215,13 @@ class QtMainWindow(QMainWindow):
         self.broker.ready.connect(self._broker_ready)
         self.broker_panel.connect_code_requested.connect(self.show_connect_code)
         self.session.connected.connect(self._connected)
-        self.session.disconnected.connect(
-            lambda reason: self.connection_state.setText(f"Not connected ({reason})")
-        )
+        self.session.disconnected.connect(self._disconnected)
+        self.session.connection_failed.connect(self._connection_failed)
         self.session.error.connect(lambda message: self.statusBar().showMessage(message, 10_000))
+        self.connection_banner.retry.connect(lambda: self.switch_to(self.current_profile_name()))
+        self.connection_banner.edit_profile.connect(
+            lambda: self.edit_profile(self.current_profile_name())
+        )
 
     # -- state --------------------------------------------------------------------------------
 
@@ -290,57 +306,142 @@ class QtMainWindow(QMainWindow):
 
     def add_profile(self) -> None:
         """Ask for a remote broker's details; save and switch to it."""
-        dialog = QtProfileDialog(parent=self)
+        dialog = self._profile_dialog(None)
         dialog.accepted.connect(lambda: self.save_profile(dialog.result_profile(), dialog.secret()))
         dialog.rejected.connect(self._fill_profiles)
+
+    def edit_profile(self, name: str) -> None:
+        """Edit a remote profile (it may be renamed); reconnect if it is the one in use."""
+        profile = self.profiles.get(name)
+        if profile is None or profile.embedded:
+            return
+        dialog = self._profile_dialog(profile)
+        dialog.accepted.connect(
+            lambda: self._replace_profile(name, dialog.result_profile(), dialog.secret())
+        )
+
+    def duplicate_profile(self, name: str) -> None:
+        """Save a copy of a remote profile, edited first (its secret too, unless changed)."""
+        profile = self.profiles.get(name)
+        if profile is None or profile.embedded:
+            return
+        copy = replace(profile, name=self.profiles.copy_name(name))
+        dialog = self._profile_dialog(copy, f"Duplicate {name}", self.profiles.secret(profile))
+        dialog.accepted.connect(
+            lambda: self._replace_profile(
+                "", dialog.result_profile(), dialog.secret() or self.profiles.secret(profile)
+            )
+        )
+
+    def delete_profile(self, name: str) -> QMessageBox | None:
+        """Ask, then forget a remote profile and its secret (switching away if it is in use)."""
+        profile = self.profiles.get(name)
+        if profile is None or profile.embedded:
+            return None
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Delete profile",
+            f"Delete the profile {name} and its stored ClientSecret?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            self,
+        )
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+
+        def answered(button: QAbstractButton) -> None:
+            if box.standardButton(button) != QMessageBox.StandardButton.Yes:
+                return
+            in_use = self.current_profile_name() == name
+            self.profiles.remove(name)
+            self._fill_profiles()
+            if in_use:
+                self.profile_box.setCurrentIndex(self.profile_box.findText(EMBEDDED))
+                self.switch_to(EMBEDDED)
+
+        box.buttonClicked.connect(answered)
+        box.open()
+        return box
+
+    def _profile_dialog(
+        self, profile: Profile | None, title: str = "", secret: str | None = None
+    ) -> QtProfileDialog:
+        if profile is not None and secret is None:
+            secret = self.profiles.secret(profile)
+        dialog = QtProfileDialog(profile, self, secret, title)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
+        return dialog
+
+    def _fill_profiles_menu(self) -> None:
+        menu = self.profiles_menu
+        menu.clear()
+        remote = [p for p in self.profiles.all() if not p.embedded]
+        if not remote:
+            menu.addAction("No remote brokers yet").setEnabled(False)
+        for profile in remote:
+            sub = menu.addMenu(profile.name)
+            for text, act in (
+                ("Edit…", self.edit_profile),
+                ("Duplicate…", self.duplicate_profile),
+                ("Delete…", self.delete_profile),
+            ):
+                sub.addAction(text, partial(act, profile.name))
 
     def save_profile(self, profile: Profile, secret: str | None) -> None:
         """Store a remote profile (secret in the secret store) and connect to it."""
+        self._replace_profile(profile.name, profile, secret, connect=True)
+
+    def _replace_profile(
+        self, old_name: str, profile: Profile, secret: str | None, connect: bool = False
+    ) -> None:
+        in_use = bool(old_name) and self.current_profile_name() == old_name
         try:
-            self.profiles.save(profile, secret)
+            self.profiles.replace(old_name, profile, secret)
         except ValueError as exc:
             QMessageBox.warning(self, "Profile not saved", str(exc))
             return
         self._fill_profiles()
-        self.profile_box.setCurrentIndex(self.profile_box.findText(profile.name))
-        self.switch_to(profile.name)
+        if connect or in_use:
+            self.profile_box.setCurrentIndex(self.profile_box.findText(profile.name))
+            self.switch_to(profile.name)
 
     def switch_to(self, name: str) -> asyncio.Task[None] | None:
-        """Connect to the profile called ``name``."""
+        """Connect to the profile called ``name`` (views show nothing until it answers)."""
         profile = self.profiles.get(name)
         if profile is None:
             return None
+        self.connection_banner.hide()
         if profile.embedded:
             settings = self.broker.settings
             if self.broker.state is not BrokerState.READY or settings is None:
+                if self.session.client is not None and self.session.profile_name != EMBEDDED:
+                    self.session.run(self.session.drop_connection("switching brokers"))
                 self.broker.start()
                 self.connection_state.setText("Waiting for the embedded broker…")
                 return None
             return self._connect(settings, EMBEDDED)
         secret = self.profiles.secret(profile)
         if not secret:
-            self.statusBar().showMessage(f"No ClientSecret stored for {name}; edit the profile.")
-            return None
+            return self._cannot_connect(name, "no ClientSecret is stored for it; edit the profile.")
         try:
             remote = profile.settings(secret)
         except OSError as exc:
-            self.statusBar().showMessage(f"Cannot read the CA certificate of {name}: {exc}")
-            return None
+            return self._cannot_connect(name, f"its CA certificate cannot be read: {exc}")
         return self._connect(remote, name)
+
+    def _cannot_connect(self, name: str, why: str) -> asyncio.Task[None]:
+        self._connection_failed(name, why)
+        return self.session.run(self.session.drop_connection(f"cannot connect to {name}"))
 
     def _connect(self, settings: ConnectionSettings, name: str) -> asyncio.Task[None]:
         self.connection_state.setText(f"Connecting to {name}…")
+        self.connection_banner.hide()
+        return self.session.run(
+            self.session.connect_to(settings, name), what=f"connecting to {name}"
+        )
 
-        async def connect() -> None:
-            try:
-                await self.session.connect_to(settings, name)
-            except ClientError as exc:
-                self.connection_state.setText(f"Not connected to {name}")
-                self.statusBar().showMessage(f"Cannot connect to {name}: {exc}")
-                raise
-
-        return self.session.run(connect(), what=f"connecting to {name}")
+    def _connection_failed(self, name: str, why: str) -> None:
+        self.connection_state.setText(f"Not connected to {name}")
+        self.connection_banner.show_problem(name, why, editable=name != EMBEDDED)
 
     # -- reactions ----------------------------------------------------------------------------
 
@@ -356,8 +457,13 @@ class QtMainWindow(QMainWindow):
             self._connect(settings, EMBEDDED)
 
     def _connected(self, _client: object) -> None:
+        self.connection_banner.hide()
         self.connection_state.setText(f"Connected to {self.session.profile_name}")
         self.statusBar().showMessage(f"Connected to {self.session.profile_name}", 5000)
+
+    def _disconnected(self, reason: str) -> None:
+        self.connection_state.setText(f"Not connected ({reason})")
+        self.detail.show_event(None)
 
     def _topic_selected(self, topic: TopicRow | None) -> None:
         self.events.show_topic(topic)

@@ -420,6 +420,13 @@ class QtQueryPanel(QWidget):
 
     def _on_disconnected(self, _reason: str) -> None:
         self.stop()
+        self._run_id += 1  # results still on their way belong to that broker
+        self._task = None
+        self._flush_timer.stop()
+        self._pending = []
+        self.model.clear()
+        self.set_topic(None)
+        self._show_status("Not connected to a broker")
         self._update_actions()
 
     # -- history and saved queries ------------------------------------------------------------

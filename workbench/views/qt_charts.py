@@ -73,7 +73,11 @@ runs in between and the four are still redrawn within 40 ms."""
 WINDOWS: tuple[tuple[str, int], ...] = (("1 min", 60), ("5 min", 300), ("1 h", 3600))
 DEFAULT_WINDOW_S = 300
 GAP_S = 2.5
-"""Points further apart than this are not joined (the broker was down, the topic was gone)."""
+"""Points further apart than this are not joined: a period without samples (the broker was
+down, the topic was gone, no publish was acked) is a gap, never a line across it."""
+LATENCY_DOT = 4
+"""The size of the dots on latency lines: a second with acks between seconds without is a lone
+point, which a line alone would not show."""
 
 # A qualitative palette, one shade for light backgrounds and one for dark ones.
 SERIES_COLORS: tuple[tuple[str, str], ...] = (
@@ -508,7 +512,7 @@ class QtCharts(QWidget):
                 curve.setVisible(False)
                 continue
             t, y = self.series.window(key, self._window_s, now)
-            curve.setData(t, y, skipFiniteCheck=True, connect=_connections(t, key[0]))
+            curve.setData(t, y, skipFiniteCheck=True, connect=_connections(t))
             curve.setVisible(True)
             if len(y):
                 top = max(top, float(y.max()))
@@ -541,7 +545,11 @@ class QtCharts(QWidget):
         for key in sorted(current - self._curves.keys(), key=_order):
             curve = pg.PlotDataItem(antialias=False, clipToView=True, autoDownsample=True)
             curve.setDownsampling(auto=True, method="peak")
-            curve.setPen(self._pen(key, dark))
+            if key[0] in (ACK_P50, ACK_P99):
+                curve.setSymbol("o")
+                curve.setSymbolSize(LATENCY_DOT)
+                curve.setSymbolPen(None)
+            self._style(curve, key, dark)
             curve.setZValue(10 if key[1] == TOTAL else 0)
             self.plots[_PLOT_OF[key[0]]].addItem(curve)
             self._curves[key] = curve
@@ -562,7 +570,6 @@ class QtCharts(QWidget):
         item.setIcon(0, self._swatch(key, dark))
         item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         item.setToolTip(0, _tooltip(key))
-        item.setHidden(not self._passes_filter(key))
         if name == TOTAL:
             font = item.font(0)
             font.setBold(True)
@@ -570,6 +577,7 @@ class QtCharts(QWidget):
         group = self._groups[_PLOT_OF[metric]]
         siblings = [k for k in self._items if _PLOT_OF[k[0]] == _PLOT_OF[metric]]
         group.insertChild(sum(1 for k in siblings if _order(k) < _order(key)), item)
+        item.setHidden(not self._passes_filter(key))  # only once in the tree: it is a no-op before
         self._items[key] = item
 
     def _sync_topic_combo(self) -> None:
@@ -715,6 +723,11 @@ class QtCharts(QWidget):
         pen.setCosmetic(True)
         return pen  # type: ignore[no-any-return]
 
+    def _style(self, curve: pg.PlotDataItem, key: SeriesKey, dark: bool) -> None:
+        curve.setPen(self._pen(key, dark))
+        if key[0] in (ACK_P50, ACK_P99):
+            curve.setSymbolBrush(self._color(key, dark))
+
     def _topic_of(self, key: SeriesKey) -> str:
         topic = self.series.info(key).topic if key in self.series else None
         return topic or key[1]
@@ -748,7 +761,7 @@ class QtCharts(QWidget):
                 axis.setTextPen(pg.mkPen(text))
             line.setPen(pg.mkPen(cross, width=1, style=Qt.PenStyle.DashLine))
         for key, curve in self._curves.items():
-            curve.setPen(self._pen(key, dark))
+            self._style(curve, key, dark)
             self._items[key].setIcon(0, self._swatch(key, dark))
 
     def _apply_fonts(self) -> None:
@@ -811,9 +824,9 @@ def _tooltip(key: SeriesKey) -> str:
     }.get(metric, name)
 
 
-def _connections(t: Array, metric: str) -> np.ndarray | str:
-    """Which neighbouring points to join: not across gaps (latency is only sampled with acks)."""
-    if metric in (ACK_P50, ACK_P99) or len(t) < 2:
+def _connections(t: Array) -> np.ndarray | str:
+    """Which neighbouring points to join: not across a period without samples."""
+    if len(t) < 2:
         return "all"
     joined = np.empty(len(t), dtype=bool)
     np.less_equal(np.diff(t), GAP_S, out=joined[:-1])

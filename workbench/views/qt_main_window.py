@@ -119,11 +119,9 @@ class QtMainWindow(QMainWindow):
         dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
         self.topics_dock = dock
-        # Room for topic names and their event counts (the browser drops Size and Rate first).
-        self.topics.setMinimumWidth(self.fontMetrics().averageCharWidth() * 40)
-        self.resizeDocks(
-            [dock], [self.fontMetrics().averageCharWidth() * 64], Qt.Orientation.Horizontal
-        )
+        self._normal_topics_width = self.fontMetrics().averageCharWidth() * 64
+        """The topics panel's width outside presentation mode, to go back to on leaving it."""
+        self.resizeDocks([dock], [self._normal_topics_width], Qt.Orientation.Horizontal)
 
         self.palette_popup = QtCommandPalette(self)
         self.palette_popup.chosen.connect(self._palette_chosen)
@@ -243,6 +241,10 @@ class QtMainWindow(QMainWindow):
         presentation = s.value("view/presentation", False, type=bool)
         self.presentation_action.setChecked(bool(presentation))
         self._fonts.apply(bool(presentation))
+        if presentation:  # room for the names in the larger font, once the window is laid out
+            QTimer.singleShot(0, self._fit_topics)
+        normal_width = s.value("window/normal_topics_width", self._normal_topics_width, type=int)
+        self._normal_topics_width = normal_width if isinstance(normal_width, int) else 0
         profile = str(s.value("connection/profile", EMBEDDED))
         index = self.profile_box.findText(profile)
         self.profile_box.setCurrentIndex(max(0, index))
@@ -257,6 +259,9 @@ class QtMainWindow(QMainWindow):
         checked = self.theme_group.checkedAction()
         s.setValue("view/theme", checked.data() if checked else Theme.SYSTEM.value)
         s.setValue("view/presentation", self.presentation_action.isChecked())
+        if not self.presentation_action.isChecked():
+            self._normal_topics_width = self.topics_dock.width()
+        s.setValue("window/normal_topics_width", self._normal_topics_width)
         s.setValue("connection/profile", self.current_profile_name())
         s.sync()
 
@@ -270,9 +275,17 @@ class QtMainWindow(QMainWindow):
         self.tabs.setCurrentIndex(index)
 
     def _presentation(self, on: bool) -> None:
+        if on:
+            self._normal_topics_width = self.topics_dock.width()
         self._fonts.apply(on)
         if on:
             QTimer.singleShot(0, self._fit_topics)  # once the new font has reached the browser
+        else:
+            QTimer.singleShot(0, self._restore_topics_width)
+
+    def _restore_topics_width(self) -> None:
+        """Give the topics panel back the width it had before presentation mode."""
+        self.resizeDocks([self.topics_dock], [self._normal_topics_width], Qt.Orientation.Horizontal)
 
     def _fit_topics(self) -> None:
         """Widen the topics panel for the larger font, up to 40% of the window."""

@@ -121,6 +121,8 @@ class _TopicFilter(QSortFilterProxyModel):
         return self._text in str(index.data(NAME_ROLE)).lower()
 
 
+_MARGIN = 4
+"""Around the search bar and the tree, in pixels."""
 NAME_CHARS = 14
 """The width, in average characters, of the topic names the browser would like to show."""
 
@@ -142,11 +144,17 @@ class _TopicDelegate(QStyledItemDelegate):
 
 
 class _TopicView(QTreeView):
-    """A tree that says why it is empty."""
+    """A tree that says why it is empty, and tells when its rows' width changed."""
 
-    def __init__(self, parent: QWidget) -> None:
+    def __init__(self, parent: QWidget, resized: Callable[[], None]) -> None:
         super().__init__(parent)
         self.empty_text = ""
+        self._resized = resized
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """Let the browser fit its columns to the new width."""
+        super().resizeEvent(event)
+        self._resized()
 
     def paintEvent(self, event: QPaintEvent) -> None:
         """Paint the rows, or the empty text when there are none."""
@@ -183,6 +191,8 @@ class QtTopicBrowser(QWidget):
         self._selected: bytes | None = None  # the topic last reported on topic_selected
         self._pending_select: bytes | None = None  # a topic to select once it is listed
         self._refiltering = False
+        self._number_widths: dict[int, int] = {}  # column -> width, set by _size_columns
+        self._name_width = 0
 
         style = self.style()
         self._project_icon = style.standardIcon(QStyle.StandardPixmap.SP_DirIcon)
@@ -203,7 +213,9 @@ class QtTopicBrowser(QWidget):
         self.proxy = _TopicFilter(self)
         self.proxy.setSourceModel(self.model)
 
-        self.view = _TopicView(self)
+        # The view's own size, not the browser's: when a restored window lays itself out, the
+        # browser is resized before its layout has resized the view.
+        self.view = _TopicView(self, lambda: self._fit_columns())
         self.view.setModel(self.proxy)
         self.view.setItemDelegate(_TopicDelegate(self.view))
         self.view.setUniformRowHeights(True)
@@ -292,7 +304,7 @@ class QtTopicBrowser(QWidget):
             button.setAutoRaise(True)
             bar.addWidget(button)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
+        layout.setContentsMargins(_MARGIN, _MARGIN, _MARGIN, _MARGIN)
         layout.setSpacing(4)
         layout.addLayout(bar)
         layout.addWidget(self.view, 1)
@@ -689,7 +701,7 @@ class QtTopicBrowser(QWidget):
         padding = metrics.averageCharWidth() * 2
         samples = {EVENTS: "00,000,000", SIZE: "000.0 MiB", RATE: "00,000/s"}
         header = self.view.header()
-        self._number_widths: dict[int, int] = {}
+        self._number_widths = {}
         for column, sample in samples.items():
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
             width = metrics.horizontalAdvance(sample) + padding
@@ -701,13 +713,21 @@ class QtTopicBrowser(QWidget):
             + 2 * self.view.indentation()  # project and topic levels
             + metrics.height()  # the icon
         )
+        # Never narrower than a name and its event count (Size and Rate give way first), so
+        # that no layout, restored or squeezed, hides the topic names.
+        self.setMinimumWidth(self._width_for(self._number_widths[EVENTS]))
         self._fit_columns()
 
     def preferred_width(self) -> int:
         """The width that shows a name of :data:`NAME_CHARS` and every number column."""
+        return self._width_for(sum(self._number_widths.values()))
+
+    def _width_for(self, numbers: int) -> int:
+        """The browser's width for a name of :data:`NAME_CHARS` and ``numbers`` pixels of number
+        columns."""
         scrollbar = self.view.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
         frame = 2 * self.view.frameWidth()
-        return self._name_width + sum(self._number_widths.values()) + scrollbar + frame
+        return self._name_width + numbers + scrollbar + frame + 2 * _MARGIN
 
     def _fit_columns(self) -> None:
         """Give names their room first: drop Size, then Rate, when the panel is too narrow.
@@ -715,17 +735,14 @@ class QtTopicBrowser(QWidget):
         On a projector (presentation mode) the numbers grow with the font, and a squeezed Name
         column would show "a…", "or…" where the audience needs to read the topic names.
         """
+        if not self._number_widths:
+            return  # not sized yet
         room = self.view.viewport().width() - self._name_width - self._number_widths[EVENTS]
         for column in (RATE, SIZE):  # Events always shows; then these, in this order
             fits = room >= self._number_widths[column]
             self.view.setColumnHidden(column, not fits)
             if fits:
                 room -= self._number_widths[column]
-
-    def resizeEvent(self, event: QResizeEvent) -> None:
-        """Show the number columns that fit next to readable names."""
-        super().resizeEvent(event)
-        self._fit_columns()
 
     def changeEvent(self, event: QEvent) -> None:
         """Resize the number columns when the font changes (presentation mode)."""

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from tests.serve_process import process_alive
@@ -17,7 +18,8 @@ from workbench.app.parts import Workbench
 from workbench.models.broker_status import BrokerState
 from workbench.models.profiles import EMBEDDED
 from workbench.models.secret_store import FileSecretStore
-from workbench.views.qt_themes import Theme
+from workbench.views.qt_main_window import QtMainWindow
+from workbench.views.qt_themes import FontScaler, Theme
 from workbench.views.qt_topic_browser import NAME, NAME_CHARS
 
 
@@ -135,3 +137,41 @@ def test_the_app_says_so_in_one_line_without_a_display() -> None:
         assert result.returncode == 2
         assert result.stderr.strip().splitlines() == [NO_DISPLAY_MESSAGE]
         assert "ensign-broker" in result.stderr and "Xvfb" in result.stderr
+
+
+def _name_chars(window: QtMainWindow) -> float:
+    view = window.topics.view
+    return view.header().sectionSize(NAME) / view.fontMetrics().averageCharWidth()
+
+
+@pytest.mark.timeout(120)
+def test_a_layout_saved_in_presentation_mode_shows_the_topic_names_and_normal_widths_come_back(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    first = App(tmp_path)
+    qtbot.addWidget(first.window)
+    window = first.window
+    window.resize(1440, 880)
+    window.show()
+    qtbot.waitExposed(window)
+    normal_dock = window.topics_dock.width()
+    assert _name_chars(window) >= NAME_CHARS
+    window.presentation_action.trigger()
+    qtbot.waitUntil(lambda: window.topics_dock.width() >= window.topics.preferred_width())
+    window.close()  # quit in presentation mode: the layout is saved
+    FontScaler(QApplication.instance()).apply(False)  # as in a new process
+
+    again = App(tmp_path)
+    qtbot.addWidget(again.window)
+    window = again.window
+    window.show()
+    qtbot.waitExposed(window)
+    qtbot.wait(50)
+    assert window.presentation_action.isChecked()
+    assert _name_chars(window) >= NAME_CHARS, "the restored layout hides the topic names"
+
+    window.presentation_action.trigger()  # leave presentation mode
+    qtbot.waitUntil(lambda: not window.presentation_action.isChecked())
+    qtbot.wait(50)
+    assert abs(window.topics_dock.width() - normal_dock) <= 2, "the topics panel stays wide"
+    assert _name_chars(window) >= NAME_CHARS

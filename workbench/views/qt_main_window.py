@@ -172,6 +172,8 @@ class QtMainWindow(QMainWindow):
 
         menu = self.menuBar()
         file_menu = menu.addMenu("&File")
+        file_menu.addAction(self.topics.new_action)
+        file_menu.addSeparator()
         file_menu.addAction(action("Add remote broker…", None, self.add_profile))
         self.profiles_menu = file_menu.addMenu("Remote brokers")
         self.profiles_menu.aboutToShow.connect(self._fill_profiles_menu)
@@ -198,9 +200,11 @@ class QtMainWindow(QMainWindow):
             theme_menu.addAction(theme_action)
 
         broker_menu = menu.addMenu("&Broker")
-        broker_menu.addAction(action("Start", None, self.broker.start))
-        broker_menu.addAction(action("Stop", None, self.broker.stop))
-        broker_menu.addAction(action("Restart", "Ctrl+Shift+R", self.broker.restart))
+        broker_menu.addAction(action("Start embedded broker", None, self.broker.start))
+        broker_menu.addAction(action("Stop embedded broker", None, self.broker.stop))
+        broker_menu.addAction(
+            action("Restart embedded broker", "Ctrl+Shift+R", self.broker.restart)
+        )
         broker_menu.addSeparator()
         broker_menu.addAction(action("Connect your code…", None, self.show_connect_code))
 
@@ -498,7 +502,7 @@ class QtMainWindow(QMainWindow):
             PaletteEntry(t.name, f"{t.project_name} · {t.events:,} events", "topic", t.id)
             for t in self.session.topics
         ]
-        for act in self.actions():
+        for act in [self.topics.new_action, *self.actions()]:
             if act.text() and act is not self.palette_action:
                 shortcut = act.shortcut().toString()
                 entries.append(PaletteEntry(act.text().replace("&", ""), shortcut, "action", act))

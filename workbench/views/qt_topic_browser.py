@@ -244,6 +244,7 @@ class QtTopicBrowser(QWidget):
             ),
             QKeySequence("Ctrl+N"),
             self.ask_new_topic,
+            Qt.ShortcutContext.WindowShortcut,  # a main action: wherever the focus is
         )
         self.archive_action = self._action(
             "Archive…",
@@ -683,12 +684,17 @@ class QtTopicBrowser(QWidget):
             self.view.viewport().update()
 
     def _action(
-        self, text: str, icon: QIcon, shortcut: QKeySequence | None, slot: Callable[[], object]
+        self,
+        text: str,
+        icon: QIcon,
+        shortcut: QKeySequence | None,
+        slot: Callable[[], object],
+        context: Qt.ShortcutContext = Qt.ShortcutContext.WidgetWithChildrenShortcut,
     ) -> QAction:
         action = QAction(icon, text, self)
         if shortcut is not None:
             action.setShortcut(shortcut)
-            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            action.setShortcutContext(context)
             action.setToolTip(
                 f"{text.rstrip('…')} ({shortcut.toString(QKeySequence.SequenceFormat.NativeText)})"
             )

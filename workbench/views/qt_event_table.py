@@ -59,6 +59,9 @@ from workbench.views.qt_export import QtExportJob, ask_export_path, run_export
 from workbench.views.qt_glyph_icons import standard_icon
 from workbench.views.qt_session import QtSession
 
+ID_CHARS = 12
+"""Hex digits of an id the Id column has room for (its middle is elided: an id's start is its
+time, its end tells neighbours apart)."""
 TAIL_TICK_MS = 100
 TAIL_BUFFER = 20_000
 TAIL_POLL_ROWS = 200
@@ -248,20 +251,22 @@ class QtEventTable(QWidget):
         self.addAction(action)
 
     def _size_columns(self) -> None:
+        """Widths that leave the Preview room in a 1366-px-wide window: each column fits its
+        usual values (longer ones are elided, whole in the tooltip and the detail below)."""
         metrics = self.view.fontMetrics()
         fixed = cell_font(self.view.font(), fixed=True, italic=False)  # as IDs are drawn
         samples = {
-            Column.OFFSET: "100,000,000",
+            Column.OFFSET: "10,000,000",
             Column.COMMITTED: "2024-12-31 23:59:59.999",
             Column.CREATED: "2024-12-31 23:59:59.999",
-            Column.TYPE: "OrderPlaced v1.10.0",
-            Column.MIMETYPE: "application/octet-stream",
+            Column.TYPE: "OrderPlaced v1.0.0",
+            Column.MIMETYPE: "application/json",
             Column.SIZE: "1023.9 KiB",
         }
-        pad = 24
+        pad = 2 * metrics.averageCharWidth()
         for column, sample in samples.items():
             self.view.setColumnWidth(column, metrics.horizontalAdvance(sample) + pad)
-        id_width = QFontMetrics(fixed).horizontalAdvance("0" * 20) + pad
+        id_width = QFontMetrics(fixed).horizontalAdvance("0" * ID_CHARS) + pad
         self.view.setColumnWidth(Column.ID, id_width)
 
     # -- public API ---------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from tests.workbench.conftest import QLoop
 from workbench.app.display import NO_DISPLAY_MESSAGE, missing_display
 from workbench.app.parts import Workbench
 from workbench.models.broker_status import BrokerState
+from workbench.models.event_pages import Column
 from workbench.models.profiles import EMBEDDED
 from workbench.models.secret_store import FileSecretStore
 from workbench.views.qt_main_window import QtMainWindow
@@ -175,3 +176,19 @@ def test_a_layout_saved_in_presentation_mode_shows_the_topic_names_and_normal_wi
     qtbot.wait(50)
     assert abs(window.topics_dock.width() - normal_dock) <= 2, "the topics panel stays wide"
     assert _name_chars(window) >= NAME_CHARS
+
+
+def test_the_event_tables_default_columns_fit_a_1366_px_window_with_the_preview_visible(
+    qtbot: QtBot, app: App
+) -> None:
+    window = app.window
+    window.resize(1366, 768)
+    window.show()
+    qtbot.waitExposed(window)
+    qtbot.waitUntil(lambda: window.width() == 1366)
+    view = window.events.view
+    width = view.viewport().width()
+    size_end = view.columnViewportPosition(Column.SIZE) + view.columnWidth(Column.SIZE)
+    assert size_end <= width, "the Size column is off screen"
+    preview = width - view.columnViewportPosition(Column.PREVIEW)
+    assert preview >= 20 * view.fontMetrics().averageCharWidth(), f"Preview gets {preview} px"

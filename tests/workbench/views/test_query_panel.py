@@ -435,3 +435,14 @@ def test_csv_and_json_lines_exports_share_times_and_csv_has_metadata_columns(
         assert int(record["committed_ms"]) == line["committed_ms"] == row.committed_ms
         assert record["metadata.region"] == line["metadata"]["region"] == row.metadata["region"]
     assert "metadata" not in records[0], "each metadata key has its own column instead"
+
+
+def test_query_results_show_metadata_keys_as_columns(qloop: QLoop, panel: QtQueryPanel) -> None:
+    _run(qloop, panel, "SELECT * FROM orders WHERE metadata.region = 'eu' LIMIT 5")
+    model = panel.model
+    headers = [model.headerData(c, Qt.Orientation.Horizontal) for c in range(model.columnCount())]
+    assert "region" in headers, headers
+    column = headers.index("region")
+    assert [model.data(model.index(r, column)) for r in range(model.rowCount())] == ["eu"] * 5
+    assert headers[-1] == "Preview", "the preview stays last, taking the room left"
+    assert not panel.table.isColumnHidden(column)

@@ -61,6 +61,7 @@ from workbench.models.chart_series import (
     ChartSeries,
     SeriesKey,
 )
+from workbench.models.time_display import TimeZoneChoice, clock_s, column_title
 from workbench.views.qt_glyph_icons import standard_icon
 from workbench.views.qt_session import QtSession
 from workbench.views.qt_themes import palette_is_dark
@@ -203,9 +204,11 @@ class QtCharts(QWidget):
             shortcut.activated.connect(slot)
 
         session.metrics_sample.connect(self._on_sample)
+        session.time_zone_changed.connect(self._show_time_zone)
         session.connected.connect(self._on_connected)
         session.disconnected.connect(self._on_disconnected)
         self._apply_theme()
+        self._show_time_zone(session.time_zone)
         self._apply_fonts()
         self._update_status()
         self._redraw()
@@ -392,6 +395,10 @@ class QtCharts(QWidget):
     def legend_item(self, key: SeriesKey) -> QTreeWidgetItem | None:
         """The legend entry of a series."""
         return self._items.get(key)
+
+    def axis_label(self) -> str:
+        """The time axis' label, which says the zone of its times."""
+        return str(self.plots[-1].getAxis("bottom").labelText)
 
     def plot_of(self, metric: str) -> pg.PlotItem:
         """The plot that shows ``metric``."""
@@ -645,7 +652,7 @@ class QtCharts(QWidget):
             when = "Latest values"
         else:
             when = "Values at"
-        stamp = datetime.fromtimestamp(at).strftime("%H:%M:%S") if self.series.latest else "—"
+        stamp = clock_s(at, self._session.time_zone) if self.series.latest else "—"
         self.readout_label.setText(f"{when} <b>{stamp}</b>")
         self.legend.blockSignals(True)
         for key, item in self._items.items():
@@ -669,8 +676,7 @@ class QtCharts(QWidget):
 
     def _update_status(self) -> None:
         if self._paused_at is not None:
-            at = datetime.fromtimestamp(self._paused_at).strftime("%H:%M:%S")
-            text = f"Paused at {at}"
+            text = f"Paused at {clock_s(self._paused_at, self._session.time_zone)}"
             if self._missed:
                 text += f" · {self._missed} new sample{'s' if self._missed != 1 else ''}"
         elif self._session.client is None:
@@ -678,7 +684,7 @@ class QtCharts(QWidget):
         elif self.series.latest is None:
             text = "Waiting for metrics…"
         else:
-            text = "Live · " + datetime.fromtimestamp(self.series.latest).strftime("%H:%M:%S")
+            text = "Live · " + clock_s(self.series.latest, self._session.time_zone)
         self.status_label.setText(text)
         self.status_label.setToolTip(text)  # in full, when it is elided
 
@@ -764,6 +770,24 @@ class QtCharts(QWidget):
             self._style(curve, key, dark)
             self._items[key].setIcon(0, self._swatch(key, dark))
 
+    def _show_time_zone(self, zone: TimeZoneChoice) -> None:
+        """Tell times in ``zone``: the axes' ticks, their label, the read-out and the status."""
+        for plot in self.plots:
+            plot.getAxis("bottom").utcOffset = 0 if zone is TimeZoneChoice.UTC else None
+            plot.getAxis("bottom").picture = None  # redraw the ticks
+        self._label_time_axis()
+        self._update_values()
+        self._update_status()
+        for plot in self.plots:
+            plot.update()
+
+    def _label_time_axis(self) -> None:
+        font = self.font()
+        points = font.pointSizeF()
+        size = f"{points:g}pt" if points > 0 else f"{font.pixelSize()}px"
+        label = column_title("Time", self._session.time_zone)
+        self.plots[-1].getAxis("bottom").setLabel(label, **{"font-size": size})
+
     def _apply_fonts(self) -> None:
         font = self.font()
         metrics = QFontMetrics(font)
@@ -777,7 +801,9 @@ class QtCharts(QWidget):
                 axis.setStyle(tickTextOffset=max(4, metrics.height() // 4))
             left.setLabel(spec.label, units=spec.units or None, **{"font-size": size})
             left.setWidth(width)
-            bottom.setHeight(metrics.height() + 12 if bottom.style["showValues"] else 4)
+            # the last plot's axis has the tick values and, below them, the zone's label
+            bottom.setHeight(2 * metrics.height() + 14 if bottom.style["showValues"] else 4)
+        self._label_time_axis()
         dark = self._dark()
         for key, item in self._items.items():
             item.setIcon(0, self._swatch(key, dark))

@@ -17,15 +17,15 @@ from PySide6.QtCore import (
 )
 
 from workbench.client.records import EventRow
-from workbench.models.event_export import iso_utc
 from workbench.models.event_pages import Column, cell_text
+from workbench.models.time_display import TimeZoneChoice, column_title, stamp_ms
 
 COLUMNS = ("Offset", "Committed", "Type", "Mimetype", "Size")
 """The columns before the metadata columns; the Preview comes last."""
 OFFSET, COMMITTED, TYPE, MIMETYPE, SIZE = range(len(COLUMNS))
 _COLUMN_TIPS = (
     "The event's position in its topic",
-    "When the broker committed the event (local time)",
+    "When the broker committed the event (the tooltip adds when it was created)",
     "The event type and its version",
     "How the payload is encoded",
     "The payload's size",
@@ -46,6 +46,16 @@ class QtEventListModel(QAbstractTableModel):
         super().__init__(parent)
         self._rows: list[EventRow] = []
         self._keys: list[str] = []  # metadata keys, in the order they first appeared
+        self._zone = TimeZoneChoice.LOCAL
+
+    def set_time_zone(self, zone: TimeZoneChoice) -> None:
+        """Show times in ``zone`` (the Committed header says which)."""
+        self._zone = zone
+        self.headerDataChanged.emit(Qt.Orientation.Horizontal, COMMITTED, COMMITTED)
+        if self._rows:
+            self.dataChanged.emit(
+                self.index(0, COMMITTED), self.index(len(self._rows) - 1, COMMITTED)
+            )
 
     # -- changes ------------------------------------------------------------------------------
 
@@ -108,6 +118,8 @@ class QtEventListModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             if key is not None:
                 return key
+            if section == COMMITTED:
+                return column_title(COLUMNS[section], self._zone)
             return COLUMNS[section] if section < len(COLUMNS) else "Preview"
         if role == Qt.ItemDataRole.ToolTipRole:
             if key is not None:
@@ -129,11 +141,13 @@ class QtEventListModel(QAbstractTableModel):
         column = index.column()
         key = self._key(column)
         if role == Qt.ItemDataRole.DisplayRole or (key and role == Qt.ItemDataRole.ToolTipRole):
-            return event.metadata.get(key, "") if key is not None else _display(event, column)
+            if key is not None:
+                return event.metadata.get(key, "")
+            return _display(event, column, self._zone)
         if role == Qt.ItemDataRole.TextAlignmentRole:
             return _RIGHT if column in (OFFSET, SIZE) else _LEFT
         if role == Qt.ItemDataRole.ToolTipRole:
-            return _tooltip(event, column)
+            return _tooltip(event, column, self._zone)
         if role == EVENT_ROLE:
             return event
         return None
@@ -149,16 +163,16 @@ _AS_EVENT_TABLE = (
 """Each fixed column's counterpart in the event table, whose texts it shows."""
 
 
-def _display(event: EventRow, column: int) -> str:
+def _display(event: EventRow, column: int, zone: TimeZoneChoice) -> str:
     if column >= len(_AS_EVENT_TABLE):
         return cell_text(event, Column.PREVIEW)
-    return cell_text(event, _AS_EVENT_TABLE[column])
+    return cell_text(event, _AS_EVENT_TABLE[column], zone)
 
 
-def _tooltip(event: EventRow, column: int) -> str:
+def _tooltip(event: EventRow, column: int, zone: TimeZoneChoice) -> str:
     if column == COMMITTED:
-        created = f"\ncreated {iso_utc(event.created_ms)}" if event.created_ms else ""
-        return f"committed {iso_utc(event.committed_ms)}{created}"
+        created = f"\ncreated {stamp_ms(event.created_ms, zone)}" if event.created_ms else ""
+        return f"committed {stamp_ms(event.committed_ms, zone)}{created}"
     if column >= len(COLUMNS):
         return event.preview(600)
     if column == OFFSET:
@@ -166,4 +180,4 @@ def _tooltip(event: EventRow, column: int) -> str:
         return f"id {event.id.hex()}{duplicate}"
     if column == SIZE:
         return f"{event.size:,} bytes"
-    return _display(event, column)
+    return _display(event, column, zone)

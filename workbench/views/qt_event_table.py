@@ -22,6 +22,7 @@ from PySide6.QtCore import (
     QPoint,
     Qt,
     QTimer,
+    QTimeZone,
     Signal,
 )
 from PySide6.QtGui import QAction, QFontMetrics, QKeySequence
@@ -46,8 +47,9 @@ from workbench.client.broker_client import BrokerClient
 from workbench.client.broker_rules import ulid_str
 from workbench.client.records import EventPage, EventRow, TopicRow
 from workbench.models.event_export import ExportFormat, json_record
-from workbench.models.event_pages import Column, format_ms
+from workbench.models.event_pages import Column
 from workbench.models.live_tail import LiveTailPolicy, TailMode
+from workbench.models.time_display import TimeZoneChoice, column_title, stamp_ms
 from workbench.views.qt_event_pages_model import (
     EVENT_ROLE,
     PLACEHOLDER,
@@ -136,11 +138,13 @@ class QtEventTable(QWidget):
         )  # fmt: skip
         self._shortcut("Ctrl+G", lambda: _focus(self.offset_box))
         bar.addSeparator()
-        bar.addWidget(QLabel(" Time ", bar))
+        self.time_label = QLabel(bar)
+        bar.addWidget(self.time_label)
         self.time_box = QDateTimeEdit(QDateTime.currentDateTime(), bar)
         self.time_box.setDisplayFormat("yyyy-MM-dd HH:mm:ss")
         self.time_box.setCalendarPopup(True)
-        self.time_box.setToolTip("Go to the first event committed at or after this local time")
+        self._show_time_zone(self.session.time_zone)
+        self.session.time_zone_changed.connect(self._show_time_zone)
         self.time_box.lineEdit().returnPressed.connect(self._go_to_time_box)
         bar.addWidget(self.time_box)
         self._action(
@@ -220,6 +224,18 @@ class QtEventTable(QWidget):
         layout.addLayout(footer)
         self.toolbar = bar
         self.setFocusProxy(self.view)
+
+    def _show_time_zone(self, zone: TimeZoneChoice) -> None:
+        """The time box reads and shows times in ``zone``, and says so."""
+        shown = self.time_box.dateTime()
+        self.time_box.setTimeZone(
+            QTimeZone.utc() if zone is TimeZoneChoice.UTC else QTimeZone.systemTimeZone()
+        )
+        self.time_box.setDateTime(shown)  # the same moment, told in the new zone
+        self.time_label.setText(f" {column_title('Time', zone)} ")
+        self.time_box.setToolTip(
+            f"Go to the first event committed at or after this time ({zone.label})"
+        )
 
     def _action(
         self,
@@ -339,7 +355,8 @@ class QtEventTable(QWidget):
                 self._catch_up(page.last_offset)
                 self.go_to_offset(page.events[0].offset)
             else:
-                self.status.setText(f"No events after {format_ms(ms)}; showing the newest.")
+                when = stamp_ms(ms, self.session.time_zone)
+                self.status.setText(f"No events after {when}; showing the newest.")
                 self.jump_to_end()
 
         self.session.run(

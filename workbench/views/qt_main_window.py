@@ -31,6 +31,7 @@ from workbench.models.embedded_connection import LOCAL_PROJECT
 from workbench.models.profiles import EMBEDDED, Profile, ProfileStore
 from workbench.models.query_library import QueryLibrary
 from workbench.models.template_library import TemplateLibrary
+from workbench.models.time_display import TimeZoneChoice
 from workbench.views.qt_broker_panel import QtBrokerPanel, state_badge
 from workbench.views.qt_charts import QtCharts
 from workbench.views.qt_command_palette import PaletteEntry, QtCommandPalette
@@ -198,6 +199,15 @@ class QtMainWindow(QMainWindow):
             theme_action.triggered.connect(lambda _=False, t=theme: self.set_theme(t))
             self.theme_group.addAction(theme_action)
             theme_menu.addAction(theme_action)
+        zone_menu = view.addMenu("Time zone")
+        self.time_zone_group = QActionGroup(self)
+        for zone, text in ((TimeZoneChoice.LOCAL, "Local time"), (TimeZoneChoice.UTC, "UTC")):
+            zone_action = QAction(text, self, checkable=True)
+            zone_action.setData(zone.value)
+            zone_action.setChecked(zone is self.session.time_zone)
+            zone_action.triggered.connect(lambda _=False, z=zone: self.session.set_time_zone(z))
+            self.time_zone_group.addAction(zone_action)
+            zone_menu.addAction(zone_action)
 
         broker_menu = menu.addMenu("&Broker")
         broker_menu.addAction(action("Start embedded broker", None, self.broker.start))
@@ -217,6 +227,7 @@ class QtMainWindow(QMainWindow):
         self.broker.ready.connect(self._broker_ready)
         self.broker_panel.connect_code_requested.connect(self.show_connect_code)
         self.session.connected.connect(self._connected)
+        self.session.time_zone_changed.connect(self._show_time_zone)
         self.session.disconnected.connect(self._disconnected)
         self.session.connection_failed.connect(self._connection_failed)
         self.session.error.connect(lambda message: self.statusBar().showMessage(message, 10_000))
@@ -242,6 +253,7 @@ class QtMainWindow(QMainWindow):
         self.tabs.setCurrentIndex(TABS.index(tab) if tab in TABS else 0)
         theme = Theme(s.value("view/theme", Theme.SYSTEM.value))
         self.set_theme(theme)
+        self.session.set_time_zone(TimeZoneChoice.parse(s.value("view/time_zone", "local")))
         presentation = s.value("view/presentation", False, type=bool)
         self.presentation_action.setChecked(bool(presentation))
         self._fonts.apply(bool(presentation))
@@ -263,6 +275,7 @@ class QtMainWindow(QMainWindow):
         checked = self.theme_group.checkedAction()
         s.setValue("view/theme", checked.data() if checked else Theme.SYSTEM.value)
         s.setValue("view/presentation", self.presentation_action.isChecked())
+        s.setValue("view/time_zone", self.session.time_zone.value)
         if not self.presentation_action.isChecked():
             self._normal_topics_width = self.topics_dock.width()
         s.setValue("window/normal_topics_width", self._normal_topics_width)
@@ -274,6 +287,12 @@ class QtMainWindow(QMainWindow):
         apply_theme(self._app, theme)
         for act in self.theme_group.actions():
             act.setChecked(act.data() == theme.value)
+
+    def _show_time_zone(self, zone: TimeZoneChoice) -> None:
+        """Every time shown is told in ``zone`` (the views follow the session)."""
+        self.detail.set_time_zone(zone)
+        for act in self.time_zone_group.actions():
+            act.setChecked(act.data() == zone.value)
 
     def _show_tab(self, index: int) -> None:
         self.tabs.setCurrentIndex(index)

@@ -234,6 +234,8 @@ class QtQueryPanel(QWidget):
         run_row.addWidget(self.export_topic_button)
 
         self.model = QtEventListModel(self)
+        self.model.set_time_zone(self._session.time_zone)
+        self._session.time_zone_changed.connect(self.model.set_time_zone)
         self.table = QTableView()
         self.table.setObjectName("queryResults")
         self.table.setModel(self.model)

@@ -24,6 +24,7 @@ from workbench.client.broker_client import BrokerClient
 from workbench.client.connection_settings import ConnectionSettings
 from workbench.client.errors import AuthError, ClientError, Unavailable
 from workbench.client.records import MetricsSample, TopicRow
+from workbench.models.time_display import TimeZoneChoice
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -45,6 +46,7 @@ class QtSession(QObject):
     topics_changed = Signal(list)  # list[TopicRow]
     metrics_sample = Signal(object)  # MetricsSample
     error = Signal(str)  # a message for the user
+    time_zone_changed = Signal(object)  # TimeZoneChoice: how every view shows times
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -53,6 +55,14 @@ class QtSession(QObject):
         self.topics: list[TopicRow] = []
         self._background: list[asyncio.Task[None]] = []
         self._tasks: set[asyncio.Task[Any]] = set()
+        self.time_zone = TimeZoneChoice.LOCAL
+        """Where the views tell times (a view setting; exports ignore it)."""
+
+    def set_time_zone(self, zone: TimeZoneChoice) -> None:
+        """Show every time in ``zone`` from now on."""
+        if zone is not self.time_zone:
+            self.time_zone = zone
+            self.time_zone_changed.emit(zone)
 
     # -- connection ---------------------------------------------------------------------------
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import datetime
 
 from PySide6.QtCore import (
     QEvent,
@@ -53,6 +52,7 @@ from PySide6.QtWidgets import (
 from workbench.client.broker_rules import ulid_str
 from workbench.client.records import MetricsSample, ProjectRow, TopicRow
 from workbench.models.event_pages import human_bytes
+from workbench.models.time_display import TimeZoneChoice, exact_ms
 from workbench.models.topic_tree import (
     ProjectNode,
     TopicNode,
@@ -322,6 +322,7 @@ class QtTopicBrowser(QWidget):
         session.metrics_sample.connect(self._metrics)
         session.connected.connect(self._connected)
         session.disconnected.connect(self._disconnected)
+        session.time_zone_changed.connect(self._time_zone_changed)
         if session.client is not None:
             self._topics_changed(session.topics)
         self._update_actions()
@@ -502,6 +503,12 @@ class QtTopicBrowser(QWidget):
         self._rates = {}
         self._show(TopicTree())
 
+    def _time_zone_changed(self, _zone: object) -> None:
+        """Tooltips tell the last event's time in the new zone."""
+        for project in self._tree.projects:
+            for node in project.topics:
+                self._fill_topic(self._row_of(self._topic_items[node.id]), node)
+
     def _show(self, tree: TopicTree) -> None:
         changes = diff(self._tree, tree)
         self._tree = tree
@@ -578,7 +585,7 @@ class QtTopicBrowser(QWidget):
     def _fill_topic(self, items: list[QStandardItem], node: TopicNode) -> None:
         topic = node.topic
         label = f"{topic.name} (archived)" if topic.readonly else topic.name
-        tip = _topic_tooltip(topic)
+        tip = _topic_tooltip(topic, self._session.time_zone)
         _set(items[NAME], label, topic.name.lower(), tip)
         items[NAME].setData(
             self._archived_icon if topic.readonly else self._topic_icon,
@@ -763,7 +770,7 @@ def _set(item: QStandardItem, text: str, sort_value: object, tooltip: str) -> No
     item.setData(tooltip, Qt.ItemDataRole.ToolTipRole)
 
 
-def _topic_tooltip(topic: TopicRow) -> str:
+def _topic_tooltip(topic: TopicRow, zone: TimeZoneChoice) -> str:
     lines = [f"{topic.name}{' (archived: read-only)' if topic.readonly else ''}"]
     lines.append(f"Project: {topic.project_name}")
     events = f"Events: {format_count(topic.events)}"
@@ -774,8 +781,7 @@ def _topic_tooltip(topic: TopicRow) -> str:
     if topic.events:
         lines.append(f"Offsets: {topic.first_offset:,} to {topic.last_offset:,}")
     if topic.last_committed_ms:
-        when = datetime.fromtimestamp(topic.last_committed_ms / 1000).strftime("%Y-%m-%d %H:%M:%S")
-        lines.append(f"Last event: {when}")
+        lines.append(f"Last event: {exact_ms(topic.last_committed_ms, zone)}")
     policy = topic.dedup_strategy.replace("_", " ").title()
     if topic.dedup_keys:
         policy += f" (keys: {', '.join(topic.dedup_keys)})"

@@ -4,7 +4,6 @@ from the menu."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
@@ -12,21 +11,13 @@ from PySide6.QtWidgets import QDialogButtonBox, QMenu, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from tests.serve_process import BrokerProcess, create_key
-from tests.workbench.app.test_app import App
+from tests.workbench.app.conftest import App
 from tests.workbench.conftest import QLoop, running_broker
 from workbench.client.records import MetricsSample, TopicRate
 from workbench.models.profiles import Profile
 from workbench.views.qt_profile_dialog import QtProfileDialog
 
 UNREACHABLE = Profile("nowhere", "127.0.0.1:1", "http://127.0.0.1:1", "someone", tls=False)
-
-
-@pytest.fixture
-def app(qtbot: QtBot, tmp_path: Path) -> Iterator[App]:
-    built = App(tmp_path)
-    qtbot.addWidget(built.window)
-    yield built
-    built.broker.stop_and_wait()
 
 
 OK = QDialogButtonBox.StandardButton.Ok

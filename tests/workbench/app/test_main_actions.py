@@ -2,25 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMenu, QWidget
 from pytestqt.qtbot import QtBot
 
-from tests.workbench.app.test_app import App
+from tests.workbench.app.conftest import App
 from tests.workbench.conftest import QLoop
 from workbench.views.qt_topic_dialogs import QtNewTopicDialog
-
-
-@pytest.fixture
-def app(qtbot: QtBot, tmp_path: Path) -> Iterator[App]:
-    built = App(tmp_path)
-    qtbot.addWidget(built.window)
-    yield built
-    built.broker.stop_and_wait()
 
 
 def _open_new_topic_dialogs(app: App) -> list[QtNewTopicDialog]:

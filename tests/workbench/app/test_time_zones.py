@@ -14,7 +14,7 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu
 from pytestqt.qtbot import QtBot
 
-from tests.workbench.app.test_app import App
+from tests.workbench.app.conftest import App
 from tests.workbench.conftest import QLoop
 from workbench.client.records import NewEvent
 from workbench.models.event_export import ExportFormat
@@ -25,7 +25,7 @@ from workbench.views.qt_topic_browser import NAME
 CREATED_MS = 1_714_564_800_123  # 2024-05-01T12:00:00.123Z: 17:30:00.123 in Kolkata
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def kolkata(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Local time five and a half hours ahead of UTC, so the two differ."""
     monkeypatch.setenv("TZ", "Asia/Kolkata")
@@ -33,14 +33,6 @@ def kolkata(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     yield
     monkeypatch.undo()
     time.tzset()
-
-
-@pytest.fixture
-def app(qtbot: QtBot, tmp_path: Path, kolkata: None) -> Iterator[App]:
-    built = App(tmp_path)
-    qtbot.addWidget(built.window)
-    yield built
-    built.broker.stop_and_wait()
 
 
 def _headers(model: QAbstractItemModel) -> list[str]:

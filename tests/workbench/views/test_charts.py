@@ -425,13 +425,19 @@ def _drawn_keys(charts: QtCharts) -> set[tuple[str, str]]:
     return {key for key in charts.series.keys(None) if (c := charts.curve(key)) and c.isVisible()}
 
 
-def test_with_one_topic_chosen_the_legend_lists_only_the_series_drawn(
-    qtbot: QtBot, qloop: QLoop
-) -> None:
+def _offline(qtbot: QtBot) -> tuple[QtSession, QtCharts]:
+    """Charts fed by hand: a session that is not connected."""
     session = QtSession()
     charts = QtCharts(session)
     qtbot.addWidget(charts)
     charts.resize(1200, 700)
+    return session, charts
+
+
+def test_with_one_topic_chosen_the_legend_lists_only_the_series_drawn(
+    qtbot: QtBot, qloop: QLoop
+) -> None:
+    session, charts = _offline(qtbot)
     charts.set_topic_filter("orders")  # chosen in the topic browser while Charts was hidden
     start = 1_700_000_000
     for i in range(20):
@@ -465,10 +471,7 @@ def _segments(curve: object) -> list[tuple[float, float]]:
 
 
 def test_a_period_without_samples_is_drawn_as_a_gap(qtbot: QtBot, qloop: QLoop) -> None:
-    session = QtSession()
-    charts = QtCharts(session)
-    qtbot.addWidget(charts)
-    charts.resize(1200, 700)
+    session, charts = _offline(qtbot)
     charts.show()
     charts.set_window_seconds(60)
     before = charts.redraws

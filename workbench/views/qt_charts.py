@@ -378,6 +378,7 @@ class QtCharts(QWidget):
         self.topic_combo.setCurrentIndex(max(0, index))
         for key, item in self._items.items():
             item.setHidden(not self._passes_filter(key))
+        self._hide_empty_groups()
         self._request_redraw()
 
     def set_series_visible(self, key: SeriesKey, visible: bool) -> None:
@@ -562,6 +563,7 @@ class QtCharts(QWidget):
             self._curves[key] = curve
             self._add_legend_item(key, dark)
         self.legend.blockSignals(False)
+        self._hide_empty_groups()
         self._sync_topic_combo()
 
     def _add_legend_item(self, key: SeriesKey, dark: bool) -> None:
@@ -586,6 +588,12 @@ class QtCharts(QWidget):
         group.insertChild(sum(1 for k in siblings if _order(k) < _order(key)), item)
         item.setHidden(not self._passes_filter(key))  # only once in the tree: it is a no-op before
         self._items[key] = item
+
+    def _hide_empty_groups(self) -> None:
+        """A plot's legend heading shows only while one of its series is listed."""
+        for group in self._groups:
+            children = (group.child(i) for i in range(group.childCount()))
+            group.setHidden(all(child is None or child.isHidden() for child in children))
 
     def _sync_topic_combo(self) -> None:
         topics = self.series.topics()

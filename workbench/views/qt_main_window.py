@@ -329,6 +329,14 @@ class QtMainWindow(QMainWindow):
         self.profile_box.setCurrentIndex(max(0, index))
         self.profile_box.blockSignals(False)
 
+    def _show_profile(self, name: str) -> None:
+        """The toolbar names the profile the views are for."""
+        index = self.profile_box.findText(name)
+        if index >= 0 and index != self.profile_box.currentIndex():
+            self.profile_box.blockSignals(True)
+            self.profile_box.setCurrentIndex(index)
+            self.profile_box.blockSignals(False)
+
     def current_profile_name(self) -> str:
         """The profile chosen in the toolbar."""
         text = self.profile_box.currentText()
@@ -390,7 +398,6 @@ class QtMainWindow(QMainWindow):
             self.profiles.remove(name)
             self._fill_profiles()
             if in_use:
-                self.profile_box.setCurrentIndex(self.profile_box.findText(EMBEDDED))
                 self.switch_to(EMBEDDED)
 
         box.buttonClicked.connect(answered)
@@ -437,7 +444,6 @@ class QtMainWindow(QMainWindow):
             return
         self._fill_profiles()
         if connect or in_use:
-            self.profile_box.setCurrentIndex(self.profile_box.findText(profile.name))
             self.switch_to(profile.name)
 
     def switch_to(self, name: str) -> asyncio.Task[None] | None:
@@ -445,6 +451,7 @@ class QtMainWindow(QMainWindow):
         profile = self.profiles.get(name)
         if profile is None:
             return None
+        self._show_profile(name)
         self.connection_banner.hide()
         if profile.embedded:
             settings = self.broker.settings

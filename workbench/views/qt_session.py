@@ -55,6 +55,7 @@ class QtSession(QObject):
         self.topics: list[TopicRow] = []
         self._background: list[asyncio.Task[None]] = []
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._connecting: asyncio.Task[Any] | None = None  # the latest connect_to
         self.time_zone = TimeZoneChoice.LOCAL
         """Where the views tell times (a view setting; exports ignore it)."""
 
@@ -73,10 +74,15 @@ class QtSession(QObject):
         shows one broker's data under another's name. Connecting again to the current profile
         (say, after its broker restarted) keeps the current connection until the new one works.
         Either way, a failure leaves no connection and is reported on :attr:`connection_failed`.
+        A newer call cancels one still under way, so that the broker chosen last wins.
 
         Raises:
             ClientError: if the broker refuses the key or cannot be reached.
+            asyncio.CancelledError: if a newer call took over.
         """
+        previous, self._connecting = self._connecting, asyncio.current_task()
+        if previous is not None and not previous.done():
+            previous.cancel()
         if self.client is not None and profile_name != self.profile_name:
             await self.drop_connection(f"switching to {profile_name or settings.grpc_address}")
         client = BrokerClient(settings)
@@ -89,7 +95,7 @@ class QtSession(QObject):
                 await self.drop_connection(f"cannot connect to {profile_name}")
                 self.connection_failed.emit(profile_name, _message(exc))
             raise
-        await self._stop_current()  # the same broker again: its views keep their state
+        old = self._detach()  # the same broker again: its views keep their state
         self.client = client
         self.profile_name = profile_name
         self._set_topics(topics)
@@ -98,31 +104,39 @@ class QtSession(QObject):
             asyncio.ensure_future(self._relay_metrics(client)),
         ]
         self.connected.emit(client)
+        if old is not None:
+            self.run(self._close(*old))
 
     async def drop_connection(self, reason: str = "disconnected") -> None:
         """Drop the current connection (if any); views clear what they show."""
-        if await self._stop_current():
+        old = self._detach()
+        if old is not None:
             self._set_topics([])
             self.disconnected.emit(reason)
+            await self._close(*old)
 
-    async def _stop_current(self) -> bool:
-        """Stop the current connection's loops and close it; True if there was one."""
+    def _detach(self) -> tuple[BrokerClient, list[asyncio.Task[None]]] | None:
+        """Make the current connection no longer current (at once, with no await in between)
+        and stop its loops; its client and loops, for :meth:`_close`, or None without one."""
         # The loops end once their client is no longer the current one, so they stop even when
         # a cancellation is lost: grpc can turn it into a CANCELLED status of the stream, which
         # the metrics relay takes for a stream that ended and starts again. Waiting for them to
         # finish (as this once did) then hung for good.
         client, self.client = self.client, None
         background, self._background = self._background, []
-        current = asyncio.current_task()
         for task in background:
             task.cancel()
+        return (client, background) if client is not None else None
+
+    async def _close(self, client: BrokerClient, background: list[asyncio.Task[None]]) -> None:
+        """Give a detached connection's loops a moment to end, then close its channel."""
+        current = asyncio.current_task()
         waited = [task for task in background if task is not current]
-        if waited:
-            await asyncio.wait(waited, timeout=BACKGROUND_STOP_S)
-        if client is None:
-            return False
-        await client.close()  # ends any stream still open
-        return True
+        try:
+            if waited:
+                await asyncio.wait(waited, timeout=BACKGROUND_STOP_S)
+        finally:
+            await client.close()  # ends any stream still open
 
     async def _lose(self, client: BrokerClient, why: str) -> None:
         """The broker stopped answering (or refused the key): drop the connection."""

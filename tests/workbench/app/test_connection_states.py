@@ -14,7 +14,7 @@ from tests.serve_process import BrokerProcess, create_key
 from tests.workbench.app.conftest import App
 from tests.workbench.conftest import QLoop, running_broker
 from workbench.client.records import MetricsSample, TopicRate
-from workbench.models.profiles import Profile
+from workbench.models.profiles import EMBEDDED, Profile
 from workbench.views.qt_profile_dialog import QtProfileDialog
 
 UNREACHABLE = Profile("nowhere", "127.0.0.1:1", "http://127.0.0.1:1", "someone", tls=False)
@@ -84,6 +84,12 @@ def test_a_remote_broker_with_a_wrong_secret_shows_no_other_brokers_data(
     qtbot.mouseClick(banner.retry_button, Qt.MouseButton.LeftButton)  # still wrong
     qloop.until(lambda: banner.isVisible() and "refused" in banner.message.text(), 30)
     assert app.session.client is None
+
+    window.switch_to(EMBEDDED)  # e.g. from the palette: the toolbar names it too
+    assert window.profile_box.currentText() == EMBEDDED
+    window.switch_to("staging")  # before the embedded broker answered: the last choice wins
+    qloop.until(lambda: banner.isVisible(), 30, "the failure again")
+    assert window.profile_box.currentText() == "staging"
 
     qtbot.mouseClick(banner.edit_button, Qt.MouseButton.LeftButton)
     dialog = _dialog(qtbot, app)

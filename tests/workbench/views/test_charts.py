@@ -451,6 +451,9 @@ def test_with_one_topic_chosen_the_legend_lists_only_the_series_drawn(
     orders = {key for key in charts.series.keys(None) if charts.series.info(key).topic == "orders"}
     assert _drawn_keys(charts) == orders
     assert _listed(charts) == orders, "the legend lists Total and clicks, which are not drawn"
+    headings = [charts.legend.topLevelItem(i) for i in range(charts.legend.topLevelItemCount())]
+    shown = [h.text(0) for h in headings if h is not None and not h.isHidden()]
+    assert shown == ["Events/s", "Bytes/s", "Ack latency"], "no heading without a series"
 
     charts.set_topic_filter(None)
     every = set(charts.series.keys(None))

@@ -3,9 +3,14 @@
 An export goes to a temporary file beside the target and is renamed into place only when it
 completes, so a cancelled or failed export never leaves a partial file behind.
 
-JSON Lines holds one :meth:`EventRow.to_json` object per line. CSV has the columns of
-:data:`CSV_COLUMNS`: times in ISO-8601 UTC, metadata as a JSON object, and the data as UTF-8
-text (``data_encoding`` ``utf-8``) or, when it is not valid UTF-8, as base64 (``base64``).
+Both formats say the same about an event, with times written one way whatever the workbench's
+display zone: RFC 3339 in UTC with milliseconds (``2024-05-01T12:00:00.123Z``), and the same
+moment as milliseconds since the epoch beside it (``committed`` and ``committed_ms``).
+JSON Lines holds one :func:`json_record` object per line. CSV has the columns of
+:data:`CSV_COLUMNS`, then one ``metadata.<key>`` column per metadata key found in the export
+(sorted), then the data as UTF-8 text (``data_encoding`` ``utf-8``) or, when it is not valid
+UTF-8, as base64 (``base64``). As the metadata keys are known only at the end, CSV rows wait in
+an unnamed spool file until then.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ import enum
 import json
 import os
 import tempfile
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -30,15 +35,20 @@ CSV_COLUMNS = (
     "offset",
     "id",
     "committed",
+    "committed_ms",
     "created",
+    "created_ms",
     "type",
     "version",
     "mimetype",
     "size",
-    "metadata",
-    "data",
-    "data_encoding",
+    "duplicate",
 )
+"""The CSV columns before the metadata columns."""
+METADATA_PREFIX = "metadata."
+"""A metadata key's CSV column is named ``metadata.<key>``."""
+DATA_COLUMNS = ("data", "data_encoding")
+"""The CSV columns after the metadata columns."""
 PROGRESS_EVERY = 500
 """Rows between progress reports (and between yields to the event loop)."""
 TOPIC_PAGE = 1000
@@ -61,10 +71,25 @@ class ExportFormat(enum.Enum):
         """The usual file name suffix, without the dot."""
         return self.value
 
+    @property
+    def suffixes(self) -> tuple[str, ...]:
+        """Every file name suffix that means this format, without the dot."""
+        return ("jsonl", "ndjson") if self is ExportFormat.JSONL else ("csv",)
+
+    @property
+    def name_filter(self) -> str:
+        """A file dialog's filter for this format, e.g. ``CSV (*.csv)``."""
+        return f"{self.label} ({' '.join('*.' + s for s in self.suffixes)})"
+
     @classmethod
-    def for_path(cls, path: Path | str) -> ExportFormat:
-        """The format a file name suggests (JSON Lines unless it ends in ``.csv``)."""
-        return cls.CSV if str(path).lower().endswith(".csv") else cls.JSONL
+    def for_path(cls, path: Path | str) -> ExportFormat | None:
+        """The format a file name's extension names, or None for any other extension (or none).
+
+        The extension decides, whatever filter a file dialog had selected: ``orders.csv`` is
+        CSV. An unknown one (``orders.txt``) is for the user to decide.
+        """
+        suffix = Path(path).suffix.lower().lstrip(".")
+        return next((f for f in cls if suffix in f.suffixes), None)
 
 
 class ExportCancelled(Exception):
@@ -72,30 +97,52 @@ class ExportCancelled(Exception):
 
 
 def iso_utc(ms: int) -> str:
-    """Milliseconds since the epoch as ISO-8601 UTC, e.g. ``2024-05-01T12:00:00.123Z``."""
+    """Milliseconds since the epoch as RFC 3339 in UTC with milliseconds, e.g.
+    ``2024-05-01T12:00:00.123Z`` (RFC 3339 section 5.6; ``Z`` is the zone)."""
     moment = datetime.fromtimestamp(ms / 1000, tz=UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
 
 
-def csv_record(row: EventRow) -> list[str]:
-    """One event as the values of :data:`CSV_COLUMNS`."""
+def json_record(row: EventRow) -> dict[str, object]:
+    """One event as a JSON Lines export (and Copy as JSON) writes it."""
+    return {
+        "offset": row.offset,
+        "id": row.id.hex(),
+        "committed": iso_utc(row.committed_ms),
+        "committed_ms": row.committed_ms,
+        "created": iso_utc(row.created_ms) if row.created_ms else None,
+        "created_ms": row.created_ms or None,
+        "type": row.type_name,
+        "version": row.type_version,
+        "mimetype": row.mimetype_text,
+        "size": row.size,
+        "duplicate": row.is_duplicate,
+        "metadata": dict(row.metadata),
+        "data": row.to_json()["data"],
+    }
+
+
+def csv_record(row: EventRow) -> tuple[list[str], dict[str, str], list[str]]:
+    """One event as CSV values: those of :data:`CSV_COLUMNS`, its metadata, and the values of
+    :data:`DATA_COLUMNS`."""
     try:
         data, encoding = row.data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         data, encoding = base64.b64encode(row.data).decode("ascii"), "base64"
-    return [
+    fixed = [
         str(row.offset),
         row.id.hex(),
         iso_utc(row.committed_ms),
+        str(row.committed_ms),
         iso_utc(row.created_ms) if row.created_ms else "",
+        str(row.created_ms) if row.created_ms else "",
         row.type_name,
         row.type_version,
         row.mimetype_text,
         str(row.size),
-        json.dumps(row.metadata, ensure_ascii=False, sort_keys=True),
-        data,
-        encoding,
+        "true" if row.is_duplicate else "false",
     ]
+    return fixed, dict(row.metadata), [data, encoding]
 
 
 class ExportWriter:
@@ -116,9 +163,16 @@ class ExportWriter:
         handle, temp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.")
         self._temp = Path(temp)
         self._file: IO[str] | None = os.fdopen(handle, "w", encoding="utf-8", newline="")
-        self._csv = csv.writer(self._file) if fmt is ExportFormat.CSV else None
-        if self._csv is not None:
-            self._csv.writerow(CSV_COLUMNS)
+        self._spool: IO[str] | None = None
+        self._metadata_keys: set[str] = set()
+        if fmt is ExportFormat.CSV:
+            try:
+                self._spool = tempfile.TemporaryFile(  # noqa: SIM115 (closed by finish or abort)
+                    "w+", encoding="utf-8", newline="", dir=self.path.parent
+                )
+            except BaseException:
+                self.abort()
+                raise
 
     def write(self, rows: Iterable[EventRow]) -> None:
         """Append rows to the export.
@@ -129,42 +183,77 @@ class ExportWriter:
         """
         if self._file is None:
             raise ValueError(f"the export to {self.path} is closed")
-        if self._csv is not None:
+        if self._spool is not None:
             for row in rows:
-                self._csv.writerow(csv_record(row))
+                fixed, metadata, data = csv_record(row)
+                self._metadata_keys.update(metadata)
+                self._spool.write(json.dumps([fixed, metadata, data], ensure_ascii=False) + "\n")
                 self.count += 1
             return
         for row in rows:
-            self._file.write(json.dumps(row.to_json(), ensure_ascii=False) + "\n")
+            self._file.write(json.dumps(json_record(row), ensure_ascii=False) + "\n")
             self.count += 1
 
-    def close(self) -> None:
-        """Finish the export: the file appears at ``path`` (replacing one that was there).
+    def finish(self) -> Iterator[int]:
+        """Complete the export step by step: the file appears at ``path`` at the end.
+
+        A CSV export writes its rows now that its metadata columns are known, yielding the
+        number written so far every :data:`PROGRESS_EVERY` rows (so a caller can let other
+        work run); JSON Lines yields nothing.
 
         Raises:
             OSError: if the file cannot be completed (nothing is left behind then).
         """
         if self._file is None:
             return
-        file, self._file = self._file, None
         try:
+            if self._spool is not None:
+                yield from self._write_csv(self._file, self._spool)
+            file, self._file = self._file, None
             file.flush()
             os.fsync(file.fileno())
             file.close()
             os.replace(self._temp, self.path)
+            self._close_spool()
         except BaseException:
-            file.close()
-            self._temp.unlink(missing_ok=True)
+            self.abort()
             raise
+
+    def _write_csv(self, file: IO[str], spool: IO[str]) -> Iterator[int]:
+        keys = sorted(self._metadata_keys)
+        writer = csv.writer(file)
+        writer.writerow([*CSV_COLUMNS, *(METADATA_PREFIX + k for k in keys), *DATA_COLUMNS])
+        spool.seek(0)
+        for written, line in enumerate(spool, start=1):
+            fixed, metadata, data = json.loads(line)
+            writer.writerow([*fixed, *(metadata.get(k, "") for k in keys), *data])
+            if written % PROGRESS_EVERY == 0:
+                yield written
+
+    def close(self) -> None:
+        """Finish the export at once (see :meth:`finish`).
+
+        Raises:
+            OSError: if the file cannot be completed (nothing is left behind then).
+        """
+        for _ in self.finish():
+            pass
 
     def abort(self) -> None:
         """Give up: delete what was written so far."""
+        self._close_spool()
         if self._file is None:
             return
         file, self._file = self._file, None
         with contextlib.suppress(OSError):
             file.close()
         self._temp.unlink(missing_ok=True)
+
+    def _close_spool(self) -> None:
+        spool, self._spool = self._spool, None
+        if spool is not None:
+            with contextlib.suppress(OSError):
+                spool.close()  # an unnamed file: closing it deletes it
 
     def __enter__(self) -> ExportWriter:
         return self
@@ -214,6 +303,10 @@ async def export_events(
             if cancelled():
                 raise ExportCancelled(f"the export to {path} was cancelled")
             count = writer.count
+            for _ in writer.finish():  # CSV: the rows, now that the metadata columns are known
+                await asyncio.sleep(0)
+                if cancelled():
+                    raise ExportCancelled(f"the export to {path} was cancelled")
     finally:
         closer = getattr(source, "aclose", None)
         if closer is not None:

@@ -10,9 +10,10 @@ from __future__ import annotations
 import enum
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
-from datetime import datetime
 
 from workbench.client.records import EventRow
+from workbench.models.time_display import LOCAL, TimeZoneChoice, column_title
+from workbench.models.time_display import format_ms as format_ms  # importable here, as before
 
 PAGE_SIZE = 200
 MAX_PAGES = 50
@@ -132,23 +133,28 @@ class Column(enum.IntEnum):
 
     @property
     def title(self) -> str:
-        """The column's header."""
+        """The column's header (a time column's says its zone: see :meth:`title_in`)."""
         return self.name.capitalize()
+
+    def title_in(self, zone: TimeZoneChoice) -> str:
+        """The column's header when times are shown in ``zone``: ``Committed (UTC)``."""
+        return column_title(self.title, zone) if self in TIME_COLUMNS else self.title
 
 
 NUMERIC_COLUMNS = frozenset({Column.OFFSET, Column.SIZE})
+TIME_COLUMNS = frozenset({Column.COMMITTED, Column.CREATED})
 
 
-def cell_text(event: EventRow, column: Column) -> str:
-    """How ``column`` shows ``event``."""
+def cell_text(event: EventRow, column: Column, zone: TimeZoneChoice = LOCAL) -> str:
+    """How ``column`` shows ``event`` (times in ``zone``, which the header names)."""
     if column is Column.OFFSET:
         return f"{event.offset:,}"
     if column is Column.ID:
         return event.id.hex()
     if column is Column.COMMITTED:
-        return format_ms(event.committed_ms)
+        return format_ms(event.committed_ms, zone)
     if column is Column.CREATED:
-        return format_ms(event.created_ms) if event.created_ms else "—"
+        return format_ms(event.created_ms, zone) if event.created_ms else "—"
     if column is Column.TYPE:
         return type_text(event)
     if column is Column.MIMETYPE:
@@ -161,12 +167,6 @@ def cell_text(event: EventRow, column: Column) -> str:
 def type_text(event: EventRow) -> str:
     """An event's type as 'Name vX.Y.Z'."""
     return f"{event.type_name or 'Generic'} v{event.type_version}"
-
-
-def format_ms(ms: int) -> str:
-    """A Unix time in milliseconds as local time with milliseconds."""
-    moment = datetime.fromtimestamp(ms / 1000)
-    return moment.strftime("%Y-%m-%d %H:%M:%S") + f".{ms % 1000:03d}"
 
 
 def human_bytes(size: float) -> str:

@@ -91,18 +91,48 @@ class ProfileStore:
         return next((p for p in self.all() if p.name == name), None)
 
     def save(self, profile: Profile, secret: str | None) -> None:
-        """Add or replace a remote profile; store its secret when given."""
+        """Add or replace a remote profile; store its secret when given.
+
+        Raises:
+            ValueError: for the built-in profile's name, or no name.
+        """
+        self.replace(profile.name, profile, secret)
+
+    def replace(self, old_name: str, profile: Profile, secret: str | None) -> None:
+        """Save ``profile`` in place of the profile called ``old_name`` (an edit, which may
+        rename it), or as a new one if there is none; ``secret`` None keeps the stored one.
+
+        Raises:
+            ValueError: for the built-in profile's name, no name, or the name of another
+                profile.
+        """
         if profile.embedded or profile.name == EMBEDDED:
             raise ValueError(f"{EMBEDDED!r} is the built-in profile; choose another name")
         if not profile.name.strip():
             raise ValueError("a profile needs a name")
-        old = self.get(profile.name)
+        if profile.name != old_name and self.get(profile.name) is not None:
+            raise ValueError(f"a profile called {profile.name!r} exists; choose another name")
+        old = self.get(old_name)
+        if old is not None and secret is None:
+            secret = self.secret(old)
         if old is not None and old.secret_name != profile.secret_name:
             self.secrets.delete(old.secret_name)
-        self.profiles = [p for p in self.profiles if p.name != profile.name] + [profile]
+        names = [p.name for p in self.profiles]
+        if old_name in names:
+            self.profiles[names.index(old_name)] = profile
+        else:
+            self.profiles.append(profile)
         if secret is not None:
             self.secrets.put(profile.secret_name, secret)
         self._write()
+
+    def copy_name(self, name: str) -> str:
+        """A free name for a copy of the profile called ``name``: "name (copy)", "name (copy 2)"."""
+        candidate, number = f"{name} (copy)", 1
+        while self.get(candidate) is not None:
+            number += 1
+            candidate = f"{name} (copy {number})"
+        return candidate
 
     def remove(self, name: str) -> None:
         """Forget a remote profile and its secret."""

@@ -60,6 +60,7 @@ from workbench.models.chart_series import (
     ChartSeries,
     SeriesKey,
 )
+from workbench.models.time_display import TimeZoneChoice, clock_s, column_title
 from workbench.views.qt_eliding_label import QtElidingLabel
 from workbench.views.qt_flow_layout import QtFlowLayout, fit_combo
 from workbench.views.qt_glyph_icons import standard_icon
@@ -74,7 +75,11 @@ runs in between and the four are still redrawn within 40 ms."""
 WINDOWS: tuple[tuple[str, int], ...] = (("1 min", 60), ("5 min", 300), ("1 h", 3600))
 DEFAULT_WINDOW_S = 300
 GAP_S = 2.5
-"""Points further apart than this are not joined (the broker was down, the topic was gone)."""
+"""Points further apart than this are not joined: a period without samples (the broker was
+down, the topic was gone, no publish was acked) is a gap, never a line across it."""
+LATENCY_DOT = 4
+"""The size of the dots on latency lines: a second with acks between seconds without is a lone
+point, which a line alone would not show."""
 
 # A qualitative palette, one shade for light backgrounds and one for dark ones.
 SERIES_COLORS: tuple[tuple[str, str], ...] = (
@@ -186,9 +191,11 @@ class QtCharts(QWidget):
             shortcut.activated.connect(slot)
 
         session.metrics_sample.connect(self._on_sample)
+        session.time_zone_changed.connect(self._show_time_zone)
         session.connected.connect(self._on_connected)
         session.disconnected.connect(self._on_disconnected)
         self._apply_theme()
+        self._show_time_zone(session.time_zone)
         self._apply_fonts()
         self._update_status()
         self._redraw()
@@ -354,6 +361,7 @@ class QtCharts(QWidget):
         self.topic_combo.setCurrentIndex(max(0, index))
         for key, item in self._items.items():
             item.setHidden(not self._passes_filter(key))
+        self._hide_empty_groups()
         self._request_redraw()
 
     def set_series_visible(self, key: SeriesKey, visible: bool) -> None:
@@ -371,6 +379,10 @@ class QtCharts(QWidget):
     def legend_item(self, key: SeriesKey) -> QTreeWidgetItem | None:
         """The legend entry of a series."""
         return self._items.get(key)
+
+    def axis_label(self) -> str:
+        """The time axis' label, which says the zone of its times."""
+        return str(self.plots[-1].getAxis("bottom").labelText)
 
     def plot_of(self, metric: str) -> pg.PlotItem:
         """The plot that shows ``metric``."""
@@ -415,6 +427,10 @@ class QtCharts(QWidget):
         self._update_status()
 
     def _on_disconnected(self, _reason: str) -> None:
+        self._source = None  # whichever broker comes next: its own history only
+        self.series.clear()
+        self.set_paused(False)
+        self._request_redraw()
         self._update_status()
 
     def _on_sample(self, sample: MetricsSample) -> None:
@@ -515,7 +531,7 @@ class QtCharts(QWidget):
                 curve.setVisible(False)
                 continue
             t, y = self.series.window(key, self._window_s, now)
-            curve.setData(t, y, skipFiniteCheck=True, connect=_connections(t, key[0]))
+            curve.setData(t, y, skipFiniteCheck=True, connect=_connections(t))
             curve.setVisible(True)
             if len(y):
                 top = max(top, float(y.max()))
@@ -548,12 +564,17 @@ class QtCharts(QWidget):
         for key in sorted(current - self._curves.keys(), key=_order):
             curve = pg.PlotDataItem(antialias=False, clipToView=True, autoDownsample=True)
             curve.setDownsampling(auto=True, method="peak")
-            curve.setPen(self._pen(key, dark))
+            if key[0] in (ACK_P50, ACK_P99):
+                curve.setSymbol("o")
+                curve.setSymbolSize(LATENCY_DOT)
+                curve.setSymbolPen(None)
+            self._style(curve, key, dark)
             curve.setZValue(10 if key[1] == TOTAL else 0)
             self.plots[_PLOT_OF[key[0]]].addItem(curve)
             self._curves[key] = curve
             self._add_legend_item(key, dark)
         self.legend.blockSignals(False)
+        self._hide_empty_groups()
         self._sync_topic_combo()
 
     def _add_legend_item(self, key: SeriesKey, dark: bool) -> None:
@@ -569,7 +590,6 @@ class QtCharts(QWidget):
         item.setIcon(0, self._swatch(key, dark))
         item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         item.setToolTip(0, _tooltip(key))
-        item.setHidden(not self._passes_filter(key))
         if name == TOTAL:
             font = item.font(0)
             font.setBold(True)
@@ -577,7 +597,14 @@ class QtCharts(QWidget):
         group = self._groups[_PLOT_OF[metric]]
         siblings = [k for k in self._items if _PLOT_OF[k[0]] == _PLOT_OF[metric]]
         group.insertChild(sum(1 for k in siblings if _order(k) < _order(key)), item)
+        item.setHidden(not self._passes_filter(key))  # only once in the tree: it is a no-op before
         self._items[key] = item
+
+    def _hide_empty_groups(self) -> None:
+        """A plot's legend heading shows only while one of its series is listed."""
+        for group in self._groups:
+            children = (group.child(i) for i in range(group.childCount()))
+            group.setHidden(all(child is None or child.isHidden() for child in children))
 
     def _sync_topic_combo(self) -> None:
         topics = self.series.topics()
@@ -644,7 +671,7 @@ class QtCharts(QWidget):
             when = "Latest values"
         else:
             when = "Values at"
-        stamp = datetime.fromtimestamp(at).strftime("%H:%M:%S") if self.series.latest else "—"
+        stamp = clock_s(at, self._session.time_zone) if self.series.latest else "—"
         self.readout_label.setText(f"{when} <b>{stamp}</b>")
         self.legend.blockSignals(True)
         for key, item in self._items.items():
@@ -668,8 +695,7 @@ class QtCharts(QWidget):
 
     def _update_status(self) -> None:
         if self._paused_at is not None:
-            at = datetime.fromtimestamp(self._paused_at).strftime("%H:%M:%S")
-            text = f"Paused at {at}"
+            text = f"Paused at {clock_s(self._paused_at, self._session.time_zone)}"
             if self._missed:
                 text += f" · {self._missed} new sample{'s' if self._missed != 1 else ''}"
         elif self._session.client is None:
@@ -677,7 +703,7 @@ class QtCharts(QWidget):
         elif self.series.latest is None:
             text = "Waiting for metrics…"
         else:
-            text = "Live · " + datetime.fromtimestamp(self.series.latest).strftime("%H:%M:%S")
+            text = "Live · " + clock_s(self.series.latest, self._session.time_zone)
         self.status_label.setText(text)
         self.status_label.setToolTip(text)  # in full, when it is elided
 
@@ -722,6 +748,11 @@ class QtCharts(QWidget):
         pen.setCosmetic(True)
         return pen  # type: ignore[no-any-return]
 
+    def _style(self, curve: pg.PlotDataItem, key: SeriesKey, dark: bool) -> None:
+        curve.setPen(self._pen(key, dark))
+        if key[0] in (ACK_P50, ACK_P99):
+            curve.setSymbolBrush(self._color(key, dark))
+
     def _topic_of(self, key: SeriesKey) -> str:
         topic = self.series.info(key).topic if key in self.series else None
         return topic or key[1]
@@ -755,8 +786,26 @@ class QtCharts(QWidget):
                 axis.setTextPen(pg.mkPen(text))
             line.setPen(pg.mkPen(cross, width=1, style=Qt.PenStyle.DashLine))
         for key, curve in self._curves.items():
-            curve.setPen(self._pen(key, dark))
+            self._style(curve, key, dark)
             self._items[key].setIcon(0, self._swatch(key, dark))
+
+    def _show_time_zone(self, zone: TimeZoneChoice) -> None:
+        """Tell times in ``zone``: the axes' ticks, their label, the read-out and the status."""
+        for plot in self.plots:
+            plot.getAxis("bottom").utcOffset = 0 if zone is TimeZoneChoice.UTC else None
+            plot.getAxis("bottom").picture = None  # redraw the ticks
+        self._label_time_axis()
+        self._update_values()
+        self._update_status()
+        for plot in self.plots:
+            plot.update()
+
+    def _label_time_axis(self) -> None:
+        font = self.font()
+        points = font.pointSizeF()
+        size = f"{points:g}pt" if points > 0 else f"{font.pixelSize()}px"
+        label = column_title("Time", self._session.time_zone)
+        self.plots[-1].getAxis("bottom").setLabel(label, **{"font-size": size})
 
     def _apply_fonts(self) -> None:
         font = self.font()
@@ -772,7 +821,9 @@ class QtCharts(QWidget):
             left.setLabel(spec.label, units=spec.units or None, **{"font-size": size})
             left.setWidth(width)
             plot.setTitle(None)
-            bottom.setHeight(metrics.height() + 12 if bottom.style["showValues"] else 4)
+            # the last plot's axis has the tick values and, below them, the zone's label
+            bottom.setHeight(2 * metrics.height() + 14 if bottom.style["showValues"] else 4)
+        self._label_time_axis()
         dark = self._dark()
         for key, item in self._items.items():
             item.setIcon(0, self._swatch(key, dark))
@@ -819,9 +870,9 @@ def _tooltip(key: SeriesKey) -> str:
     }.get(metric, name)
 
 
-def _connections(t: Array, metric: str) -> np.ndarray | str:
-    """Which neighbouring points to join: not across gaps (latency is only sampled with acks)."""
-    if metric in (ACK_P50, ACK_P99) or len(t) < 2:
+def _connections(t: Array) -> np.ndarray | str:
+    """Which neighbouring points to join: not across a period without samples."""
+    if len(t) < 2:
         return "all"
     joined = np.empty(len(t), dtype=bool)
     np.less_equal(np.diff(t), GAP_S, out=joined[:-1])

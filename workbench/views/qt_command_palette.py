@@ -207,6 +207,11 @@ class QtCommandPalette(QFrame):
         self.list.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.list.setFrameShape(QFrame.Shape.NoFrame)
+        self.no_matches = QLabel()
+        self.no_matches.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.no_matches.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        self.no_matches.setWordWrap(True)
+        self.no_matches.hide()
         self.hint = QLabel("↑↓ to move · Enter to choose · Esc to close")
         self.hint.setForegroundRole(QPalette.ColorRole.PlaceholderText)
         self.hint.setAlignment(Qt.AlignmentFlag.AlignRight)
@@ -217,6 +222,7 @@ class QtCommandPalette(QFrame):
         layout.setSpacing(spacing // 2)
         layout.addWidget(self.search)
         layout.addWidget(self.list, 1)
+        layout.addWidget(self.no_matches, 1)
         layout.addWidget(self.hint)
 
         self.search.textChanged.connect(self._filter)
@@ -295,6 +301,13 @@ class QtCommandPalette(QFrame):
         if self.model.rowCount():
             self.list.setCurrentIndex(self.model.index(0))
             self.list.scrollToTop()
+        # An empty list looks broken: say that nothing matches instead, in the same place.
+        nothing = not self.model.rowCount()
+        self.no_matches.setText(
+            f"No matches for “{query.strip()}”" if query.strip() else "Nothing to choose"
+        )
+        self.list.setVisible(not nothing)
+        self.no_matches.setVisible(nothing)
 
     def _choose_index(self, index: QModelIndex) -> None:
         self.list.setCurrentIndex(index)
@@ -305,6 +318,7 @@ class QtCommandPalette(QFrame):
         row_height = self.list.sizeHintForRow(0) if self.model.rowCount() else metrics.height() * 2
         list_height = row_height * VISIBLE_ROWS + 2 * self.list.frameWidth()
         self.list.setFixedHeight(list_height)
+        self.no_matches.setFixedHeight(list_height)
         width = metrics.averageCharWidth() * 90
         parent = self.parentWidget()
         if parent is None:

@@ -46,7 +46,7 @@ from workbench.models.composed_event import (
     body_text,
     new_event_from,
 )
-from workbench.models.event_pages import format_ms
+from workbench.models.time_display import stamp_ms
 from workbench.views.qt_fixed_fonts import use_fixed_font
 from workbench.views.qt_glyph_icons import standard_icon
 from workbench.views.qt_json_highlighter import QtJsonHighlighter
@@ -423,7 +423,8 @@ class QtComposer(QWidget):
             topic.id, topic.name, event, result.committed_ms if result else 0, outcome, ok
         )
         self.history.add(sent)
-        when = format_ms(result.committed_ms)[11:] if result else "not stored"
+        zone = self._session.time_zone  # the list keeps this zone: each entry says which
+        when = stamp_ms(result.committed_ms, zone)[11:] if result else "not stored"
         item = QListWidgetItem(
             f"{'✓' if ok else '✗'} {when} · {topic.name} · {event.type_name} "
             f"v{event.type_version} · {len(event.data):,} bytes\n{outcome}"
@@ -434,7 +435,7 @@ class QtComposer(QWidget):
         self.history_list.insertItem(0, item)
         if self.history_list.count() > len(self.history):
             self.history_list.takeItem(self.history_list.count() - 1)
-        committed = f", committed {format_ms(result.committed_ms)}" if result else ""
+        committed = f", committed {stamp_ms(result.committed_ms, zone)}" if result else ""
         self._show_result(outcome[0].upper() + outcome[1:] + committed, ok=ok)
         self._session.refresh_topics()
         self.sent.emit(sent)

@@ -38,7 +38,8 @@ from PySide6.QtWidgets import (
 
 from workbench.client.broker_rules import ulid_str
 from workbench.client.records import EventRow
-from workbench.models.event_pages import format_ms, human_bytes, type_text
+from workbench.models.event_export import json_record
+from workbench.models.event_pages import human_bytes, type_text
 from workbench.models.payload_formats import (
     Payload,
     PayloadKind,
@@ -48,6 +49,7 @@ from workbench.models.payload_formats import (
     json_value,
     parse_csv,
 )
+from workbench.models.time_display import TimeZoneChoice, stamp_ms
 from workbench.views.qt_json_highlighter import QtJsonHighlighter
 from workbench.views.qt_label_grid import QtLabelGrid
 from workbench.views.qt_themes import palette_is_dark
@@ -77,6 +79,7 @@ class QtEventDetail(QWidget):
         )
         self._header_values = self.header.values
         self._header_values["Id"].setFont(fixed)
+        self._zone = TimeZoneChoice.LOCAL
         self.duplicate_badge = QLabel("duplicate", self)
         self.duplicate_badge.setToolTip(
             "A duplicate of an earlier event under the topic's deduplication policy"
@@ -210,10 +213,21 @@ class QtEventDetail(QWidget):
         self.tabs.setCurrentIndex(self._default_tab(payload))
         self.stack.setCurrentIndex(1)
 
+    def set_time_zone(self, zone: TimeZoneChoice) -> None:
+        """Show times in ``zone`` (each says which)."""
+        self._zone = zone
+        if self.current_event is not None:
+            self._show_header(self.current_event)
+            self._show_metadata(self.current_event)
+
+    def header_value(self, name: str) -> str:
+        """A value shown in the header ("Offset", "Committed", "Created" …)."""
+        return self._header_values[name].text()
+
     def copy_as_json(self) -> None:
         """Put the event, payload included, on the clipboard as JSON."""
         if self.current_event is not None:
-            text = json.dumps(self.current_event.to_json(), indent=2, ensure_ascii=False)
+            text = json.dumps(json_record(self.current_event), indent=2, ensure_ascii=False)
             QApplication.clipboard().setText(text)
 
     # -- parts --------------------------------------------------------------------------------
@@ -237,8 +251,8 @@ class QtEventDetail(QWidget):
             if event.size >= 1024
             else human_bytes(event.size),
             "Id": event.id.hex(),
-            "Committed": format_ms(event.committed_ms),
-            "Created": format_ms(event.created_ms) if event.created_ms else "—",
+            "Committed": stamp_ms(event.committed_ms, self._zone),
+            "Created": stamp_ms(event.created_ms, self._zone) if event.created_ms else "—",
         }
         for name, value in values.items():
             self.header.set_value(name, value)
@@ -253,8 +267,8 @@ class QtEventDetail(QWidget):
             ("type", event.type_name),
             ("version", event.type_version),
             ("mimetype", event.mimetype_text),
-            ("created", format_ms(event.created_ms) if event.created_ms else "—"),
-            ("committed", format_ms(event.committed_ms)),
+            ("created", stamp_ms(event.created_ms, self._zone) if event.created_ms else "—"),
+            ("committed", stamp_ms(event.committed_ms, self._zone)),
             ("size", f"{event.size:,} bytes"),
             ("duplicate", "yes" if event.is_duplicate else "no"),
             ("topic", ulid_str(event.topic_id) if len(event.topic_id) == 16 else ""),

@@ -25,11 +25,13 @@ from workbench.client.broker_client import BrokerClient
 from workbench.client.records import EventPage, EventRow, TopicRow
 from workbench.models.event_pages import (
     NUMERIC_COLUMNS,
+    TIME_COLUMNS,
     Column,
     EventPages,
     cell_text,
     matches,
 )
+from workbench.models.time_display import TimeZoneChoice
 from workbench.views.qt_session import QtSession
 
 PLACEHOLDER = "…"
@@ -45,8 +47,8 @@ _LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
 _TIPS = {
     Column.OFFSET: "The event's position in its topic (1 is the first)",
     Column.ID: "The event's id (RLID), in hex",
-    Column.COMMITTED: "When the broker committed the event (local time)",
-    Column.CREATED: "When the publisher says it created the event (local time)",
+    Column.COMMITTED: "When the broker committed the event",
+    Column.CREATED: "When the publisher says it created the event",
     Column.TYPE: "The event type and its version",
     Column.MIMETYPE: "How the payload is encoded",
     Column.SIZE: "The payload's size",
@@ -75,6 +77,7 @@ class QtEventPagesModel(QAbstractTableModel):
     def __init__(self, session: QtSession, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._session = session
+        session.time_zone_changed.connect(self._time_zone_changed)
         self.topic: TopicRow | None = None
         self.pages = EventPages()
         self.fetched_pages = 0  # pages asked of the broker since the topic was shown
@@ -255,7 +258,7 @@ class QtEventPagesModel(QAbstractTableModel):
             return None
         column = Column(section)
         if role == Qt.ItemDataRole.DisplayRole:
-            return column.title
+            return column.title_in(self._session.time_zone)
         if role == Qt.ItemDataRole.ToolTipRole:
             return _TIPS[column]
         if role == Qt.ItemDataRole.TextAlignmentRole:
@@ -273,7 +276,8 @@ class QtEventPagesModel(QAbstractTableModel):
         if texts is None:
             if len(self._texts) >= TEXT_CACHE_ROWS:
                 self._texts.clear()
-            texts = self._texts[event.offset] = tuple(cell_text(event, c) for c in _COLUMNS)
+            zone = self._session.time_zone
+            texts = self._texts[event.offset] = tuple(cell_text(event, c, zone) for c in _COLUMNS)
         return texts[column], CellLook.DUPLICATE if event.is_duplicate else CellLook.NORMAL
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> object:
@@ -294,8 +298,16 @@ class QtEventPagesModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.FontRole and (column is Column.ID or event.is_duplicate):
             return cell_font(QGuiApplication.font(), column is Column.ID, event.is_duplicate)
         if role == Qt.ItemDataRole.ToolTipRole:
-            return _tooltip(event, column)
+            return _tooltip(event, column, self._session.time_zone)
         return None
+
+    def _time_zone_changed(self, _zone: object) -> None:
+        """Times are shown in another zone: new texts, new headers."""
+        self._texts.clear()
+        columns = len(Column)
+        self.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, columns - 1)
+        if self.rowCount():
+            self.dataChanged.emit(self.index(0, 0), self.index(self.rowCount() - 1, columns - 1))
 
 
 def cell_font(base: QFont, fixed: bool, italic: bool) -> QFont:
@@ -308,11 +320,13 @@ def cell_font(base: QFont, fixed: bool, italic: bool) -> QFont:
     return font
 
 
-def _tooltip(event: EventRow, column: Column) -> str:
+def _tooltip(event: EventRow, column: Column, zone: TimeZoneChoice) -> str:
     duplicate = "\nA duplicate of an earlier event (the topic's deduplication policy)."
     note = duplicate if event.is_duplicate else ""
     if column is Column.PREVIEW:
         return event.preview(600) + note
     if column is Column.SIZE:
         return f"{event.size:,} bytes" + note
+    if column in TIME_COLUMNS:
+        return f"{cell_text(event, column, zone)} {zone.label}{note}"
     return cell_text(event, column) + note

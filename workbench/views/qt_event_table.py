@@ -22,6 +22,7 @@ from PySide6.QtCore import (
     QPoint,
     Qt,
     QTimer,
+    QTimeZone,
     Signal,
 )
 from PySide6.QtGui import QAction, QFontMetrics, QKeySequence
@@ -29,7 +30,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
     QDateTimeEdit,
-    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -46,9 +46,10 @@ from PySide6.QtWidgets import (
 from workbench.client.broker_client import BrokerClient
 from workbench.client.broker_rules import ulid_str
 from workbench.client.records import EventPage, EventRow, TopicRow
-from workbench.models.event_export import ExportFormat
-from workbench.models.event_pages import Column, format_ms
+from workbench.models.event_export import ExportFormat, json_record
+from workbench.models.event_pages import Column
 from workbench.models.live_tail import LiveTailPolicy, TailMode
+from workbench.models.time_display import TimeZoneChoice, column_title, stamp_ms
 from workbench.views.qt_event_pages_model import (
     EVENT_ROLE,
     PLACEHOLDER,
@@ -56,10 +57,13 @@ from workbench.views.qt_event_pages_model import (
     cell_font,
 )
 from workbench.views.qt_event_table_view import QtEventTableView
-from workbench.views.qt_export import QtExportJob, run_export
+from workbench.views.qt_export import QtExportJob, ask_export_path, run_export
 from workbench.views.qt_glyph_icons import standard_icon
 from workbench.views.qt_session import QtSession
 
+ID_CHARS = 12
+"""Hex digits of an id the Id column has room for (its middle is elided: an id's start is its
+time, its end tells neighbours apart)."""
 TAIL_TICK_MS = 100
 TAIL_BUFFER = 20_000
 TAIL_POLL_ROWS = 200
@@ -134,11 +138,13 @@ class QtEventTable(QWidget):
         )  # fmt: skip
         self._shortcut("Ctrl+G", lambda: _focus(self.offset_box))
         bar.addSeparator()
-        bar.addWidget(QLabel(" Time ", bar))
+        self.time_label = QLabel(bar)
+        bar.addWidget(self.time_label)
         self.time_box = QDateTimeEdit(QDateTime.currentDateTime(), bar)
         self.time_box.setDisplayFormat("yyyy-MM-dd HH:mm:ss")
         self.time_box.setCalendarPopup(True)
-        self.time_box.setToolTip("Go to the first event committed at or after this local time")
+        self._show_time_zone(self.session.time_zone)
+        self.session.time_zone_changed.connect(self._show_time_zone)
         self.time_box.lineEdit().returnPressed.connect(self._go_to_time_box)
         bar.addWidget(self.time_box)
         self._action(
@@ -219,6 +225,18 @@ class QtEventTable(QWidget):
         self.toolbar = bar
         self.setFocusProxy(self.view)
 
+    def _show_time_zone(self, zone: TimeZoneChoice) -> None:
+        """The time box reads and shows times in ``zone``, and says so."""
+        shown = self.time_box.dateTime()
+        self.time_box.setTimeZone(
+            QTimeZone.utc() if zone is TimeZoneChoice.UTC else QTimeZone.systemTimeZone()
+        )
+        self.time_box.setDateTime(shown)  # the same moment, told in the new zone
+        self.time_label.setText(f" {column_title('Time', zone)} ")
+        self.time_box.setToolTip(
+            f"Go to the first event committed at or after this time ({zone.label})"
+        )
+
     def _action(
         self,
         bar: QToolBar,
@@ -249,20 +267,22 @@ class QtEventTable(QWidget):
         self.addAction(action)
 
     def _size_columns(self) -> None:
+        """Widths that leave the Preview room in a 1366-px-wide window: each column fits its
+        usual values (longer ones are elided, whole in the tooltip and the detail below)."""
         metrics = self.view.fontMetrics()
         fixed = cell_font(self.view.font(), fixed=True, italic=False)  # as IDs are drawn
         samples = {
-            Column.OFFSET: "100,000,000",
+            Column.OFFSET: "10,000,000",
             Column.COMMITTED: "2024-12-31 23:59:59.999",
             Column.CREATED: "2024-12-31 23:59:59.999",
-            Column.TYPE: "OrderPlaced v1.10.0",
-            Column.MIMETYPE: "application/octet-stream",
+            Column.TYPE: "OrderPlaced v1.0.0",
+            Column.MIMETYPE: "application/json",
             Column.SIZE: "1023.9 KiB",
         }
-        pad = 24
+        pad = 2 * metrics.averageCharWidth()
         for column, sample in samples.items():
             self.view.setColumnWidth(column, metrics.horizontalAdvance(sample) + pad)
-        id_width = QFontMetrics(fixed).horizontalAdvance("0" * 20) + pad
+        id_width = QFontMetrics(fixed).horizontalAdvance("0" * ID_CHARS) + pad
         self.view.setColumnWidth(Column.ID, id_width)
 
     # -- public API ---------------------------------------------------------------------------
@@ -335,7 +355,8 @@ class QtEventTable(QWidget):
                 self._catch_up(page.last_offset)
                 self.go_to_offset(page.events[0].offset)
             else:
-                self.status.setText(f"No events after {format_ms(ms)}; showing the newest.")
+                when = stamp_ms(ms, self.session.time_zone)
+                self.status.setText(f"No events after {when}; showing the newest.")
                 self.jump_to_end()
 
         self.session.run(
@@ -395,18 +416,22 @@ class QtEventTable(QWidget):
         return run_export(self, events, path, fmt, total, show_progress)
 
     def _ask_export_selected(self) -> None:
-        path, chosen = QFileDialog.getSaveFileName(
-            self, "Export selected events", "events.jsonl", "JSON Lines (*.jsonl);;CSV (*.csv)"
+        name = f"{self.topic.name if self.topic else 'events'}-selected.jsonl"
+        ask_export_path(
+            self,
+            "Export selected events",
+            Path.home(),
+            name,
+            lambda path, fmt: self.export_selected(path, fmt),
         )
-        if path:
-            fmt = ExportFormat.CSV if chosen.startswith("CSV") else ExportFormat.JSONL
-            self.export_selected(path, fmt)
 
     def copy_selected(self) -> None:
         """Put the selected event on the clipboard as JSON."""
         event = self.selected_event()
         if event is not None:
-            QApplication.clipboard().setText(json.dumps(event.to_json(), indent=2))
+            QApplication.clipboard().setText(
+                json.dumps(json_record(event), indent=2, ensure_ascii=False)
+            )
 
     # -- navigation ---------------------------------------------------------------------------
 
@@ -472,7 +497,10 @@ class QtEventTable(QWidget):
         if event is None:
             return
         menu = QMenu(self)
-        menu.addAction("Copy as JSON", lambda: _copy(json.dumps(event.to_json(), indent=2)))
+        menu.addAction(
+            "Copy as JSON",
+            lambda: _copy(json.dumps(json_record(event), indent=2, ensure_ascii=False)),
+        )
         menu.addAction("Copy payload", lambda: _copy(event.data.decode("utf-8", "replace")))
         menu.addAction("Copy id", lambda: _copy(event.id.hex()))
         menu.addSeparator()
@@ -608,8 +636,7 @@ class QtEventTable(QWidget):
         )
 
     def _disconnected(self, _why: str) -> None:
-        self._stop_tail()
-        self._update_status()
+        self.show_topic(None)  # its events are that broker's
 
     def _reconnected(self, _client: object) -> None:
         if self.topic is not None and self.session.topic(self.topic.id) is None:

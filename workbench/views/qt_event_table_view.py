@@ -37,6 +37,7 @@ LAYOUT_CACHE_SIZE = 20_000
 
 _NUMERIC = frozenset(int(c) for c in NUMERIC_COLUMNS)
 _SELECTED = QStyle.StateFlag.State_Selected.value
+_ELIDE_RIGHT = Qt.TextElideMode.ElideRight
 _FOCUSED = QStyle.StateFlag.State_HasFocus.value
 
 
@@ -61,7 +62,7 @@ class QtEventCellDelegate(QStyledItemDelegate):
         self._view = view
         self._base = QFont()
         self._fonts: dict[tuple[bool, bool], _Font] = {}
-        self._layouts: dict[tuple[int, str, int], tuple[QStaticText, float]] = {}
+        self._layouts: dict[tuple[int, str, int, Qt.TextElideMode], tuple[QStaticText, float]] = {}
         self._colors: dict[tuple[bool, CellLook], QColor] = {}
         self._highlight = QColor()
         margin = view.style().pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, view)
@@ -110,7 +111,8 @@ class QtEventCellDelegate(QStyledItemDelegate):
         font = self._fonts[(column == Column.ID, look is CellLook.DUPLICATE)]
         width = rect.width() - 2 * self._margin
         if width > 0:
-            static, text_width = self._layout(font, text, width)
+            elide = Qt.TextElideMode.ElideMiddle if column == Column.ID else _ELIDE_RIGHT
+            static, text_width = self._layout(font, text, width, elide)
             x = float(rect.x() + self._margin)
             if column in _NUMERIC:
                 x += width - text_width
@@ -134,13 +136,15 @@ class QtEventCellDelegate(QStyledItemDelegate):
         style = self._view.style()
         style.drawPrimitive(QStyle.PrimitiveElement.PE_FrameFocusRect, frame, painter, self._view)
 
-    def _layout(self, font: _Font, text: str, width: int) -> tuple[QStaticText, float]:
-        key = (font.id, text, width)
+    def _layout(
+        self, font: _Font, text: str, width: int, elide: Qt.TextElideMode
+    ) -> tuple[QStaticText, float]:
+        key = (font.id, text, width, elide)
         found = self._layouts.get(key)
         if found is None:
             if len(self._layouts) >= LAYOUT_CACHE_SIZE:
                 self._layouts.clear()
-            shown = font.metrics.elidedText(text, Qt.TextElideMode.ElideRight, width)
+            shown = font.metrics.elidedText(text, elide, width)
             static = QStaticText(shown)
             static.setTextFormat(Qt.TextFormat.PlainText)
             static.prepare(font=font.font)

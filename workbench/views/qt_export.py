@@ -1,5 +1,7 @@
 """Exporting events in the background, with a progress dialog that can cancel.
 
+:func:`ask_export_path` asks where to export and in which format: the extension typed decides,
+the dialog's filter follows the name as it is typed, and an unknown extension asks.
 :func:`run_export` starts the work as an asyncio task on the app's loop and returns at once; the
 dialog is not modal (a modal ``QProgressDialog`` would spin a nested event loop on every update),
 and cancelling it stops the task and leaves no file.
@@ -13,7 +15,14 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtWidgets import QMessageBox, QProgressDialog, QWidget
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QFileDialog,
+    QLineEdit,
+    QMessageBox,
+    QProgressDialog,
+    QWidget,
+)
 
 from workbench.client.errors import ClientError
 from workbench.client.records import EventRow
@@ -127,6 +136,88 @@ def run_export(
     job = QtExportJob(Path(path), fmt, total, parent, show_progress)
     job.start(source)
     return job
+
+
+def ask_export_path(
+    parent: QWidget,
+    title: str,
+    folder: Path,
+    file_name: str,
+    chosen: Callable[[Path, ExportFormat], object],
+) -> QFileDialog:
+    """Open a save dialog for an export; call ``chosen(path, format)`` once the user has decided.
+
+    The format is the one the file name's extension names (``orders.csv`` is CSV whichever
+    filter is selected); the filter follows the name as it is typed; a name without an
+    extension gets the selected filter's; any other extension asks which format to write.
+
+    Args:
+        parent: the widget the dialog belongs to.
+        title: the dialog's title.
+        folder: where the dialog opens.
+        file_name: the name it suggests (its extension picks the initial filter).
+        chosen: called with the path and format, unless the user cancels.
+    """
+    dialog = QFileDialog(parent, title, str(folder))
+    # Qt's own dialog: native ones differ per platform in whether they add the selected
+    # filter's suffix to a typed name, and cannot tell us the name while it is being typed.
+    dialog.setOption(QFileDialog.Option.DontUseNativeDialog)
+    dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+    dialog.setFileMode(QFileDialog.FileMode.AnyFile)
+    dialog.setNameFilters([fmt.name_filter for fmt in ExportFormat])
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+
+    def follow(fmt: ExportFormat | None) -> None:
+        if fmt is not None:
+            dialog.setDefaultSuffix(fmt.suffix)
+            if dialog.selectedNameFilter() != fmt.name_filter:
+                dialog.selectNameFilter(fmt.name_filter)
+
+    follow(ExportFormat.for_path(file_name) or ExportFormat.JSONL)
+    dialog.selectFile(file_name)
+    name_edit = dialog.findChild(QLineEdit, "fileNameEdit")
+    if name_edit is not None:
+        name_edit.textEdited.connect(lambda text: follow(ExportFormat.for_path(text)))
+    dialog.filterSelected.connect(
+        lambda text: follow(next((f for f in ExportFormat if f.name_filter == text), None))
+    )
+
+    def selected(path: str) -> None:
+        fmt = ExportFormat.for_path(path)
+        if fmt is not None:
+            chosen(Path(path), fmt)
+        else:
+            _ask_format(parent, Path(path), chosen)
+
+    dialog.fileSelected.connect(selected)
+    dialog.open()
+    return dialog
+
+
+def _ask_format(
+    parent: QWidget, path: Path, chosen: Callable[[Path, ExportFormat], object]
+) -> QMessageBox:
+    names = " or ".join("." + fmt.suffix for fmt in ExportFormat)
+    box = QMessageBox(
+        QMessageBox.Icon.Question,
+        "Export format",
+        f"{path.name} does not end in {names}. Write it as:",
+        parent=parent,
+    )
+    buttons: dict[QAbstractButton, ExportFormat] = {
+        box.addButton(fmt.label, QMessageBox.ButtonRole.AcceptRole): fmt for fmt in ExportFormat
+    }
+    box.addButton(QMessageBox.StandardButton.Cancel)
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+
+    def clicked(button: QAbstractButton) -> None:
+        fmt = buttons.get(button)
+        if fmt is not None:
+            chosen(path, fmt)
+
+    box.buttonClicked.connect(clicked)
+    box.open()
+    return box
 
 
 def _progress_dialog(parent: QWidget | None, path: Path, total: int | None) -> QProgressDialog:

@@ -120,6 +120,7 @@ class QtKeyManager(QWidget):
 
         session.connected.connect(lambda _client: self.refresh_projects())
         session.disconnected.connect(self._disconnected)
+        session.time_zone_changed.connect(lambda _zone: self._show_keys(self._keys))
         self._ticker = QTimer(self)
         self._ticker.timeout.connect(self._tick)
         self._ticker.start(KEY_REFRESH_MS)
@@ -210,7 +211,8 @@ class QtKeyManager(QWidget):
         own = client.settings.client_id if client is not None else ""
         now = int(time.time() * 1000)
         self._keys = keys
-        self._lines = [key_line(k, now, own) for k in keys]
+        zone = self._session.time_zone
+        self._lines = [key_line(k, now, own, zone) for k in keys]
         dimmed = QBrush(self.palette().color(QPalette.ColorRole.PlaceholderText))
         self.table.setRowCount(len(self._lines))
         for row, line in enumerate(self._lines):

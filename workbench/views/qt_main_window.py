@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import replace
+from functools import partial
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QAbstractButton,
     QApplication,
     QComboBox,
     QDockWidget,
@@ -17,21 +20,23 @@ from PySide6.QtWidgets import (
     QSplitter,
     QStackedWidget,
     QToolBar,
+    QVBoxLayout,
     QWidget,
 )
 
 from workbench.client.connection_settings import ConnectionSettings
-from workbench.client.errors import ClientError
 from workbench.client.records import EventRow, TopicRow
 from workbench.models.broker_status import BrokerState
 from workbench.models.embedded_connection import LOCAL_PROJECT
 from workbench.models.profiles import EMBEDDED, Profile, ProfileStore
 from workbench.models.query_library import QueryLibrary
 from workbench.models.template_library import TemplateLibrary
+from workbench.models.time_display import TimeZoneChoice
 from workbench.views.qt_broker_panel import QtBrokerPanel, state_badge
 from workbench.views.qt_charts import QtCharts
 from workbench.views.qt_command_palette import PaletteEntry, QtCommandPalette
 from workbench.views.qt_connect_code import QtConnectCodeDialog
+from workbench.views.qt_connection_banner import QtConnectionBanner
 from workbench.views.qt_embedded_broker import QtEmbeddedBroker
 from workbench.views.qt_event_detail import QtEventDetail
 from workbench.views.qt_event_table import QtEventTable
@@ -127,7 +132,14 @@ class QtMainWindow(QMainWindow):
         self.pages = QStackedWidget()
         self.pages.addWidget(self.tabs)
         self.pages.addWidget(self.welcome)
-        self.setCentralWidget(self.pages)
+        self.connection_banner = QtConnectionBanner()
+        central = QWidget()
+        column = QVBoxLayout(central)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self.connection_banner)
+        column.addWidget(self.pages, 1)
+        self.setCentralWidget(central)
 
         dock = QDockWidget("Topics", self)
         dock.setObjectName("topics_dock")
@@ -135,11 +147,9 @@ class QtMainWindow(QMainWindow):
         dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
         self.topics_dock = dock
-        # Room for topic names and their event counts (the browser drops Size and Rate first).
-        self.topics.setMinimumWidth(self.fontMetrics().averageCharWidth() * 40)
-        self.resizeDocks(
-            [dock], [self.fontMetrics().averageCharWidth() * 64], Qt.Orientation.Horizontal
-        )
+        self._normal_topics_width = self.fontMetrics().averageCharWidth() * 64
+        """The topics panel's width outside presentation mode, to go back to on leaving it."""
+        self.resizeDocks([dock], [self._normal_topics_width], Qt.Orientation.Horizontal)
 
         self.palette_popup = QtCommandPalette(self)
         self.palette_popup.chosen.connect(self._palette_chosen)
@@ -190,7 +200,11 @@ class QtMainWindow(QMainWindow):
 
         menu = self.menuBar()
         file_menu = menu.addMenu("&File")
+        file_menu.addAction(self.topics.new_action)
+        file_menu.addSeparator()
         file_menu.addAction(action("Add remote broker…", None, self.add_profile))
+        self.profiles_menu = file_menu.addMenu("Remote brokers")
+        self.profiles_menu.aboutToShow.connect(self._fill_profiles_menu)
         file_menu.addSeparator()
         file_menu.addAction(action("&Quit", QKeySequence.StandardKey.Quit, self.close))
 
@@ -211,11 +225,22 @@ class QtMainWindow(QMainWindow):
             theme_action.triggered.connect(lambda _=False, t=theme: self.set_theme(t))
             self.theme_group.addAction(theme_action)
             theme_menu.addAction(theme_action)
+        zone_menu = view.addMenu("Time zone")
+        self.time_zone_group = QActionGroup(self)
+        for zone, text in ((TimeZoneChoice.LOCAL, "Local time"), (TimeZoneChoice.UTC, "UTC")):
+            zone_action = QAction(text, self, checkable=True)
+            zone_action.setData(zone.value)
+            zone_action.setChecked(zone is self.session.time_zone)
+            zone_action.triggered.connect(lambda _=False, z=zone: self.session.set_time_zone(z))
+            self.time_zone_group.addAction(zone_action)
+            zone_menu.addAction(zone_action)
 
         broker_menu = menu.addMenu("&Broker")
-        broker_menu.addAction(action("Start", None, self.broker.start))
-        broker_menu.addAction(action("Stop", None, self.broker.stop))
-        broker_menu.addAction(action("Restart", "Ctrl+Shift+R", self.broker.restart))
+        broker_menu.addAction(action("Start embedded broker", None, self.broker.start))
+        broker_menu.addAction(action("Stop embedded broker", None, self.broker.stop))
+        broker_menu.addAction(
+            action("Restart embedded broker", "Ctrl+Shift+R", self.broker.restart)
+        )
         broker_menu.addSeparator()
         broker_menu.addAction(action("Connect your code…", None, self.show_connect_code))
 
@@ -231,9 +256,9 @@ class QtMainWindow(QMainWindow):
         self.broker.ready.connect(self._broker_ready)
         self.broker_panel.connect_code_requested.connect(self.show_connect_code)
         self.session.connected.connect(self._connected)
-        self.session.disconnected.connect(
-            lambda reason: self.connection_state.setText(f"Not connected ({reason})")
-        )
+        self.session.time_zone_changed.connect(self._show_time_zone)
+        self.session.disconnected.connect(self._disconnected)
+        self.session.connection_failed.connect(self._connection_failed)
         self.session.error.connect(lambda message: self.statusBar().showMessage(message, 10_000))
         self.tabs.currentChanged.connect(lambda _index: self.show_tabs())
         self.welcome.run_scenario.connect(self.run_scenario)
@@ -242,6 +267,10 @@ class QtMainWindow(QMainWindow):
         self.welcome.dismissed.connect(self.show_tabs)
         self.profile_view.drift_noticed.connect(
             lambda text: self.statusBar().showMessage(text, 60_000)
+        )
+        self.connection_banner.retry.connect(lambda: self.switch_to(self.current_profile_name()))
+        self.connection_banner.edit_profile.connect(
+            lambda: self.edit_profile(self.current_profile_name())
         )
 
     # -- state --------------------------------------------------------------------------------
@@ -261,9 +290,14 @@ class QtMainWindow(QMainWindow):
         self.tabs.setCurrentIndex(TABS.index(tab) if tab in TABS else 0)
         theme = Theme(s.value("view/theme", Theme.SYSTEM.value))
         self.set_theme(theme)
+        self.session.set_time_zone(TimeZoneChoice.parse(s.value("view/time_zone", "local")))
         presentation = s.value("view/presentation", False, type=bool)
         self.presentation_action.setChecked(bool(presentation))
         self._fonts.apply(bool(presentation))
+        if presentation:  # room for the names in the larger font, once the window is laid out
+            QTimer.singleShot(0, self._fit_topics)
+        normal_width = s.value("window/normal_topics_width", self._normal_topics_width, type=int)
+        self._normal_topics_width = normal_width if isinstance(normal_width, int) else 0
         profile = str(s.value("connection/profile", EMBEDDED))
         index = self.profile_box.findText(profile)
         self.profile_box.setCurrentIndex(max(0, index))
@@ -278,6 +312,10 @@ class QtMainWindow(QMainWindow):
         checked = self.theme_group.checkedAction()
         s.setValue("view/theme", checked.data() if checked else Theme.SYSTEM.value)
         s.setValue("view/presentation", self.presentation_action.isChecked())
+        s.setValue("view/time_zone", self.session.time_zone.value)
+        if not self.presentation_action.isChecked():
+            self._normal_topics_width = self.topics_dock.width()
+        s.setValue("window/normal_topics_width", self._normal_topics_width)
         s.setValue("connection/profile", self.current_profile_name())
         s.sync()
 
@@ -287,13 +325,27 @@ class QtMainWindow(QMainWindow):
         for act in self.theme_group.actions():
             act.setChecked(act.data() == theme.value)
 
+    def _show_time_zone(self, zone: TimeZoneChoice) -> None:
+        """Every time shown is told in ``zone`` (the views follow the session)."""
+        self.detail.set_time_zone(zone)
+        for act in self.time_zone_group.actions():
+            act.setChecked(act.data() == zone.value)
+
     def _show_tab(self, index: int) -> None:
         self.tabs.setCurrentIndex(index)
 
     def _presentation(self, on: bool) -> None:
+        if on:
+            self._normal_topics_width = self.topics_dock.width()
         self._fonts.apply(on)
         if on:
             QTimer.singleShot(0, self._fit_topics)  # once the new font has reached the browser
+        else:
+            QTimer.singleShot(0, self._restore_topics_width)
+
+    def _restore_topics_width(self) -> None:
+        """Give the topics panel back the width it had before presentation mode."""
+        self.resizeDocks([self.topics_dock], [self._normal_topics_width], Qt.Orientation.Horizontal)
 
     def _fit_topics(self) -> None:
         """Widen the topics panel for the larger font, up to 40% of the window."""
@@ -314,6 +366,14 @@ class QtMainWindow(QMainWindow):
         self.profile_box.setCurrentIndex(max(0, index))
         self.profile_box.blockSignals(False)
 
+    def _show_profile(self, name: str) -> None:
+        """The toolbar names the profile the views are for."""
+        index = self.profile_box.findText(name)
+        if index >= 0 and index != self.profile_box.currentIndex():
+            self.profile_box.blockSignals(True)
+            self.profile_box.setCurrentIndex(index)
+            self.profile_box.blockSignals(False)
+
     def current_profile_name(self) -> str:
         """The profile chosen in the toolbar."""
         text = self.profile_box.currentText()
@@ -327,57 +387,141 @@ class QtMainWindow(QMainWindow):
 
     def add_profile(self) -> None:
         """Ask for a remote broker's details; save and switch to it."""
-        dialog = QtProfileDialog(parent=self)
+        dialog = self._profile_dialog(None)
         dialog.accepted.connect(lambda: self.save_profile(dialog.result_profile(), dialog.secret()))
         dialog.rejected.connect(self._fill_profiles)
+
+    def edit_profile(self, name: str) -> None:
+        """Edit a remote profile (it may be renamed); reconnect if it is the one in use."""
+        profile = self.profiles.get(name)
+        if profile is None or profile.embedded:
+            return
+        dialog = self._profile_dialog(profile)
+        dialog.accepted.connect(
+            lambda: self._replace_profile(name, dialog.result_profile(), dialog.secret())
+        )
+
+    def duplicate_profile(self, name: str) -> None:
+        """Save a copy of a remote profile, edited first (its secret too, unless changed)."""
+        profile = self.profiles.get(name)
+        if profile is None or profile.embedded:
+            return
+        copy = replace(profile, name=self.profiles.copy_name(name))
+        dialog = self._profile_dialog(copy, f"Duplicate {name}", self.profiles.secret(profile))
+        dialog.accepted.connect(
+            lambda: self._replace_profile(
+                "", dialog.result_profile(), dialog.secret() or self.profiles.secret(profile)
+            )
+        )
+
+    def delete_profile(self, name: str) -> QMessageBox | None:
+        """Ask, then forget a remote profile and its secret (switching away if it is in use)."""
+        profile = self.profiles.get(name)
+        if profile is None or profile.embedded:
+            return None
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Delete profile",
+            f"Delete the profile {name} and its stored ClientSecret?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            self,
+        )
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+
+        def answered(button: QAbstractButton) -> None:
+            if box.standardButton(button) != QMessageBox.StandardButton.Yes:
+                return
+            in_use = self.current_profile_name() == name
+            self.profiles.remove(name)
+            self._fill_profiles()
+            if in_use:
+                self.switch_to(EMBEDDED)
+
+        box.buttonClicked.connect(answered)
+        box.open()
+        return box
+
+    def _profile_dialog(
+        self, profile: Profile | None, title: str = "", secret: str | None = None
+    ) -> QtProfileDialog:
+        if profile is not None and secret is None:
+            secret = self.profiles.secret(profile)
+        dialog = QtProfileDialog(profile, self, secret, title)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
+        return dialog
+
+    def _fill_profiles_menu(self) -> None:
+        menu = self.profiles_menu
+        menu.clear()
+        remote = [p for p in self.profiles.all() if not p.embedded]
+        if not remote:
+            menu.addAction("No remote brokers yet").setEnabled(False)
+        for profile in remote:
+            sub = menu.addMenu(profile.name)
+            for text, act in (
+                ("Edit…", self.edit_profile),
+                ("Duplicate…", self.duplicate_profile),
+                ("Delete…", self.delete_profile),
+            ):
+                sub.addAction(text, partial(act, profile.name))
 
     def save_profile(self, profile: Profile, secret: str | None) -> None:
         """Store a remote profile (secret in the secret store) and connect to it."""
+        self._replace_profile(profile.name, profile, secret, connect=True)
+
+    def _replace_profile(
+        self, old_name: str, profile: Profile, secret: str | None, connect: bool = False
+    ) -> None:
+        in_use = bool(old_name) and self.current_profile_name() == old_name
         try:
-            self.profiles.save(profile, secret)
+            self.profiles.replace(old_name, profile, secret)
         except ValueError as exc:
             QMessageBox.warning(self, "Profile not saved", str(exc))
             return
         self._fill_profiles()
-        self.profile_box.setCurrentIndex(self.profile_box.findText(profile.name))
-        self.switch_to(profile.name)
+        if connect or in_use:
+            self.switch_to(profile.name)
 
     def switch_to(self, name: str) -> asyncio.Task[None] | None:
-        """Connect to the profile called ``name``."""
+        """Connect to the profile called ``name`` (views show nothing until it answers)."""
         profile = self.profiles.get(name)
         if profile is None:
             return None
+        self._show_profile(name)
+        self.connection_banner.hide()
         if profile.embedded:
             settings = self.broker.settings
             if self.broker.state is not BrokerState.READY or settings is None:
+                if self.session.client is not None and self.session.profile_name != EMBEDDED:
+                    self.session.run(self.session.drop_connection("switching brokers"))
                 self.broker.start()
                 self.connection_state.setText("Waiting for the embedded broker…")
                 return None
             return self._connect(settings, EMBEDDED)
         secret = self.profiles.secret(profile)
         if not secret:
-            self.statusBar().showMessage(f"No ClientSecret stored for {name}; edit the profile.")
-            return None
+            return self._cannot_connect(name, "no ClientSecret is stored for it; edit the profile.")
         try:
             remote = profile.settings(secret)
         except OSError as exc:
-            self.statusBar().showMessage(f"Cannot read the CA certificate of {name}: {exc}")
-            return None
+            return self._cannot_connect(name, f"its CA certificate cannot be read: {exc}")
         return self._connect(remote, name)
+
+    def _cannot_connect(self, name: str, why: str) -> asyncio.Task[None]:
+        self._connection_failed(name, why)
+        return self.session.run(self.session.drop_connection(f"cannot connect to {name}"))
 
     def _connect(self, settings: ConnectionSettings, name: str) -> asyncio.Task[None]:
         self.connection_state.setText(f"Connecting to {name}…")
+        self.connection_banner.hide()
+        return self.session.run(
+            self.session.connect_to(settings, name), what=f"connecting to {name}"
+        )
 
-        async def connect() -> None:
-            try:
-                await self.session.connect_to(settings, name)
-            except ClientError as exc:
-                self.connection_state.setText(f"Not connected to {name}")
-                self.statusBar().showMessage(f"Cannot connect to {name}: {exc}")
-                raise
-
-        return self.session.run(connect(), what=f"connecting to {name}")
+    def _connection_failed(self, name: str, why: str) -> None:
+        self.connection_state.setText(f"Not connected to {name}")
+        self.connection_banner.show_problem(name, why, editable=name != EMBEDDED)
 
     # -- reactions ----------------------------------------------------------------------------
 
@@ -427,10 +571,15 @@ class QtMainWindow(QMainWindow):
         self.show_connect_code()
 
     def _connected(self, _client: object) -> None:
+        self.connection_banner.hide()
         if not self.session.topics:  # a broker with nothing on it yet: the welcome page
             self.show_welcome()
         self.connection_state.setText(f"Connected to {self.session.profile_name}")
         self.statusBar().showMessage(f"Connected to {self.session.profile_name}", 5000)
+
+    def _disconnected(self, reason: str) -> None:
+        self.connection_state.setText(f"Not connected ({reason})")
+        self.detail.show_event(None)
 
     def _topic_selected(self, topic: TopicRow | None) -> None:
         if topic is not None:
@@ -455,7 +604,7 @@ class QtMainWindow(QMainWindow):
             PaletteEntry(t.name, f"{t.project_name} · {t.events:,} events", "topic", t.id)
             for t in self.session.topics
         ]
-        for act in self.actions():
+        for act in [self.topics.new_action, *self.actions()]:
             if act.text() and act is not self.palette_action:
                 shortcut = act.shortcut().toString()
                 entries.append(PaletteEntry(act.text().replace("&", ""), shortcut, "action", act))

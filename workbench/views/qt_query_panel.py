@@ -29,7 +29,6 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
-    QFileDialog,
     QHeaderView,
     QInputDialog,
     QLabel,
@@ -57,7 +56,7 @@ from workbench.views.qt_event_list_model import (
     TYPE,
     QtEventListModel,
 )
-from workbench.views.qt_export import QtExportJob, run_export
+from workbench.views.qt_export import QtExportJob, ask_export_path, run_export
 from workbench.views.qt_flow_layout import QtFlowLayout
 from workbench.views.qt_glyph_icons import standard_icon
 from workbench.views.qt_session import QtSession
@@ -72,7 +71,6 @@ KEYWORDS = (
     *("BETWEEN", "TRUE", "FALSE", "OFFSET", "LIMIT", "AS"),
 )
 _POSITION = re.compile(r"at (?:line (\d+), )?column (\d+)")
-_FILTERS = {ExportFormat.JSONL: "JSON Lines (*.jsonl)", ExportFormat.CSV: "CSV (*.csv)"}
 
 
 def default_query(topic: str) -> str:
@@ -234,6 +232,8 @@ class QtQueryPanel(QWidget):
         run_row.add_group(self.export_results_button, self.export_topic_button)
 
         self.model = QtEventListModel(self)
+        self.model.set_time_zone(self._session.time_zone)
+        self._session.time_zone_changed.connect(self.model.set_time_zone)
         self.table = QTableView()
         self.table.setObjectName("queryResults")
         self.table.setModel(self.model)
@@ -420,6 +420,13 @@ class QtQueryPanel(QWidget):
 
     def _on_disconnected(self, _reason: str) -> None:
         self.stop()
+        self._run_id += 1  # results still on their way belong to that broker
+        self._task = None
+        self._flush_timer.stop()
+        self._pending = []
+        self.model.clear()
+        self.set_topic(None)
+        self._show_status("Not connected to a broker")
         self._update_actions()
 
     # -- history and saved queries ------------------------------------------------------------
@@ -547,32 +554,16 @@ class QtQueryPanel(QWidget):
     def _ask_export_path(self, whole_topic: bool) -> None:
         base = self._topic.name if self._topic is not None else "events"
         what = "topic" if whole_topic else "results"
-        dialog = QFileDialog(self, f"Export {what}", str(self._export_dir))
-        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
-        dialog.setFileMode(QFileDialog.FileMode.AnyFile)
-        dialog.setNameFilters(list(_FILTERS.values()))
-        dialog.setDefaultSuffix(ExportFormat.JSONL.suffix)
-        dialog.selectFile(f"{base}{'' if whole_topic else '-results'}.jsonl")
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
 
-        def filter_chosen(name_filter: str) -> None:
-            csv = name_filter == _FILTERS[ExportFormat.CSV]
-            dialog.setDefaultSuffix((ExportFormat.CSV if csv else ExportFormat.JSONL).suffix)
-
-        def chosen(path: str) -> None:
-            fmt = next(
-                (f for f, text in _FILTERS.items() if text == dialog.selectedNameFilter()),
-                ExportFormat.for_path(path),
-            )
-            self._export_dir = Path(path).parent
+        def chosen(path: Path, fmt: ExportFormat) -> None:
+            self._export_dir = path.parent
             if whole_topic:
                 self.export_topic(path, fmt)
             else:
                 self.export_results(path, fmt)
 
-        dialog.filterSelected.connect(filter_chosen)
-        dialog.fileSelected.connect(chosen)
-        dialog.open()
+        name = f"{base}{'' if whole_topic else '-results'}.{ExportFormat.JSONL.suffix}"
+        ask_export_path(self, f"Export {what}", self._export_dir, name, chosen)
 
     # -- state --------------------------------------------------------------------------------
 

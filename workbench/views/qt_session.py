@@ -4,6 +4,11 @@ Views never talk to each other; they watch this object's signals and start broke
 :meth:`QtSession.run`, which reports failures on :attr:`QtSession.error` instead of raising into
 Qt. While connected, the session keeps the topic list fresh (every ``TOPIC_REFRESH_S`` seconds
 and after changes) and relays the broker's metrics stream (one sample a second).
+
+A view shows only the current broker's data: when a connection ends (dropped, failed or lost)
+the session says so on :attr:`QtSession.disconnected` with an empty topic list, and every view
+clears what it shows. A connection that fails or is lost is also reported on
+:attr:`QtSession.connection_failed`.
 """
 
 from __future__ import annotations
@@ -17,8 +22,9 @@ from PySide6.QtCore import QObject, Signal
 
 from workbench.client.broker_client import BrokerClient
 from workbench.client.connection_settings import ConnectionSettings
-from workbench.client.errors import ClientError
+from workbench.client.errors import AuthError, ClientError, Unavailable
 from workbench.client.records import MetricsSample, TopicRow
+from workbench.models.time_display import TimeZoneChoice
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -26,6 +32,9 @@ TOPIC_REFRESH_S = 2.0
 METRICS_RETRY_S = 2.0
 BACKGROUND_STOP_S = 5.0
 """How long dropping a connection waits for its background loops before closing the channel."""
+LOST_AFTER_FAILURES = 2
+"""Topic refreshes in a row that find the broker unreachable (or the key refused) before the
+connection counts as lost (one could be a hiccup)."""
 
 
 class QtSession(QObject):
@@ -33,9 +42,11 @@ class QtSession(QObject):
 
     connected = Signal(object)  # BrokerClient
     disconnected = Signal(str)  # why
+    connection_failed = Signal(str, str)  # the profile's name, what went wrong (failed or lost)
     topics_changed = Signal(list)  # list[TopicRow]
     metrics_sample = Signal(object)  # MetricsSample
     error = Signal(str)  # a message for the user
+    time_zone_changed = Signal(object)  # TimeZoneChoice: how every view shows times
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -44,24 +55,47 @@ class QtSession(QObject):
         self.topics: list[TopicRow] = []
         self._background: list[asyncio.Task[None]] = []
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._connecting: asyncio.Task[Any] | None = None  # the latest connect_to
+        self.time_zone = TimeZoneChoice.LOCAL
+        """Where the views tell times (a view setting; exports ignore it)."""
+
+    def set_time_zone(self, zone: TimeZoneChoice) -> None:
+        """Show every time in ``zone`` from now on."""
+        if zone is not self.time_zone:
+            self.time_zone = zone
+            self.time_zone_changed.emit(zone)
 
     # -- connection ---------------------------------------------------------------------------
 
     async def connect_to(self, settings: ConnectionSettings, profile_name: str = "") -> None:
         """Log in to a broker and make it the current one.
 
+        Connecting to another profile drops the current connection first, so that no view
+        shows one broker's data under another's name. Connecting again to the current profile
+        (say, after its broker restarted) keeps the current connection until the new one works.
+        Either way, a failure leaves no connection and is reported on :attr:`connection_failed`.
+        A newer call cancels one still under way, so that the broker chosen last wins.
+
         Raises:
-            ClientError: if it refuses the key or cannot be reached (the current connection
-                is kept in that case).
+            ClientError: if the broker refuses the key or cannot be reached.
+            asyncio.CancelledError: if a newer call took over.
         """
+        previous, self._connecting = self._connecting, asyncio.current_task()
+        if previous is not None and not previous.done():
+            previous.cancel()
+        if self.client is not None and profile_name != self.profile_name:
+            await self.drop_connection(f"switching to {profile_name or settings.grpc_address}")
         client = BrokerClient(settings)
         try:
             await client.login()
             topics = await client.topics(all_projects=True)
-        except BaseException:
+        except BaseException as exc:
             await client.close()
+            if not isinstance(exc, asyncio.CancelledError):
+                await self.drop_connection(f"cannot connect to {profile_name}")
+                self.connection_failed.emit(profile_name, _message(exc))
             raise
-        await self.drop_connection("switching brokers")
+        old = self._detach()  # the same broker again: its views keep their state
         self.client = client
         self.profile_name = profile_name
         self._set_topics(topics)
@@ -70,9 +104,20 @@ class QtSession(QObject):
             asyncio.ensure_future(self._relay_metrics(client)),
         ]
         self.connected.emit(client)
+        if old is not None:
+            self.run(self._close(*old))
 
     async def drop_connection(self, reason: str = "disconnected") -> None:
-        """Drop the current connection (if any)."""
+        """Drop the current connection (if any); views clear what they show."""
+        old = self._detach()
+        if old is not None:
+            self._set_topics([])
+            self.disconnected.emit(reason)
+            await self._close(*old)
+
+    def _detach(self) -> tuple[BrokerClient, list[asyncio.Task[None]]] | None:
+        """Make the current connection no longer current (at once, with no await in between)
+        and stop its loops; its client and loops, for :meth:`_close`, or None without one."""
         # The loops end once their client is no longer the current one, so they stop even when
         # a cancellation is lost: grpc can turn it into a CANCELLED status of the stream, which
         # the metrics relay takes for a stream that ended and starts again. Waiting for them to
@@ -81,11 +126,25 @@ class QtSession(QObject):
         background, self._background = self._background, []
         for task in background:
             task.cancel()
-        if background:
-            await asyncio.wait(background, timeout=BACKGROUND_STOP_S)
-        if client is not None:
+        return (client, background) if client is not None else None
+
+    async def _close(self, client: BrokerClient, background: list[asyncio.Task[None]]) -> None:
+        """Give a detached connection's loops a moment to end, then close its channel."""
+        current = asyncio.current_task()
+        waited = [task for task in background if task is not current]
+        try:
+            if waited:
+                await asyncio.wait(waited, timeout=BACKGROUND_STOP_S)
+        finally:
             await client.close()  # ends any stream still open
-            self.disconnected.emit(reason)
+
+    async def _lose(self, client: BrokerClient, why: str) -> None:
+        """The broker stopped answering (or refused the key): drop the connection."""
+        if self.client is not client:
+            return
+        name = self.profile_name
+        await self.drop_connection(f"lost: {why}")
+        self.connection_failed.emit(name, f"the connection was lost: {why}")
 
     # -- work ---------------------------------------------------------------------------------
 
@@ -131,14 +190,25 @@ class QtSession(QObject):
             self.topics_changed.emit(topics)
 
     async def _refresh_topics_forever(self, client: BrokerClient) -> None:
+        failures = 0
         while True:
             await asyncio.sleep(TOPIC_REFRESH_S)
             if self.client is not client:
                 return
             try:
-                self._set_topics(await client.topics(all_projects=True))
+                topics = await client.topics(all_projects=True)
+            except (Unavailable, AuthError) as exc:
+                failures += 1
+                if failures >= LOST_AFTER_FAILURES:
+                    self.run(self._lose(client, str(exc)))  # it stops this loop
+                    return
+                continue
             except ClientError as exc:
                 self.error.emit(f"listing topics failed: {exc}")
+                continue
+            failures = 0
+            if self.client is client:
+                self._set_topics(topics)
 
     async def _relay_metrics(self, client: BrokerClient) -> None:
         history = 3600

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import datetime
 
 from PySide6.QtCore import (
     QEvent,
@@ -53,6 +52,7 @@ from PySide6.QtWidgets import (
 from workbench.client.broker_rules import ulid_str
 from workbench.client.records import MetricsSample, ProjectRow, TopicRow
 from workbench.models.event_pages import human_bytes
+from workbench.models.time_display import TimeZoneChoice, exact_ms
 from workbench.models.topic_tree import (
     ProjectNode,
     TopicNode,
@@ -121,6 +121,8 @@ class _TopicFilter(QSortFilterProxyModel):
         return self._text in str(index.data(NAME_ROLE)).lower()
 
 
+_MARGIN = 4
+"""Around the search bar and the tree, in pixels."""
 NAME_CHARS = 14
 """The width, in average characters, of the topic names the browser would like to show."""
 
@@ -142,11 +144,17 @@ class _TopicDelegate(QStyledItemDelegate):
 
 
 class _TopicView(QTreeView):
-    """A tree that says why it is empty."""
+    """A tree that says why it is empty, and tells when its rows' width changed."""
 
-    def __init__(self, parent: QWidget) -> None:
+    def __init__(self, parent: QWidget, resized: Callable[[], None]) -> None:
         super().__init__(parent)
         self.empty_text = ""
+        self._resized = resized
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """Let the browser fit its columns to the new width."""
+        super().resizeEvent(event)
+        self._resized()
 
     def paintEvent(self, event: QPaintEvent) -> None:
         """Paint the rows, or the empty text when there are none."""
@@ -183,6 +191,8 @@ class QtTopicBrowser(QWidget):
         self._selected: bytes | None = None  # the topic last reported on topic_selected
         self._pending_select: bytes | None = None  # a topic to select once it is listed
         self._refiltering = False
+        self._number_widths: dict[int, int] = {}  # column -> width, set by _size_columns
+        self._name_width = 0
 
         style = self.style()
         self._project_icon = style.standardIcon(QStyle.StandardPixmap.SP_DirIcon)
@@ -203,7 +213,9 @@ class QtTopicBrowser(QWidget):
         self.proxy = _TopicFilter(self)
         self.proxy.setSourceModel(self.model)
 
-        self.view = _TopicView(self)
+        # The view's own size, not the browser's: when a restored window lays itself out, the
+        # browser is resized before its layout has resized the view.
+        self.view = _TopicView(self, lambda: self._fit_columns())
         self.view.setModel(self.proxy)
         self.view.setItemDelegate(_TopicDelegate(self.view))
         self.view.setUniformRowHeights(True)
@@ -232,6 +244,7 @@ class QtTopicBrowser(QWidget):
             ),
             QKeySequence("Ctrl+N"),
             self.ask_new_topic,
+            Qt.ShortcutContext.WindowShortcut,  # a main action: wherever the focus is
         )
         self.archive_action = self._action(
             "Archive…",
@@ -292,7 +305,7 @@ class QtTopicBrowser(QWidget):
             button.setAutoRaise(True)
             bar.addWidget(button)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
+        layout.setContentsMargins(_MARGIN, _MARGIN, _MARGIN, _MARGIN)
         layout.setSpacing(4)
         layout.addLayout(bar)
         layout.addWidget(self.view, 1)
@@ -309,6 +322,7 @@ class QtTopicBrowser(QWidget):
         session.metrics_sample.connect(self._metrics)
         session.connected.connect(self._connected)
         session.disconnected.connect(self._disconnected)
+        session.time_zone_changed.connect(self._time_zone_changed)
         if session.client is not None:
             self._topics_changed(session.topics)
         self._update_actions()
@@ -489,6 +503,12 @@ class QtTopicBrowser(QWidget):
         self._rates = {}
         self._show(TopicTree())
 
+    def _time_zone_changed(self, _zone: object) -> None:
+        """Tooltips tell the last event's time in the new zone."""
+        for project in self._tree.projects:
+            for node in project.topics:
+                self._fill_topic(self._row_of(self._topic_items[node.id]), node)
+
     def _show(self, tree: TopicTree) -> None:
         changes = diff(self._tree, tree)
         self._tree = tree
@@ -565,7 +585,7 @@ class QtTopicBrowser(QWidget):
     def _fill_topic(self, items: list[QStandardItem], node: TopicNode) -> None:
         topic = node.topic
         label = f"{topic.name} (archived)" if topic.readonly else topic.name
-        tip = _topic_tooltip(topic)
+        tip = _topic_tooltip(topic, self._session.time_zone)
         _set(items[NAME], label, topic.name.lower(), tip)
         items[NAME].setData(
             self._archived_icon if topic.readonly else self._topic_icon,
@@ -671,12 +691,17 @@ class QtTopicBrowser(QWidget):
             self.view.viewport().update()
 
     def _action(
-        self, text: str, icon: QIcon, shortcut: QKeySequence | None, slot: Callable[[], object]
+        self,
+        text: str,
+        icon: QIcon,
+        shortcut: QKeySequence | None,
+        slot: Callable[[], object],
+        context: Qt.ShortcutContext = Qt.ShortcutContext.WidgetWithChildrenShortcut,
     ) -> QAction:
         action = QAction(icon, text, self)
         if shortcut is not None:
             action.setShortcut(shortcut)
-            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            action.setShortcutContext(context)
             action.setToolTip(
                 f"{text.rstrip('…')} ({shortcut.toString(QKeySequence.SequenceFormat.NativeText)})"
             )
@@ -689,7 +714,7 @@ class QtTopicBrowser(QWidget):
         padding = metrics.averageCharWidth() * 2
         samples = {EVENTS: "00,000,000", SIZE: "000.0 MiB", RATE: "00,000/s"}
         header = self.view.header()
-        self._number_widths: dict[int, int] = {}
+        self._number_widths = {}
         for column, sample in samples.items():
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
             width = metrics.horizontalAdvance(sample) + padding
@@ -701,13 +726,21 @@ class QtTopicBrowser(QWidget):
             + 2 * self.view.indentation()  # project and topic levels
             + metrics.height()  # the icon
         )
+        # Never narrower than a name and its event count (Size and Rate give way first), so
+        # that no layout, restored or squeezed, hides the topic names.
+        self.setMinimumWidth(self._width_for(self._number_widths[EVENTS]))
         self._fit_columns()
 
     def preferred_width(self) -> int:
         """The width that shows a name of :data:`NAME_CHARS` and every number column."""
+        return self._width_for(sum(self._number_widths.values()))
+
+    def _width_for(self, numbers: int) -> int:
+        """The browser's width for a name of :data:`NAME_CHARS` and ``numbers`` pixels of number
+        columns."""
         scrollbar = self.view.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
         frame = 2 * self.view.frameWidth()
-        return self._name_width + sum(self._number_widths.values()) + scrollbar + frame
+        return self._name_width + numbers + scrollbar + frame + 2 * _MARGIN
 
     def _fit_columns(self) -> None:
         """Give names their room first: drop Size, then Rate, when the panel is too narrow.
@@ -715,17 +748,14 @@ class QtTopicBrowser(QWidget):
         On a projector (presentation mode) the numbers grow with the font, and a squeezed Name
         column would show "a…", "or…" where the audience needs to read the topic names.
         """
+        if not self._number_widths:
+            return  # not sized yet
         room = self.view.viewport().width() - self._name_width - self._number_widths[EVENTS]
         for column in (RATE, SIZE):  # Events always shows; then these, in this order
             fits = room >= self._number_widths[column]
             self.view.setColumnHidden(column, not fits)
             if fits:
                 room -= self._number_widths[column]
-
-    def resizeEvent(self, event: QResizeEvent) -> None:
-        """Show the number columns that fit next to readable names."""
-        super().resizeEvent(event)
-        self._fit_columns()
 
     def changeEvent(self, event: QEvent) -> None:
         """Resize the number columns when the font changes (presentation mode)."""
@@ -740,7 +770,7 @@ def _set(item: QStandardItem, text: str, sort_value: object, tooltip: str) -> No
     item.setData(tooltip, Qt.ItemDataRole.ToolTipRole)
 
 
-def _topic_tooltip(topic: TopicRow) -> str:
+def _topic_tooltip(topic: TopicRow, zone: TimeZoneChoice) -> str:
     lines = [f"{topic.name}{' (archived: read-only)' if topic.readonly else ''}"]
     lines.append(f"Project: {topic.project_name}")
     events = f"Events: {format_count(topic.events)}"
@@ -751,8 +781,7 @@ def _topic_tooltip(topic: TopicRow) -> str:
     if topic.events:
         lines.append(f"Offsets: {topic.first_offset:,} to {topic.last_offset:,}")
     if topic.last_committed_ms:
-        when = datetime.fromtimestamp(topic.last_committed_ms / 1000).strftime("%Y-%m-%d %H:%M:%S")
-        lines.append(f"Last event: {when}")
+        lines.append(f"Last event: {exact_ms(topic.last_committed_ms, zone)}")
     policy = topic.dedup_strategy.replace("_", " ").title()
     if topic.dedup_keys:
         policy += f" (keys: {', '.join(topic.dedup_keys)})"

@@ -4,48 +4,22 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from tests.serve_process import process_alive
+from tests.workbench.app.conftest import App
 from tests.workbench.conftest import QLoop
 from workbench.app.display import NO_DISPLAY_MESSAGE, missing_display
-from workbench.app.parts import Workbench
 from workbench.models.broker_status import BrokerState
+from workbench.models.event_pages import Column
 from workbench.models.profiles import EMBEDDED
-from workbench.models.secret_store import FileSecretStore
-from workbench.views.qt_themes import Theme
+from workbench.views.qt_main_window import QtMainWindow
+from workbench.views.qt_themes import FontScaler, Theme
 from workbench.views.qt_topic_browser import NAME, NAME_CHARS
-
-
-class App:
-    """The pieces ``workbench.app.main`` builds, in a temporary home."""
-
-    def __init__(self, home: Path) -> None:
-        config = home / "config"
-        parts = Workbench.create(config, home / "data", FileSecretStore(config / "secrets.json"))
-        self.broker, self.session, self.window = parts.broker, parts.session, parts.window
-
-    def start(self, qloop: QLoop) -> None:
-        self.window.show()
-        self.broker.start()
-        qloop.until(lambda: self.session.client is not None, 60, "the session to connect")
-
-    def quit(self, qloop: QLoop) -> None:
-        self.window.close()
-        qloop.run(self.session.drop_connection("quitting"))
-        self.broker.stop_and_wait()
-
-
-@pytest.fixture
-def app(qtbot: QtBot, tmp_path: Path) -> Iterator[App]:
-    built = App(tmp_path)
-    qtbot.addWidget(built.window)
-    yield built
-    built.broker.stop_and_wait()
 
 
 @pytest.mark.timeout(120)
@@ -92,13 +66,18 @@ def test_window_state_theme_and_presentation_mode_are_remembered(
     again.window.set_theme(Theme.LIGHT)
 
 
+def _shown(qtbot: QtBot, window: QtMainWindow, width: int, height: int) -> QtMainWindow:
+    window.resize(width, height)
+    window.show()
+    qtbot.waitExposed(window)
+    qtbot.waitUntil(lambda: window.width() == width)
+    return window
+
+
 def test_presentation_mode_widens_the_topics_panel_within_the_window(
     qtbot: QtBot, app: App
 ) -> None:
-    window = app.window
-    window.resize(1440, 880)
-    window.show()
-    qtbot.waitExposed(window)
+    window = _shown(qtbot, app.window, 1440, 880)
     view = window.topics.view
 
     def name_chars() -> float:
@@ -135,3 +114,50 @@ def test_the_app_says_so_in_one_line_without_a_display() -> None:
         assert result.returncode == 2
         assert result.stderr.strip().splitlines() == [NO_DISPLAY_MESSAGE]
         assert "ensign-broker" in result.stderr and "Xvfb" in result.stderr
+
+
+def _name_chars(window: QtMainWindow) -> float:
+    view = window.topics.view
+    return view.header().sectionSize(NAME) / view.fontMetrics().averageCharWidth()
+
+
+@pytest.mark.timeout(120)
+def test_a_layout_saved_in_presentation_mode_shows_the_topic_names_and_normal_widths_come_back(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    first = App(tmp_path)
+    qtbot.addWidget(first.window)
+    window = _shown(qtbot, first.window, 1440, 880)
+    normal_dock = window.topics_dock.width()
+    assert _name_chars(window) >= NAME_CHARS
+    window.presentation_action.trigger()
+    qtbot.waitUntil(lambda: window.topics_dock.width() >= window.topics.preferred_width())
+    window.close()  # quit in presentation mode: the layout is saved
+    FontScaler(QApplication.instance()).apply(False)  # as in a new process
+
+    again = App(tmp_path)
+    qtbot.addWidget(again.window)
+    window = again.window
+    window.show()
+    qtbot.waitExposed(window)
+    qtbot.wait(50)
+    assert window.presentation_action.isChecked()
+    assert _name_chars(window) >= NAME_CHARS, "the restored layout hides the topic names"
+
+    window.presentation_action.trigger()  # leave presentation mode
+    qtbot.waitUntil(lambda: not window.presentation_action.isChecked())
+    qtbot.wait(50)
+    assert abs(window.topics_dock.width() - normal_dock) <= 2, "the topics panel stays wide"
+    assert _name_chars(window) >= NAME_CHARS
+
+
+def test_the_event_tables_default_columns_fit_a_1366_px_window_with_the_preview_visible(
+    qtbot: QtBot, app: App
+) -> None:
+    window = _shown(qtbot, app.window, 1366, 768)
+    view = window.events.view
+    width = view.viewport().width()
+    size_end = view.columnViewportPosition(Column.SIZE) + view.columnWidth(Column.SIZE)
+    assert size_end <= width, "the Size column is off screen"
+    preview = width - view.columnViewportPosition(Column.PREVIEW)
+    assert preview >= 20 * view.fontMetrics().averageCharWidth(), f"Preview gets {preview} px"

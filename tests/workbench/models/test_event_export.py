@@ -6,6 +6,7 @@ import asyncio
 import base64
 import csv
 import json
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -14,12 +15,14 @@ import pytest
 from workbench.client.records import EventPage, EventRow
 from workbench.models.event_export import (
     CSV_COLUMNS,
+    DATA_COLUMNS,
     ExportCancelled,
     ExportFormat,
     ExportWriter,
     export_events,
     iso_utc,
     iterate,
+    json_record,
     topic_events,
 )
 
@@ -62,7 +65,7 @@ def test_json_lines_hold_one_event_per_line(tmp_path: Path) -> None:
     progress = _export(ROWS, path, ExportFormat.JSONL)
     assert progress[-1] == len(ROWS)
     lines = path.read_text(encoding="utf-8").splitlines()
-    assert [json.loads(line) for line in lines] == [row.to_json() for row in ROWS]
+    assert [json.loads(line) for line in lines] == [json_record(row) for row in ROWS]
     first = json.loads(lines[0])
     assert first["data"] == {"temp": 21.5, "city": "Zürich"}
     assert first["metadata"] == {"region": "eu"}
@@ -74,7 +77,12 @@ def test_csv_round_trips_text_and_binary_data(tmp_path: Path) -> None:
     _export(ROWS, path, ExportFormat.CSV)
     with path.open(newline="", encoding="utf-8") as file:
         reader = csv.DictReader(file)
-        assert tuple(reader.fieldnames or ()) == CSV_COLUMNS
+        assert tuple(reader.fieldnames or ()) == (
+            *CSV_COLUMNS,
+            "metadata.kind",
+            "metadata.region",
+            *DATA_COLUMNS,
+        )
         records = list(reader)
     assert [int(r["offset"]) for r in records] == [1, 2, 3, 4]
     for record, row in zip(records, ROWS, strict=True):
@@ -82,15 +90,18 @@ def test_csv_round_trips_text_and_binary_data(tmp_path: Path) -> None:
         assert record["type"] == "Reading" and record["version"] == "1.2.0"
         assert record["mimetype"] == row.mimetype_text
         assert int(record["size"]) == len(row.data)
-        assert json.loads(record["metadata"]) == row.metadata
+        metadata = {k: record[f"metadata.{k}"] for k in ("kind", "region")}
+        assert {k: v for k, v in metadata.items() if v} == row.metadata
         if record["data_encoding"] == "base64":
             assert base64.b64decode(record["data"]) == row.data
         else:
             assert record["data_encoding"] == "utf-8"
             assert record["data"].encode("utf-8") == row.data
     assert records[0]["committed"] == "2024-05-01T12:00:00.124Z"
+    assert records[0]["committed_ms"] == str(COMMITTED_MS + 1)
     assert records[0]["created"] == "2024-05-01T12:00:00.123Z"
-    assert records[1]["created"] == ""
+    assert records[0]["created_ms"] == str(COMMITTED_MS)
+    assert records[1]["created"] == records[1]["created_ms"] == ""
     assert records[2]["data_encoding"] == "base64"
 
 
@@ -170,6 +181,60 @@ def test_the_writer_is_incremental_and_discards_on_error(tmp_path: Path) -> None
 def test_formats_follow_file_names() -> None:
     assert ExportFormat.for_path("x.CSV") is ExportFormat.CSV
     assert ExportFormat.for_path("x.jsonl") is ExportFormat.JSONL
+    assert ExportFormat.for_path("x.ndjson") is ExportFormat.JSONL
+    for unknown in ("x.txt", "x", "csv", "x.csv.bak", "x.json"):
+        assert ExportFormat.for_path(unknown) is None, unknown
+    assert ExportFormat.CSV.name_filter == "CSV (*.csv)"
+    assert ExportFormat.JSONL.name_filter == "JSON Lines (*.jsonl *.ndjson)"
+
+
+def test_both_formats_write_the_same_times_whatever_the_local_zone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        _export(ROWS, tmp_path / "out.csv", ExportFormat.CSV)
+        _export(ROWS, tmp_path / "out.jsonl", ExportFormat.JSONL)
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    with (tmp_path / "out.csv").open(newline="", encoding="utf-8") as file:
+        records = list(csv.DictReader(file))
+    lines = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
+    for record, line, row in zip(records, lines, ROWS, strict=True):
+        assert record["committed"] == line["committed"] == iso_utc(row.committed_ms)
+        assert int(record["committed_ms"]) == line["committed_ms"] == row.committed_ms
+        assert record["created"] == (line["created"] or "")
+    assert lines[0]["committed"] == "2024-05-01T12:00:00.124Z"
+
+
+def _ignore(_count: int) -> None:
+    pass
+
+
+def test_a_big_csv_export_gives_the_loop_turns_while_it_writes_its_rows(tmp_path: Path) -> None:
+    rows = [_row(n, b"{}", **{f"k{n % 3}": "v"}) for n in range(1, 3001)]
+    turns = 0
+
+    async def count_turns(done: asyncio.Future[int]) -> None:
+        nonlocal turns
+        while not done.done():
+            turns += 1
+            await asyncio.sleep(0)
+
+    async def run() -> int:
+        export = asyncio.ensure_future(
+            export_events(iterate(rows), tmp_path / "big.csv", ExportFormat.CSV, _ignore, bool)
+        )
+        await asyncio.gather(export, count_turns(export))
+        return export.result()
+
+    assert asyncio.run(run()) == len(rows)
+    assert turns >= 2 * len(rows) // 500
+    header = (tmp_path / "big.csv").read_text().splitlines()[0]
+    assert "metadata.k0,metadata.k1,metadata.k2" in header
+    assert [p.name for p in tmp_path.iterdir()] == ["big.csv"]
 
 
 class _FakeTopic:

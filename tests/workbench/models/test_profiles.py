@@ -33,3 +33,28 @@ def test_without_an_os_keyring_secrets_go_to_a_private_file(tmp_path: Path) -> N
     assert store.kind in ("file", "keyring")
     forced = open_secret_store(tmp_path / "secrets.json", use_keyring=False)
     assert isinstance(forced, FileSecretStore)
+
+
+def test_an_edit_may_rename_a_profile_and_its_secret_moves_with_it(tmp_path: Path) -> None:
+    secrets = FileSecretStore(tmp_path / "secrets.json")
+    store = ProfileStore.open(tmp_path, secrets)
+    first = Profile("a", "h:1", "http://h:2", "ID")
+    store.save(first, "s1")
+    store.save(Profile("b", "h:3", "http://h:4", "ID2"), "s2")
+    renamed = Profile("c", "h:9", "http://h:2", "ID")
+    store.replace("a", renamed, None)
+    assert [p.name for p in store.all()][1:] == ["c", "b"], "an edit keeps the profile's place"
+    assert store.secret(renamed) == "s1"
+    assert secrets.get(first.secret_name) is None
+    with pytest.raises(ValueError, match="exists"):
+        store.replace("c", Profile("b", "h:1", "http://h:2", "ID"), None)
+    store.replace("c", Profile("c", "h:1", "http://h:2", "ID"), "new")
+    assert store.secret(store.get("c")) == "new"  # type: ignore[arg-type]
+
+
+def test_a_copy_gets_a_free_name(tmp_path: Path) -> None:
+    store = ProfileStore.open(tmp_path, FileSecretStore(tmp_path / "secrets.json"))
+    store.save(Profile("a", "h:1", "http://h:2", "ID"), "s")
+    assert store.copy_name("a") == "a (copy)"
+    store.save(Profile("a (copy)", "h:1", "http://h:2", "ID"), "s")
+    assert store.copy_name("a") == "a (copy 2)"

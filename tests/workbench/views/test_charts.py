@@ -26,7 +26,14 @@ from tests.workbench.conftest import QLoop, running_broker, settings_for
 from workbench.client.broker_client import BrokerClient
 from workbench.client.connection_settings import ConnectionSettings
 from workbench.client.records import MetricsSample, NewEvent, TopicRate
-from workbench.models.chart_series import BYTES_PER_SECOND, EVENTS_PER_SECOND, LAG, TOTAL
+from workbench.models.chart_series import (
+    ACK_P50,
+    ACK_P99,
+    BYTES_PER_SECOND,
+    EVENTS_PER_SECOND,
+    LAG,
+    TOTAL,
+)
 from workbench.views.qt_charts import QtCharts
 from workbench.views.qt_session import QtSession
 from workbench.views.qt_themes import dark_palette, light_palette
@@ -394,3 +401,92 @@ def test_another_broker_starts_over_and_the_same_one_keeps_its_data(
     assert charts.series.points((EVENTS_PER_SECOND, "a")) == 1 and charts.paused
     connect_as("staging")
     assert len(charts.series) == 0 and not charts.paused
+
+
+def _feed(session: QtSession, at_s: int, rates: dict[str, tuple[float, float]]) -> None:
+    """One sample: each topic's events per second and ack p99 (0: no acks that second)."""
+    topics = [
+        TopicRate(name.encode(), name, 0, 0, events, events * 100, p99 / 2, p99, 0, {})
+        for name, (events, p99) in rates.items()
+    ]
+    session.metrics_sample.emit(MetricsSample(at_s * 1000, topics, False))
+
+
+def _listed(charts: QtCharts) -> set[tuple[str, str]]:
+    """The series the legend lists (its entries not hidden)."""
+    return {
+        key
+        for key in charts.series.keys(None)
+        if (item := charts.legend_item(key)) is not None and not item.isHidden()
+    }
+
+
+def _drawn_keys(charts: QtCharts) -> set[tuple[str, str]]:
+    return {key for key in charts.series.keys(None) if (c := charts.curve(key)) and c.isVisible()}
+
+
+def _offline(qtbot: QtBot) -> tuple[QtSession, QtCharts]:
+    """Charts fed by hand: a session that is not connected."""
+    session = QtSession()
+    charts = QtCharts(session)
+    qtbot.addWidget(charts)
+    charts.resize(1200, 700)
+    return session, charts
+
+
+def test_with_one_topic_chosen_the_legend_lists_only_the_series_drawn(
+    qtbot: QtBot, qloop: QLoop
+) -> None:
+    session, charts = _offline(qtbot)
+    charts.set_topic_filter("orders")  # chosen in the topic browser while Charts was hidden
+    start = 1_700_000_000
+    for i in range(20):
+        burst = 5_000.0 if 10 <= i < 15 else 0.0
+        _feed(session, start + i, {"orders": (2.0, 3.0), "clicks": (burst, 0.0)})
+    before = charts.redraws
+    charts.show()
+    qtbot.waitExposed(charts)
+    qloop.until(lambda: charts.redraws > before, what="a redraw")
+
+    orders = {key for key in charts.series.keys(None) if charts.series.info(key).topic == "orders"}
+    assert _drawn_keys(charts) == orders
+    assert _listed(charts) == orders, "the legend lists Total and clicks, which are not drawn"
+    headings = [charts.legend.topLevelItem(i) for i in range(charts.legend.topLevelItemCount())]
+    shown = [h.text(0) for h in headings if h is not None and not h.isHidden()]
+    assert shown == ["Events/s", "Bytes/s", "Ack latency"], "no heading without a series"
+
+    charts.set_topic_filter(None)
+    every = set(charts.series.keys(None))
+    qloop.until(lambda: _drawn_keys(charts) == every, what="every topic's lines")
+    assert _listed(charts) == every
+
+
+def _segments(curve: object) -> list[tuple[float, float]]:
+    """The x extents of each line segment a curve draws."""
+    path = curve.curve.getPath()  # type: ignore[attr-defined]
+    segments, previous = [], None
+    for i in range(path.elementCount()):
+        element = path.elementAt(i)
+        if element.isLineTo() and previous is not None:
+            segments.append((previous, element.x))
+        previous = element.x
+    return segments
+
+
+def test_a_period_without_samples_is_drawn_as_a_gap(qtbot: QtBot, qloop: QLoop) -> None:
+    session, charts = _offline(qtbot)
+    charts.show()
+    charts.set_window_seconds(60)
+    before = charts.redraws
+    start = 1_700_000_000
+    for i in (*range(0, 10), *range(40, 50)):  # nothing came for 30 s (the broker was down)
+        _feed(session, start + i, {"orders": (10.0, 4.0 if i % 10 < 3 else 0.0)})
+    qloop.until(lambda: charts.redraws > before, what="a redraw")
+
+    for key in ((EVENTS_PER_SECOND, "orders"), (ACK_P99, "orders"), (ACK_P50, "orders")):
+        curve = charts.curve(key)
+        assert curve is not None and curve.isVisible()
+        long = [(a, b) for a, b in _segments(curve) if b - a > 2.5]
+        assert long == [], f"{key} is drawn across a period without samples: {long}"
+    # the latency's lone points (a second with acks between seconds without) are still shown
+    assert charts.curve((ACK_P99, "orders")).opts["symbol"] is not None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtWidgets import QMainWindow
+from PySide6.QtWidgets import QLabel, QMainWindow
 from pytestqt.qtbot import QtBot
 
 from workbench.views.qt_command_palette import POSITIONS_ROLE, PaletteEntry, QtCommandPalette
@@ -115,3 +115,15 @@ def test_popup_is_centred_in_the_top_third_of_the_window_and_starts_afresh(
     palette.popup()
     assert palette.search.text() == ""
     assert palette.entries() == ENTRIES
+
+
+def test_a_query_without_matches_says_so(qtbot: QtBot) -> None:
+    _, palette = _palette(qtbot)
+    qtbot.keyClicks(palette.search, "zzzz")
+    assert palette.entries() == []
+    shown = [label.text() for label in palette.findChildren(QLabel) if label.isVisible()]
+    assert any("No matches for “zzzz”" in text for text in shown), shown
+    palette.search.clear()
+    shown = [label.text() for label in palette.findChildren(QLabel) if label.isVisible()]
+    assert not any("No matches" in text for text in shown)
+    assert palette.list.isVisible()

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QPushButton
+from PySide6.QtWidgets import QFileDialog, QLineEdit, QMessageBox, QPushButton, QWidget
 from pytestqt.qtbot import QtBot
 
 from tests.serve_process import BrokerProcess, create_key
@@ -19,7 +19,7 @@ from tests.workbench.conftest import QLoop, connected_session, running_broker, s
 from workbench.client.broker_client import BrokerClient
 from workbench.client.connection_settings import ConnectionSettings
 from workbench.client.records import EventRow, NewEvent, TopicRow
-from workbench.models.event_export import ExportFormat
+from workbench.models.event_export import ExportFormat, iso_utc
 from workbench.models.query_library import QueryLibrary
 from workbench.views.qt_event_list_model import SIZE
 from workbench.views.qt_export import QtExportJob
@@ -293,7 +293,8 @@ def test_results_export_to_json_lines_and_csv(
             if record["data_encoding"] == "base64"
             else record["data"].encode()
         )
-        assert (data, json.loads(record["metadata"]), record["type"]) == _published_row(event)
+        metadata = {"region": record["metadata.region"]}
+        assert (data, metadata, record["type"]) == _published_row(event)
 
 
 def test_a_whole_topic_exports_with_progress_to_the_total(
@@ -352,3 +353,96 @@ def test_a_saved_query_can_be_deleted_from_the_delete_menu(
     panel.delete_saved_query("keep me")
     assert panel.saved_combo.count() == 0
     assert not panel.delete_button.isEnabled() and not panel.saved_combo.isEnabled()
+
+
+def _save_dialog(qtbot: QtBot, owner: QWidget) -> QFileDialog:
+    dialog = owner.findChild(QFileDialog)
+    assert dialog is not None, "the save dialog is open"
+    qtbot.waitExposed(dialog)
+    return dialog
+
+
+def _type_file_name(qtbot: QtBot, dialog: QFileDialog, path: Path) -> None:
+    """Go to the file's folder and type its name into the file name field, as a user does."""
+    dialog.setDirectory(str(path.parent))
+    edit = dialog.findChild(QLineEdit, "fileNameEdit")
+    assert edit is not None
+    edit.clear()
+    qtbot.keyClicks(edit, path.name)
+
+
+def test_the_typed_extension_decides_the_export_format_and_the_filter_follows(
+    qloop: QLoop, qtbot: QtBot, panel: QtQueryPanel, tmp_path: Path
+) -> None:
+    _run(qloop, panel, "SELECT * FROM orders WHERE metadata.region = 'us' LIMIT 20")
+    rows = panel.model.rows()
+    assert len(rows) == 20
+
+    # orders.csv typed while the JSON Lines filter is selected: a CSV file
+    qtbot.mouseClick(panel.export_results_button, Qt.MouseButton.LeftButton)
+    dialog = _save_dialog(qtbot, panel)
+    assert dialog.selectedNameFilter().startswith("JSON Lines")
+    _type_file_name(qtbot, dialog, tmp_path / "orders.csv")
+    dialog.accept()
+    table = tmp_path / "orders.csv"
+    qloop.until(table.exists, what="the CSV export")
+    with table.open(newline="", encoding="utf-8") as file:
+        records = list(csv.DictReader(file))
+    assert [int(r["offset"]) for r in records] == [row.offset for row in rows]
+
+    # the filter follows the name as it is typed
+    qtbot.mouseClick(panel.export_results_button, Qt.MouseButton.LeftButton)
+    dialog = _save_dialog(qtbot, panel)
+    _type_file_name(qtbot, dialog, tmp_path / "again.csv")
+    assert dialog.selectedNameFilter().startswith("CSV")
+    _type_file_name(qtbot, dialog, tmp_path / "again.jsonl")
+    assert dialog.selectedNameFilter().startswith("JSON Lines")
+    dialog.accept()
+    lines = tmp_path / "again.jsonl"
+    qloop.until(lines.exists, what="the JSON Lines export")
+
+    # an extension that is neither asks which format to write
+    qtbot.mouseClick(panel.export_results_button, Qt.MouseButton.LeftButton)
+    dialog = _save_dialog(qtbot, panel)
+    _type_file_name(qtbot, dialog, tmp_path / "orders.txt")
+    dialog.accept()
+    question = next(box for box in panel.findChildren(QMessageBox) if box.isVisible())
+    assert "orders.txt" in question.text()
+    choices = {button.text(): button for button in question.buttons()}
+    assert {"JSON Lines", "CSV", "Cancel"} <= set(choices)
+    qtbot.mouseClick(choices["CSV"], Qt.MouseButton.LeftButton)
+    text = tmp_path / "orders.txt"
+    qloop.until(text.exists, what="the export the user chose")
+    assert text.read_text(encoding="utf-8").splitlines()[0].startswith("offset,")
+
+
+def test_csv_and_json_lines_exports_share_times_and_csv_has_metadata_columns(
+    qloop: QLoop, panel: QtQueryPanel, tmp_path: Path
+) -> None:
+    _run(qloop, panel, "SELECT * FROM orders LIMIT 10")
+    rows = panel.model.rows()
+    for path, fmt in (
+        (tmp_path / "o.csv", ExportFormat.CSV),
+        (tmp_path / "o.jsonl", ExportFormat.JSONL),
+    ):
+        _wait(qloop, panel.export_results(path, fmt, show_progress=False))
+    with (tmp_path / "o.csv").open(newline="", encoding="utf-8") as file:
+        records = list(csv.DictReader(file))
+    lines = [json.loads(line) for line in (tmp_path / "o.jsonl").read_text().splitlines()]
+    for record, line, row in zip(records, lines, rows, strict=True):
+        assert record["committed"] == line["committed"] == iso_utc(row.committed_ms)
+        assert line["committed"].endswith("Z") and "." in line["committed"]
+        assert int(record["committed_ms"]) == line["committed_ms"] == row.committed_ms
+        assert record["metadata.region"] == line["metadata"]["region"] == row.metadata["region"]
+    assert "metadata" not in records[0], "each metadata key has its own column instead"
+
+
+def test_query_results_show_metadata_keys_as_columns(qloop: QLoop, panel: QtQueryPanel) -> None:
+    _run(qloop, panel, "SELECT * FROM orders WHERE metadata.region = 'eu' LIMIT 5")
+    model = panel.model
+    headers = [model.headerData(c, Qt.Orientation.Horizontal) for c in range(model.columnCount())]
+    assert "region" in headers, headers
+    column = headers.index("region")
+    assert [model.data(model.index(r, column)) for r in range(model.rowCount())] == ["eu"] * 5
+    assert headers[-1] == "Preview", "the preview stays last, taking the room left"
+    assert not panel.table.isColumnHidden(column)

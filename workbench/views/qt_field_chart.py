@@ -223,6 +223,11 @@ class QtFieldChart(QWidget):
         self._layout_panels()
         return panel
 
+    def set_panel_title(self, panel: pg.PlotItem, title: str) -> None:
+        """Retitle a panel made by :meth:`add_panel`."""
+        panel.setProperty("title", title)
+        self._style_axes(panel)
+
     def _new_panel(self, title: str) -> pg.PlotItem:
         panel = pg.PlotItem(axisItems={"bottom": pg.DateAxisItem()})
         panel.setMenuEnabled(False)

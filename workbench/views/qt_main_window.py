@@ -260,6 +260,7 @@ class QtMainWindow(QMainWindow):
         self.session.disconnected.connect(self._disconnected)
         self.session.connection_failed.connect(self._connection_failed)
         self.session.error.connect(lambda message: self.statusBar().showMessage(message, 10_000))
+        self.session.topics_changed.connect(self._topics_changed)
         self.tabs.currentChanged.connect(lambda _index: self.show_tabs())
         self.welcome.run_scenario.connect(self.run_scenario)
         self.welcome.send_test_event.connect(self.send_test_event)
@@ -346,6 +347,10 @@ class QtMainWindow(QMainWindow):
     def _restore_topics_width(self) -> None:
         """Give the topics panel back the width it had before presentation mode."""
         self.resizeDocks([self.topics_dock], [self._normal_topics_width], Qt.Orientation.Horizontal)
+
+    def _topics_changed(self, _topics: object) -> None:
+        if self.presentation_action.isChecked():  # a longer name may want a wider panel
+            QTimer.singleShot(0, self._fit_topics)
 
     def _fit_topics(self) -> None:
         """Widen the topics panel for the larger font, up to 40% of the window."""

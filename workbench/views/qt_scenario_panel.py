@@ -160,6 +160,9 @@ class QtScenarioPanel(QWidget):
                 for path in spec.charts:
                     self.fields.add_series(topic_run.topic_id, topic_run.name, path)
             self._reset_rates()
+            names = [t.name for t in run.topics]
+            title = f"Events/s · {names[0]}" if len(names) == 1 else "Events/s"
+            self.fields.set_panel_title(self.rates, title)
             self.stop_button.setEnabled(True)
             self.run_button.setEnabled(True)
             self._timer.start()
@@ -210,6 +213,10 @@ class QtScenarioPanel(QWidget):
     def _reset_rates(self) -> None:
         topics = self.run.topics if self.run else []
         self._rates = {t.topic_id: deque(maxlen=RATE_HISTORY_S) for t in topics}
+        self._forget_rate_curves()
+
+    def _forget_rate_curves(self) -> None:
+        """Drop the curves (a new run, a theme's colours); the next draw makes them again."""
         for curve in self._rate_curves.values():
             self.rates.removeItem(curve)
             self.rates_legend.removeItem(curve)
@@ -228,12 +235,13 @@ class QtScenarioPanel(QWidget):
             return
         dark = palette_is_dark(self.palette())
         now = time.time()
+        several = len(self.run.topics) > 1  # a legend; one topic is named in the title
         for index, topic in enumerate(self.run.topics):
             history = self._rates.get(topic.topic_id, deque())
             curve = self._rate_curves.get(topic.topic_id)
             if curve is None:
                 pen = pg.mkPen(series_color(index, dark), width=2)
-                curve = self.rates.plot([], [], pen=pen, name=topic.name)
+                curve = self.rates.plot([], [], pen=pen, name=topic.name if several else None)
                 self._rate_curves[topic.topic_id] = curve
             curve.setData([t for t, _ in history], [v for _, v in history])
         self.rates.setXRange(now - self.fields.window_s, now, padding=0)
@@ -246,3 +254,4 @@ class QtScenarioPanel(QWidget):
     def _apply_theme(self) -> None:
         self.rates_legend.setLabelTextColor(self.palette().color(QPalette.ColorRole.WindowText))
         self.rates_legend.setLabelTextSize(f"{self.font().pointSizeF():g}pt")
+        self._forget_rate_curves()

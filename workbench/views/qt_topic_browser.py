@@ -124,6 +124,8 @@ class _TopicFilter(QSortFilterProxyModel):
 _MARGIN = 4
 """Around the search bar and the tree, in pixels."""
 NAME_CHARS = 14
+NAME_MAX_CHARS = 40
+"""The Name column asks for room for the longest topic name, up to this many characters."""
 """The width, in average characters, of the topic names the browser would like to show."""
 
 
@@ -193,6 +195,7 @@ class QtTopicBrowser(QWidget):
         self._refiltering = False
         self._number_widths: dict[int, int] = {}  # column -> width, set by _size_columns
         self._name_width = 0
+        self._name_floor = 0
 
         style = self.style()
         self._project_icon = style.standardIcon(QStyle.StandardPixmap.SP_DirIcon)
@@ -514,6 +517,9 @@ class QtTopicBrowser(QWidget):
         self._tree = tree
         if changes:
             self._apply(changes)
+            if self._number_widths:
+                self._measure_names()
+                self._fit_columns()
         self._update_actions()
 
     def _apply(self, changes: TreeDiff) -> None:
@@ -721,26 +727,46 @@ class QtTopicBrowser(QWidget):
             header.resizeSection(column, width)
             self._number_widths[column] = width
         header.setMinimumSectionSize(metrics.averageCharWidth() * 4)
-        self._name_width = (
-            metrics.averageCharWidth() * NAME_CHARS
-            + 2 * self.view.indentation()  # project and topic levels
-            + metrics.height()  # the icon
-        )
+        self._name_floor = self._name_room(metrics.averageCharWidth() * NAME_CHARS)
+        self._measure_names()
         # Never narrower than a name and its event count (Size and Rate give way first), so
         # that no layout, restored or squeezed, hides the topic names.
-        self.setMinimumWidth(self._width_for(self._number_widths[EVENTS]))
+        self.setMinimumWidth(self._width_for(self._number_widths[EVENTS], self._name_floor))
         self._fit_columns()
 
     def preferred_width(self) -> int:
-        """The width that shows a name of :data:`NAME_CHARS` and every number column."""
-        return self._width_for(sum(self._number_widths.values()))
+        """The width that shows the longest name (up to :data:`NAME_MAX_CHARS` characters, at
+        least :data:`NAME_CHARS`) and every number column."""
+        return self._width_for(sum(self._number_widths.values()), self._name_width)
 
-    def _width_for(self, numbers: int) -> int:
-        """The browser's width for a name of :data:`NAME_CHARS` and ``numbers`` pixels of number
-        columns."""
+    def _width_for(self, numbers: int, names: int) -> int:
+        """The browser's width for ``names`` pixels of Name column and ``numbers`` pixels of
+        number columns."""
         scrollbar = self.view.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
         frame = 2 * self.view.frameWidth()
-        return self._name_width + numbers + scrollbar + frame + 2 * _MARGIN
+        return names + numbers + scrollbar + frame + 2 * _MARGIN
+
+    def _name_room(self, text_width: int) -> int:
+        """The Name column's width for a name ``text_width`` pixels wide (a topic's row)."""
+        metrics = self.view.fontMetrics()
+        return (
+            text_width + 2 * self.view.indentation() + metrics.height() + metrics.averageCharWidth()
+        )
+
+    def _measure_names(self) -> None:
+        """Size the Name column for the longest name shown (within the bounds), so that Size
+        and Rate give way before a name is cut."""
+        metrics = self.view.fontMetrics()
+        longest = max(
+            (
+                metrics.horizontalAdvance(node.topic.name)
+                for p in self._tree.projects
+                for node in p.topics
+            ),
+            default=0,
+        )
+        cap = metrics.averageCharWidth() * NAME_MAX_CHARS
+        self._name_width = max(self._name_floor, self._name_room(min(longest, cap)))
 
     def _fit_columns(self) -> None:
         """Give names their room first: drop Size, then Rate, when the panel is too narrow.

@@ -12,6 +12,7 @@ from pytestqt.qtbot import QtBot
 from tests.workbench.app.test_app import App
 from tests.workbench.conftest import QLoop
 from workbench.views.qt_themes import Theme
+from workbench.views.qt_topic_browser import NAME
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -47,6 +48,19 @@ def test_every_view_fits_a_projector_in_presentation_mode(
     window.welcome.demo_button.click()  # a scenario's dashboard, and topics in every view
     qloop.until(lambda: window.demo.run is not None and window.demo.run.running, 30, "the run")
     qloop.until(lambda: len(window.demo.fields.series) == 3, 30, "the dashboard")
+    client = running.session.client
+    assert client is not None
+    qloop.run(client.create_topic("warehouse.sensor-readings.eu-west"))
+    running.session.refresh_topics()
+    qloop.until(lambda: len(running.session.topics) == 2, 30, "the second topic")
+    qtbot.wait(200)
+    view = window.topics.view
+    needed = max(
+        view.fontMetrics().horizontalAdvance(name)
+        for name in ("workout.samples", "warehouse.sensor-readings.eu-west")
+    )
+    shown = view.header().sectionSize(NAME) - 2 * view.indentation() - view.iconSize().width()
+    assert shown >= needed, "a topic name is cut in the topics panel"
     for theme in (Theme.LIGHT, Theme.DARK):  # a theme switch lays every page out again
         window.set_theme(theme)
         for index in range(window.tabs.count()):

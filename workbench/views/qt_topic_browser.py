@@ -756,17 +756,10 @@ class QtTopicBrowser(QWidget):
     def _measure_names(self) -> None:
         """Size the Name column for the longest name shown (within the bounds), so that Size
         and Rate give way before a name is cut."""
-        metrics = self.view.fontMetrics()
-        longest = max(
-            (
-                metrics.horizontalAdvance(node.topic.name)
-                for p in self._tree.projects
-                for node in p.topics
-            ),
-            default=0,
-        )
-        cap = metrics.averageCharWidth() * NAME_MAX_CHARS
-        self._name_width = max(self._name_floor, self._name_room(min(longest, cap)))
+        # The view's own measure: the delegate's text, icon and margins plus the indentation.
+        longest = self.view.sizeHintForColumn(NAME)
+        cap = self._name_room(self.view.fontMetrics().averageCharWidth() * NAME_MAX_CHARS)
+        self._name_width = max(self._name_floor, min(longest, cap))
 
     def _fit_columns(self) -> None:
         """Give names their room first: drop Size, then Rate, when the panel is too narrow.

@@ -11,6 +11,7 @@ from pytestqt.qtbot import QtBot
 
 from tests.workbench.app.test_app import App
 from tests.workbench.conftest import QLoop
+from workbench.views.qt_main_window import QtMainWindow
 from workbench.views.qt_themes import Theme
 from workbench.views.qt_topic_browser import NAME
 
@@ -37,6 +38,39 @@ def _scrolls(tabs: QTabWidget) -> bool:
     return area.horizontalScrollBar().isVisible() or area.verticalScrollBar().isVisible()
 
 
+def _names_fit(window: QtMainWindow, names: list[str]) -> bool:
+    """Whether the topics panel's Name column shows these names whole: each row's cell, from
+    where its icon starts, is at least as wide as its delegate asks (icon, margins, text)."""
+    view, proxy = window.topics.view, window.topics.proxy
+    right = view.header().sectionViewportPosition(NAME) + view.header().sectionSize(NAME)
+    found = 0
+    for project in range(proxy.rowCount()):
+        parent = proxy.index(project, NAME)
+        for row in range(proxy.rowCount(parent)):
+            index = proxy.index(row, NAME, parent)
+            if index.data() in names:
+                found += 1
+                wanted = view.sizeHintForIndex(index).width()
+                if view.visualRect(index).left() + wanted > right:
+                    return False
+    assert found == len(names), "every name is listed"
+    return True
+
+
+def test_topic_names_are_whole_at_the_normal_size(qtbot: QtBot, qloop: QLoop, running: App) -> None:
+    window = running.window
+    window.resize(1440, 880)
+    client = running.session.client
+    assert client is not None
+    names = ["app-logs", "sensor-readings", "orders.eu-west-1"]
+    for name in names:
+        qloop.run(client.create_topic(name))
+    running.session.refresh_topics()
+    qloop.until(lambda: len(running.session.topics) == 3, 30, "the topics")
+    qtbot.wait(200)
+    assert _names_fit(window, names)
+
+
 def test_every_view_fits_a_projector_in_presentation_mode(
     qtbot: QtBot, qloop: QLoop, running: App
 ) -> None:
@@ -50,17 +84,11 @@ def test_every_view_fits_a_projector_in_presentation_mode(
     qloop.until(lambda: len(window.demo.fields.series) == 3, 30, "the dashboard")
     client = running.session.client
     assert client is not None
-    qloop.run(client.create_topic("warehouse.sensor-readings.eu-west"))
+    qloop.run(client.create_topic("sensor-readings.eu-west-1"))
     running.session.refresh_topics()
     qloop.until(lambda: len(running.session.topics) == 2, 30, "the second topic")
     qtbot.wait(200)
-    view = window.topics.view
-    needed = max(
-        view.fontMetrics().horizontalAdvance(name)
-        for name in ("workout.samples", "warehouse.sensor-readings.eu-west")
-    )
-    shown = view.header().sectionSize(NAME) - 2 * view.indentation() - view.iconSize().width()
-    assert shown >= needed, "a topic name is cut in the topics panel"
+    assert _names_fit(window, ["workout.samples", "sensor-readings.eu-west-1"])
     for theme in (Theme.LIGHT, Theme.DARK):  # a theme switch lays every page out again
         window.set_theme(theme)
         for index in range(window.tabs.count()):

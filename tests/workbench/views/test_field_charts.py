@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from pytestqt.qtbot import QtBot
 
-from tests.workbench.app.test_app import App
+from tests.workbench.app.conftest import App
 from tests.workbench.conftest import QLoop
 from workbench.client.records import NewEvent
 
@@ -23,19 +20,6 @@ PUBLISHED = [
     {"heart_rate": None, "zone": "hard"},
     {"heart_rate": 140, "zone": "peak"},
 ]
-
-
-@pytest.fixture
-def running(qtbot: QtBot, qloop: QLoop, tmp_path: Path) -> Iterator[App]:
-    app = App(tmp_path)
-    app.window.resize(1280, 720)
-    app.start(qloop)
-    yield app
-    app.window.fields.chart.clear()
-    qloop.run(app.session.drop_connection("quitting"))
-    app.window.close()
-    app.broker.stop_and_wait()
-    app.window.deleteLater()
 
 
 def test_the_fields_tab_draws_exactly_the_published_values_and_counts_the_rest(

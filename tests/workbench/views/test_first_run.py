@@ -2,32 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
-from pytestqt.qtbot import QtBot
 
-from tests.workbench.app.test_app import App
+from tests.workbench.app.conftest import App
 from tests.workbench.conftest import QLoop
 from workbench.models.field_series import FieldKind
 
 pytestmark = pytest.mark.timeout(180)
-
-
-@pytest.fixture
-def running(qtbot: QtBot, qloop: QLoop, tmp_path: Path) -> Iterator[App]:
-    # Not qtbot.addWidget: it deletes the window before this fixture's teardown, which then
-    # drops the connection and stops the broker.
-    app = App(tmp_path)
-    app.window.resize(1280, 720)
-    app.start(qloop)
-    yield app
-    app.window.demo.stop()
-    qloop.run(app.session.drop_connection("quitting"))
-    app.window.close()
-    app.broker.stop_and_wait()
-    app.window.deleteLater()
 
 
 def test_an_empty_broker_gets_the_welcome_page_and_a_scenario_in_one_click(

@@ -2,33 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 from PySide6.QtWidgets import QScrollArea, QTabWidget
 from pytestqt.qtbot import QtBot
 
-from tests.workbench.app.test_app import App
+from tests.workbench.app.conftest import App
 from tests.workbench.conftest import QLoop
 from workbench.views.qt_main_window import QtMainWindow
 from workbench.views.qt_themes import Theme
 from workbench.views.qt_topic_browser import NAME
 
 pytestmark = pytest.mark.timeout(180)
-
-
-@pytest.fixture
-def running(qtbot: QtBot, qloop: QLoop, tmp_path: Path) -> Iterator[App]:
-    app = App(tmp_path)
-    app.window.resize(1280, 720)
-    app.start(qloop)
-    yield app
-    app.window.demo.stop()
-    qloop.run(app.session.drop_connection("quitting"))
-    app.window.close()
-    app.broker.stop_and_wait()
-    app.window.deleteLater()
 
 
 def _scrolls(tabs: QTabWidget) -> bool:

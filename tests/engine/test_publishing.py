@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from google.protobuf.timestamp_pb2 import Timestamp
 
 from embedded_broker.api.errors import nack_code, status_code
 from embedded_broker.auth.permissions import Permission
@@ -28,6 +29,13 @@ from tests.conftest import make_event
 from tests.engine.conftest import Engine, RecordedReplies, Scenario, Wrapper, stream_of
 
 Code = Nack.Code
+
+
+def _created_at(seconds: int, nanos: int = 0) -> bytes:
+    event = make_event()
+    event.created.CopyFrom(Timestamp(seconds=seconds, nanos=nanos))
+    return event.SerializeToString()
+
 
 # name -> (how to set it up, the encoded event, the error, the Ensign nack code)
 REFUSALS: dict[str, tuple[str, bytes, type[BrokerError], int, str]] = {
@@ -80,6 +88,27 @@ REFUSALS: dict[str, tuple[str, bytes, type[BrokerError], int, str]] = {
         UnhandledMimetype,
         Code.UNHANDLED_MIMETYPE,
         "unknown mimetype (777)",
+    ),
+    "created in milliseconds": (
+        "",
+        _created_at(1_700_000_000_000),
+        MalformedEvent,
+        Code.UNPROCESSED,
+        "invalid created time: seconds=1700000000000 is outside 0001-01-01..9999-12-31",
+    ),
+    "created after year 9999": (
+        "",
+        _created_at(253_402_300_800),
+        MalformedEvent,
+        Code.UNPROCESSED,
+        "invalid created time: seconds=253402300800",
+    ),
+    "created nanos out of range": (
+        "",
+        _created_at(0, -1),
+        MalformedEvent,
+        Code.UNPROCESSED,
+        "invalid created time: nanos=-1 is outside 0..999999999",
     ),
 }
 

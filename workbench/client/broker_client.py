@@ -19,6 +19,7 @@ import grpc
 from embedded_broker.core import ids
 from embedded_broker.core.ids import ulid_str
 from embedded_broker.core.model import MAX_EVENT_SIZE
+from embedded_broker.core.timestamps import timestamp_ms
 from embedded_broker.proto.admin.v1 import admin_pb2, admin_pb2_grpc
 from embedded_broker.proto.ensign.v1beta1 import ensign_pb2, ensign_pb2_grpc, query_pb2, topic_pb2
 from embedded_broker.proto.ensign.v1beta1.event_pb2 import Event, EventWrapper, Type
@@ -407,13 +408,17 @@ def event_row(wrapper: EventWrapper) -> EventRow:
     """An EventWrapper as a plain record."""
     event = Event.FromString(wrapper.event)
     t = event.type
-    created = event.created.ToMilliseconds() if event.HasField("created") else 0
+    # Never protobuf's ToMilliseconds here: it raises for a time beyond year 9999, and one such
+    # event must not make its whole page unreadable.
+    created = event.created
+    created_ms = timestamp_ms(created.seconds, created.nanos) if event.HasField("created") else 0
+    committed = wrapper.committed
     return EventRow(
         topic_id=wrapper.topic_id,
         offset=wrapper.offset,
         id=wrapper.id,
-        committed_ms=wrapper.committed.ToMilliseconds(),
-        created_ms=created,
+        committed_ms=timestamp_ms(committed.seconds, committed.nanos),
+        created_ms=created_ms,
         type_name=t.name,
         type_version=f"{t.major_version}.{t.minor_version}.{t.patch_version}",
         mimetype=int(event.mimetype),

@@ -19,12 +19,12 @@ import json
 import os
 import tempfile
 from collections.abc import AsyncIterator, Callable, Iterable
-from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Protocol
 
 from workbench.client.records import EventPage, EventRow
+from workbench.models.event_pages import utc_text
 
 CSV_COLUMNS = (
     "offset",
@@ -72,9 +72,9 @@ class ExportCancelled(Exception):
 
 
 def iso_utc(ms: int) -> str:
-    """Milliseconds since the epoch as ISO-8601 UTC, e.g. ``2024-05-01T12:00:00.123Z``."""
-    moment = datetime.fromtimestamp(ms / 1000, tz=UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+    """Milliseconds since the epoch as ISO-8601 UTC, e.g. ``2024-05-01T12:00:00.123Z``
+    (any value: years beyond 9999 in the expanded form, ``+55800-…``)."""
+    return utc_text(ms) + "Z"
 
 
 def csv_record(row: EventRow) -> list[str]:

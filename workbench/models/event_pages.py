@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 
 from workbench.client.records import EventRow
 
@@ -164,9 +164,32 @@ def type_text(event: EventRow) -> str:
 
 
 def format_ms(ms: int) -> str:
-    """A Unix time in milliseconds as local time with milliseconds."""
-    moment = datetime.fromtimestamp(ms / 1000)
+    """A Unix time in milliseconds as local time with milliseconds.
+
+    A time no ``datetime`` can hold (a producer's milliseconds in the seconds field: year
+    ~55,800) is shown as it is, in UTC with an expanded year (``+55800-…``), never an error.
+    """
+    try:
+        moment = datetime.fromtimestamp(ms / 1000)
+    except (ValueError, OverflowError, OSError):
+        return utc_text(ms, " ") + " UTC"
     return moment.strftime("%Y-%m-%d %H:%M:%S") + f".{ms % 1000:03d}"
+
+
+_GREGORIAN_CYCLE_MS = 146_097 * 86_400_000
+"""400 Gregorian years: the calendar (leap days and weekdays) repeats after it exactly."""
+
+
+def utc_text(ms: int, separator: str = "T") -> str:
+    """Milliseconds since the epoch as ISO-8601 UTC text with milliseconds, for any ``ms``.
+
+    Years outside 1..9999 get ISO 8601's expanded form (``+55800``, ``-0001``).
+    """
+    cycles, within = divmod(ms, _GREGORIAN_CYCLE_MS)
+    moment = datetime.fromtimestamp(within // 1000, tz=UTC)
+    year = moment.year + 400 * cycles
+    shown = f"{year:04d}" if 1 <= year <= 9999 else f"{year:+05d}"
+    return shown + moment.strftime(f"-%m-%d{separator}%H:%M:%S") + f".{ms % 1000:03d}"
 
 
 def human_bytes(size: float) -> str:

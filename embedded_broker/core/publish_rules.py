@@ -6,9 +6,9 @@ between admission and commit (an archive or a destroy may land in between) as it
 guard. Both raise the same errors with the same messages; each adapter maps an error to its own
 wire form (a ``Nack`` code, or a gRPC status).
 
-The rules are Ensign's: an event is one encoded ``ensign.v1beta1.Event`` of at most 5 MiB, with
-data, a mimetype from ``mimetype.v1beta1.MIME`` and a ``created`` time a calendar shows (or
-none); an archived (read-only) topic takes none.
+The rules are Ensign's: an event is one encoded ``ensign.v1beta1.Event`` small enough for a client
+to receive (``MAX_EVENT_SIZE``), with data, a mimetype from ``mimetype.v1beta1.MIME`` and a
+``created`` time a calendar shows (or none); an archived (read-only) topic takes none.
 """
 
 from __future__ import annotations
@@ -71,11 +71,12 @@ def check_event_size(size: int, index: int | None = None) -> None:
         index: the event's position in a batch, named in the message when given.
 
     Raises:
-        EventTooLarge: if ``size`` exceeds ``MAX_EVENT_SIZE`` (5 MiB).
+        EventTooLarge: if ``size`` exceeds ``MAX_EVENT_SIZE`` (4 MiB less delivery framing).
     """
     if size > MAX_EVENT_SIZE:
         raise EventTooLarge(
-            f"{_which(index)} is {size:,} bytes; the limit is {MAX_EVENT_SIZE:,} bytes (5 MiB)"
+            f"{_which(index)} is {size:,} bytes; the limit is {MAX_EVENT_SIZE:,} bytes (what a "
+            "client with gRPC's default 4 MiB receive limit can be sent)"
         )
 
 

@@ -72,7 +72,7 @@ REFUSALS: dict[str, tuple[str, bytes, type[BrokerError], int, str]] = {
         make_event(b"x" * MAX_EVENT_SIZE).SerializeToString(),
         EventTooLarge,
         Code.MAX_EVENT_SIZE_EXCEEDED,
-        "the limit is 5,242,880 bytes (5 MiB)",
+        "the limit is 4,194,236 bytes (what a client with gRPC's default 4 MiB receive limit",
     ),
     "malformed": ("", b"\xff\xff\xff", MalformedEvent, Code.UNPROCESSED, "malformed event"),
     "no data": (

@@ -216,7 +216,12 @@ class BrokerClient:
         from_end: bool = False,
         limit: int = 200,
     ) -> EventPage:
-        """A page of a topic: from an offset, from a time, or the last ``limit`` events."""
+        """A page of a topic: from an offset, from a time, or the last ``limit`` events.
+
+        The broker bounds each reply by bytes as well as by count (a few large events fill one);
+        a reply cut short is completed here with further reads, so the page holds ``limit``
+        events unless the topic has fewer.
+        """
         request = admin_pb2.ReadEventsRequest(topic_id=topic_id, limit=limit)
         if from_end:
             request.from_end = True
@@ -224,6 +229,33 @@ class BrokerClient:
             request.after.FromMilliseconds(after_ms)
         else:
             request.offset = offset or 1
+        page = await self._read_page(request)
+        events = page.events
+        if from_end and events:  # the newest events came; read the older ones of the page
+            first = max(1, page.last_offset - limit + 1)
+            older = await self._read_run(topic_id, first, events[0].offset - first)
+            events = older + events
+        elif events and len(events) < limit and page.next_offset <= page.last_offset:
+            events = events + await self._read_run(topic_id, page.next_offset, limit - len(events))
+        return EventPage(
+            events, events[-1].offset + 1 if events else page.next_offset, page.last_offset
+        )
+
+    async def _read_run(self, topic_id: bytes, offset: int, count: int) -> list[EventRow]:
+        """Up to ``count`` events from ``offset`` on, in as many replies as their bytes need."""
+        events: list[EventRow] = []
+        while len(events) < count:
+            request = admin_pb2.ReadEventsRequest(
+                topic_id=topic_id, offset=offset, limit=count - len(events)
+            )
+            page = await self._read_page(request)
+            if not page.events:
+                break
+            events += page.events
+            offset = page.next_offset
+        return events
+
+    async def _read_page(self, request: admin_pb2.ReadEventsRequest) -> EventPage:
         reply = await self._call(
             lambda md: self._admin.ReadEvents(request, metadata=md, timeout=CALL_TIMEOUT_S)
         )
@@ -262,7 +294,7 @@ class BrokerClient:
                 size = len(events[0])
                 raise Refused(
                     "MAX_EVENT_SIZE_EXCEEDED",
-                    f"event is {size:,} bytes; the limit is {MAX_EVENT_SIZE:,} bytes (5 MiB)",
+                    f"event is {size:,} bytes; the limit is {MAX_EVENT_SIZE:,} bytes",
                 ) from exc
             raise
         return PublishResult(

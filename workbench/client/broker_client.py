@@ -23,7 +23,7 @@ from embedded_broker.core.timestamps import timestamp_ms
 from embedded_broker.proto.admin.v1 import admin_pb2, admin_pb2_grpc
 from embedded_broker.proto.ensign.v1beta1 import ensign_pb2, ensign_pb2_grpc, query_pb2, topic_pb2
 from embedded_broker.proto.ensign.v1beta1.event_pb2 import Event, EventWrapper, Type
-from workbench.client.authentication import authenticate
+from workbench.client.authentication import login_tokens, refresh_tokens
 from workbench.client.connection_settings import ConnectionSettings
 from workbench.client.errors import (
     AuthError,
@@ -60,6 +60,7 @@ class BrokerClient:
     def __init__(self, settings: ConnectionSettings) -> None:
         self.settings = settings
         self._token = ""
+        self._refresh_token = ""
         self._expires = 0.0
         self._claims: dict[str, Any] = {}
         options = [
@@ -84,9 +85,26 @@ class BrokerClient:
                 of AuthError, when it does not accept the key at all (unknown, wrong, revoked).
             Unavailable: if the auth endpoint cannot be reached.
         """
-        token = await asyncio.to_thread(authenticate, self.settings)
-        self._token, self._expires = token, _expiry(token)
-        self._claims = _claims(token)
+        tokens = await asyncio.to_thread(login_tokens, self.settings)
+        self._keep(*tokens)
+
+    async def _renew(self) -> None:
+        """A fresh access token: through ``/v1/refresh`` while the refresh token is good (no
+        secret sent, and no one's failed logins stand in the way), else by logging in."""
+        if self._refresh_token and time.time() < _expiry(self._refresh_token):
+            try:
+                tokens = await asyncio.to_thread(refresh_tokens, self.settings, self._refresh_token)
+            except ClientError:
+                self._refresh_token = ""
+            else:
+                self._keep(*tokens)
+                return
+        await self.login()
+
+    def _keep(self, access: str, refresh: str) -> None:
+        self._token, self._expires = access, _expiry(access)
+        self._refresh_token = refresh
+        self._claims = _claims(access)
 
     @property
     def project_id(self) -> bytes:
@@ -105,7 +123,7 @@ class BrokerClient:
 
     async def _auth(self) -> list[tuple[str, str]]:
         if not self._token or time.time() > self._expires - _REFRESH_MARGIN_S:
-            await self.login()
+            await self._renew()
         return [("authorization", f"Bearer {self._token}")]
 
     async def _call(self, make: Callable[[list[tuple[str, str]]], Awaitable[T]]) -> T:

@@ -361,7 +361,7 @@ class EventStore:
         entry = self._catalog.get(parse_ulid(topic_id))
         with self.readers.connection() as conn:
             row = conn.execute(
-                "SELECT first_offset, count, first_id, payload FROM blocks "
+                "SELECT first_offset, count, first_id, nonce, payload FROM blocks "
                 "WHERE topic=? AND last_ms>=? ORDER BY last_ms, first_offset LIMIT 1",
                 (entry.seq, ms),
             ).fetchone()
@@ -407,12 +407,12 @@ class EventStore:
         while True:
             rows = self._fetch(
                 conn,
-                "SELECT first_offset, count, first_id, payload FROM blocks WHERE topic=? AND "
-                "first_offset>=? AND first_offset<? ORDER BY first_offset LIMIT ?",
+                "SELECT first_offset, count, first_id, nonce, payload FROM blocks WHERE topic=? "
+                "AND first_offset>=? AND first_offset<? ORDER BY first_offset LIMIT ?",
                 (entry.seq, after, end, _BLOCKS_PER_FETCH),
             )
-            for first, count, first_id, sealed in rows:
-                yield self._decode(entry, first, count, first_id, sealed, start, stop)
+            for first, count, first_id, nonce, sealed in rows:
+                yield self._decode(entry, first, count, first_id, nonce, sealed, start, stop)
             if len(rows) < _BLOCKS_PER_FETCH:
                 return
             after = rows[-1][0] + 1
@@ -423,12 +423,15 @@ class EventStore:
         first: int,
         count: int,
         first_id: bytes,
+        nonce: bytes | None,
         sealed: bytes,
         start: int = 0,
         stop: int | None = None,
     ) -> list[EventRecord]:
         topic = entry.topic
-        plain = open_block(entry.keys.blocks, topic.id, topic.name, first, count, first_id, sealed)
+        plain = open_block(
+            entry.keys.blocks, topic.id, topic.name, first, count, first_id, nonce, sealed
+        )
         return decode_block(topic.id, first, plain, start, stop)
 
     def _fetch(

@@ -34,6 +34,8 @@ MAX_BLOCK_BYTES = 256 * 1024
 
 pack_header: Callable[[bytes, int, int], bytes] = _HEADER.pack
 """``pack_header(event_id, duplicate_of, length)``: the framing header that precedes an event."""
+unpack_header: Callable[[bytes, int], tuple[bytes, int, int]] = _HEADER.unpack_from
+"""``unpack_header(plain, position)``: (event id, duplicate_of, length) of a framing header."""
 
 
 def block_aad(topic_id: bytes, first_offset: int, count: int) -> bytes:
@@ -75,7 +77,7 @@ def decode_block(
 ) -> list[EventRecord]:
     """Return the events of a decrypted block with ``start <= offset < stop``, in order."""
     out: list[EventRecord] = []
-    append, unpack = out.append, _HEADER.unpack_from
+    append, unpack = out.append, unpack_header
     pos, offset, end = 0, first_offset, len(plain)
     stop = stop if stop is not None else 1 << 62
     while pos < end and offset < stop:

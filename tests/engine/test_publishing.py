@@ -258,3 +258,42 @@ def test_a_revoked_key_ends_its_stream(engine: Callable[[Scenario], None]) -> No
         assert broker.store.topic(topic.id).stats.events == 1
 
     engine(scenario)
+
+
+def test_a_full_disk_nacks_with_its_reason_and_publishing_resumes_by_itself(
+    engine: Callable[[Scenario], None],
+) -> None:
+    async def scenario(e: Engine) -> None:
+        broker = e.broker
+        topic = await broker.change(broker.store.create_topic, e.project_id, "orders")
+        caller = e.caller(Permission.PUBLISHER)
+        kept = [Wrapper(topic.id, make_event(f"kept {i}").SerializeToString()) for i in range(5)]
+        await PublishPipeline(broker, caller, RecordedReplies()).run(stream_of(kept))
+
+        def room(pages: int | None) -> Callable[[Any], None]:
+            def limit(conn: Any) -> None:  # SQLite says SQLITE_FULL at max_page_count
+                current = conn.execute("PRAGMA page_count").fetchone()[0]
+                conn.execute(f"PRAGMA max_page_count={pages or current + 1}")
+
+            return limit
+
+        await asyncio.wrap_future(broker.store._writer.submit(room(None)))
+        big = [Wrapper(topic.id, make_event(b"x" * 300_000).SerializeToString()) for _ in range(4)]
+        replies = RecordedReplies()
+        await PublishPipeline(broker, caller, replies).run(stream_of(big))
+        assert {kind for kind, _, _ in replies.outcomes} == {"nack"}
+        refusal = replies.outcomes[0][2]
+        assert "disk holding the event log is full" in str(refusal)
+        assert nack_code(refusal) == Code.INTERNAL
+        with pytest.raises(BrokerError, match="full"):
+            await publish_batch(broker, caller, topic.id, [big[0].event])
+
+        await asyncio.wrap_future(broker.store._writer.submit(room(1_000_000_000)))  # space back
+        after = RecordedReplies()
+        await PublishPipeline(broker, caller, after).run(stream_of(big[:1]))
+        assert [kind for kind, _, _ in after.outcomes] == ["ack"]
+        records = broker.store.read(topic.id)
+        assert [r.offset for r in records] == [1, 2, 3, 4, 5, 6]  # nothing lost, no gap
+        assert records[0].event.data == b"kept 0"
+
+    engine(scenario)

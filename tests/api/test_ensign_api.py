@@ -417,3 +417,16 @@ def test_a_publisher_that_half_closes_gets_every_ack_then_the_stream_ends(client
     replies = list(client.ensign.Publish(requests(), metadata=client.auth, timeout=30))
     acked = {r.ack.id for r in replies if r.HasField("ack")}
     assert acked == {w.local_id for w in wrappers}
+
+
+def test_an_undefined_dedup_strategy_is_an_invalid_argument(client: Client) -> None:
+    """Found by tests/fuzz: it answered UNKNOWN ("-1 is not a valid DedupStrategy")."""
+    for strategy, offset in ((-1, 0), (99, 0), (1, 77)):
+        policy = topic_pb2.Deduplication(strategy=strategy, offset=offset)  # type: ignore[arg-type]
+        error = _rpc_error(
+            lambda policy=policy: client.ensign.CreateTopic(
+                topic_pb2.Topic(name=_name(), deduplication=policy), metadata=client.auth
+            )
+        )
+        assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert "unknown deduplication strategy" in (error.details() or "")

@@ -66,11 +66,11 @@ class EnsignService(ensign_pb2_grpc.EnsignServicer):
         caller = await self._caller(context)
         try:
             query, topic = prepare_query(self._broker, caller, request.query, query_params(request))
-        except BrokerError as exc:
-            await abort(context, exc)
-        rows = run_query(self._broker, query, topic, request.include_duplicates)
-        async for record, projected in rows:
-            yield event_wrapper(record, projected)
+            rows = run_query(self._broker, query, topic, request.include_duplicates)
+            async for record, projected in rows:
+                yield event_wrapper(record, projected)
+        except BrokerError as exc:  # before the first row or after some: a projection too
+            await abort(context, exc)  # large, a damaged block
 
     # -- queries ------------------------------------------------------------------------------
 

@@ -17,6 +17,7 @@ PAGE_BYTES = 2 * 1024 * 1024
 """The most event bytes one page holds, unless its only event is larger (an event may reach
 ``MAX_EVENT_SIZE``, about 4 MiB). One ``ReadEventsReply`` is therefore at most about 4 MiB: well
 under what the broker sends (8 MiB) and what the workbench receives."""
+_EARLIEST_MS, _LATEST_MS = -(2**63), 2**63 - 1
 _EVENT_FRAMING = 64
 """Bytes an event's ``EventWrapper`` adds around it in a reply, at most (ids, offset, time)."""
 
@@ -75,6 +76,8 @@ async def read_page(
     limit = min(limit or DEFAULT_READ, MAX_READ)
     last = topic.stats.events
     if start is ReadFrom.TIME:
+        # Any time may be asked for (a Timestamp's seconds times 1000 passes SQLite's 64 bits).
+        at = min(max(at, _EARLIEST_MS), _LATEST_MS)
         found = await broker.read(broker.store.offset_at, topic.id, at)
         first = found if found is not None else last + 1
     elif start is ReadFrom.END:

@@ -113,3 +113,18 @@ def test_the_first_and_last_moments_of_the_calendar_are_admitted_on_both_paths(
         assert broker.store.topic(topic.id).stats.events == 4
 
     engine(scenario)
+
+
+def test_a_read_from_any_time_answers(engine: Callable[[Scenario], None]) -> None:
+    """ReadEvents 'after' a Timestamp whose milliseconds pass SQLite's 64-bit integers answered
+    UNKNOWN (an OverflowError)."""
+
+    async def scenario(e: Engine) -> None:
+        broker = e.broker
+        topic = await broker.change(broker.store.create_topic, e.project_id, "times")
+        broker.store.publish(topic.id, [make_event("only")]).result()
+        for at, found in ((2**63 * 1000, 0), (-(2**70), 1), (2**64, 0)):
+            page = await read_page(broker, e.caller(), topic.id, ReadFrom.TIME, at, 10)
+            assert len(page.records) == found
+
+    engine(scenario)

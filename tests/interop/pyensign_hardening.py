@@ -10,10 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import sys
-import time
-import traceback
 from collections import Counter
 from typing import Any
 
@@ -27,6 +24,7 @@ from pyensign_scenarios import (
     close,
     markers_until_seen,
     meta,
+    play,
     run_query,
     wait_until,
 )
@@ -140,18 +138,5 @@ SCENARIOS = {
 }
 
 
-async def play(name: str, cfg: dict[str, Any]) -> None:
-    out: dict[str, Any] = {"scenario": name}
-    begun = time.monotonic()
-    try:
-        await SCENARIOS[name](cfg, out)
-    except Exception:
-        out["fatal"] = traceback.format_exc()
-    out["seconds"] = round(time.monotonic() - begun, 3)
-    sys.stdout.write(json.dumps(out, default=repr) + "\n")
-    sys.stdout.flush()
-    os._exit(0)  # see pyensign_scenarios.play
-
-
 if __name__ == "__main__":
-    asyncio.run(play(sys.argv[1], json.loads(sys.argv[2])))
+    asyncio.run(play(sys.argv[1], json.loads(sys.argv[2]), SCENARIOS))

@@ -1,7 +1,7 @@
 """The soak: a real broker under several unmodified pyensign publishers and subscribers, a batched
 publisher and a stalled subscriber, for minutes, on loopback.
 
-    python bench/soak.py [--minutes 3] [--interval 10]
+    python bench/soak.py [--minutes 3] [--interval 10] [--in-flight 8]
 
 Every interval it prints the broker's memory (RSS), the pyensign publishers' acknowledged events/s
 and publish-to-ack latency (p50, p99), the batched publisher's events/s and what the subscribers
@@ -73,7 +73,7 @@ def _stalled(client: Client, topic: str, stop: threading.Event) -> None:
     call.cancel()
 
 
-def soak(minutes: float, interval: float) -> int:
+def soak(minutes: float, interval: float, in_flight: int) -> int:
     seconds = minutes * 60
     with tempfile.TemporaryDirectory(prefix="soak-") as temp:
         broker: BrokerProcess = start_broker(Path(temp) / "broker")
@@ -86,6 +86,7 @@ def soak(minutes: float, interval: float) -> int:
             "auth_url": broker.auth_url,
             "seconds": seconds,
             "interval": interval,
+            "in_flight": in_flight,
         }
         python = str(pyensign_python())
         credentials = {
@@ -191,8 +192,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=3.0)
     parser.add_argument("--interval", type=float, default=10.0)
+    parser.add_argument(
+        "--in-flight", type=int, default=8, help="events each pyensign publisher leaves unacked"
+    )
     args = parser.parse_args()
-    return soak(args.minutes, args.interval)
+    return soak(args.minutes, args.interval, args.in_flight)
 
 
 if __name__ == "__main__":

@@ -49,7 +49,7 @@ def test_an_odd_event_already_stored_poisons_no_read_query_or_export(
 
     async def scenario(e: Engine) -> None:
         broker = e.broker
-        topic = await broker.change(broker.store.create_topic, e.project_id, "times")
+        topic = await e.create_topic("times")
         events = [
             _created(1_700_000_000, data="before"),
             _created(MS_AS_SECONDS, data="odd"),
@@ -99,7 +99,7 @@ def test_the_first_and_last_moments_of_the_calendar_are_admitted_on_both_paths(
 ) -> None:
     async def scenario(e: Engine) -> None:
         broker = e.broker
-        topic = await broker.change(broker.store.create_topic, e.project_id, "edges")
+        topic = await e.create_topic("edges")
         edges = [
             _created(MIN_SECONDS).SerializeToString(),
             _created(MAX_SECONDS, 999_999_999).SerializeToString(),
@@ -121,7 +121,7 @@ def test_a_read_from_any_time_answers(engine: Callable[[Scenario], None]) -> Non
 
     async def scenario(e: Engine) -> None:
         broker = e.broker
-        topic = await broker.change(broker.store.create_topic, e.project_id, "times")
+        topic = await e.create_topic("times")
         broker.store.publish(topic.id, [make_event("only")]).result()
         for at, found in ((2**63 * 1000, 0), (-(2**70), 1), (2**64, 0)):
             page = await read_page(broker, e.caller(), topic.id, ReadFrom.TIME, at, 10)

@@ -264,8 +264,7 @@ def test_a_full_disk_nacks_with_its_reason_and_publishing_resumes_by_itself(
     engine: Callable[[Scenario], None],
 ) -> None:
     async def scenario(e: Engine) -> None:
-        broker = e.broker
-        topic = await broker.change(broker.store.create_topic, e.project_id, "orders")
+        broker, topic = e.broker, await e.create_topic("orders")
         caller = e.caller(Permission.PUBLISHER)
         kept = [Wrapper(topic.id, make_event(f"kept {i}").SerializeToString()) for i in range(5)]
         await PublishPipeline(broker, caller, RecordedReplies()).run(stream_of(kept))

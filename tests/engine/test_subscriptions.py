@@ -209,7 +209,7 @@ def test_members_that_join_a_new_group_at_once_share_one_delivery(
 
     async def scenario(e: Engine) -> None:
         broker = e.broker
-        topic = await broker.change(broker.store.create_topic, e.project_id, "jobs")
+        topic = await e.create_topic("jobs")
         callers = [e.caller() for _ in range(4)]
         # Joins finish at different moments, as on a busy machine: the first member's group is
         # loaded before the others' calls return.

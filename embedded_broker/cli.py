@@ -13,14 +13,19 @@ from pathlib import Path
 from embedded_broker import __version__
 from embedded_broker.auth.api_keys import ApiKey, KeyStore
 from embedded_broker.auth.permissions import Permission
-from embedded_broker.auth.projects import ProjectDirectory
+from embedded_broker.auth.projects import AUTH_DATABASE_FILE, ProjectDirectory
 from embedded_broker.config import default_data_dir, passphrase_from_env
 from embedded_broker.core.dedup import DedupPolicy, DedupStrategy
 from embedded_broker.core.errors import BrokerError
 from embedded_broker.core.ids import now_ms, ulid_str
 from embedded_broker.core.model import Topic
 from embedded_broker.core.time_text import time_ago
+from embedded_broker.crypto.master_key import MASTER_KEY_FILE
+from embedded_broker.storage.backup import backup_data_dir, restore_data_dir
 from embedded_broker.storage.event_store import EventStore
+from embedded_broker.storage.group_offsets import GROUPS_DATABASE_FILE
+from embedded_broker.storage.integrity import check_data_dir
+from embedded_broker.storage.integrity import describe as describe_check
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -64,6 +69,27 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     commands.add_parser("init", parents=[common], help="create the data directory and master key")
+    commands.add_parser(
+        "check",
+        parents=[common],
+        help="verify every stored block (safe while the broker serves); exit 1 on damage",
+    )
+    backup = commands.add_parser(
+        "backup",
+        parents=[common],
+        help="copy the data directory consistently while the broker serves (no master key)",
+    )
+    backup.add_argument("dest", type=Path, help="a new directory for the backup")
+    restore = commands.add_parser(
+        "restore", parents=[common], help="make a new data directory (--data-dir) from a backup"
+    )
+    restore.add_argument("source", type=Path, help="a directory made by 'backup'")
+    restore.add_argument(
+        "--master-key",
+        type=Path,
+        default=None,
+        help="the master.key kept apart from the backup (not needed with a passphrase)",
+    )
 
     projects = commands.add_parser("projects", parents=[common], help="list or create projects")
     project_commands = projects.add_subparsers(dest="action", required=True)
@@ -146,6 +172,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _keys(args, data_dir)
         if args.command == "projects":
             return _projects(args, data_dir)
+        if args.command in ("check", "backup", "restore"):
+            return _operations(args, Path(data_dir))
         with EventStore.open(data_dir, passphrase=passphrase_from_env()) as store:
             if args.command == "init":
                 print(f"data directory: {store.data_dir}")
@@ -182,6 +210,32 @@ def _serve(args: argparse.Namespace, data_dir: Path) -> int:
     except KeyboardInterrupt:  # a second Ctrl-C while stopping
         return 130
     return 0
+
+
+def _operations(args: argparse.Namespace, data_dir: Path) -> int:
+    if args.command == "check":
+        report = check_data_dir(data_dir, passphrase_from_env())
+        print(describe_check(report, data_dir))
+        return 0 if report.intact else 1
+    if args.command == "backup":
+        manifest = backup_data_dir(data_dir, args.dest, [GROUPS_DATABASE_FILE, AUTH_DATABASE_FILE])
+        size = sum(manifest.files.values())
+        print(
+            f"backed up {data_dir} into {args.dest}: {', '.join(manifest.files)} ({size:,} bytes)"
+        )
+        if manifest.master_key == "file":
+            print(
+                f"the master key is not in the backup: keep {data_dir / MASTER_KEY_FILE} apart "
+                "from it; restore with --master-key"
+            )
+        else:
+            print("the restored directory opens only with ENSIGN_BROKER_PASSPHRASE")
+        return 0
+    restore_data_dir(args.source, data_dir, args.master_key, passphrase_from_env())
+    report = check_data_dir(data_dir, passphrase_from_env())
+    print(f"restored {args.source} into {data_dir}")
+    print(describe_check(report, data_dir))
+    return 0 if report.intact else 1
 
 
 def _keys(args: argparse.Namespace, data_dir: Path) -> int:

@@ -15,9 +15,18 @@ from embedded_broker.core.model import Project
 from embedded_broker.proto.ensign.v1beta1.event_pb2 import Event, Type
 from embedded_broker.proto.mimetype.v1beta1 import mimetype_pb2
 from embedded_broker.storage.event_store import EventStore
+from tests import secret_scan
 from workbench.app.qt_environment import prepare_qt_environment
 
 prepare_qt_environment()  # the Qt settings ensign-workbench runs with
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    secret_scan.install()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    secret_scan.check(session)
 
 
 def make_event(

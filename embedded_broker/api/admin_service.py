@@ -21,6 +21,7 @@ from embedded_broker.api.errors import abort, nack_code, reports_errors
 from embedded_broker.api.method_handlers import add_service
 from embedded_broker.auth.caller import Caller
 from embedded_broker.core.errors import BrokerError
+from embedded_broker.core.timestamps import timestamp_ms
 from embedded_broker.engine import accounts, topics
 from embedded_broker.engine.broker import Broker
 from embedded_broker.engine.metrics import ProjectSample, stream_samples
@@ -147,7 +148,7 @@ class AdminService(admin_pb2_grpc.BrokerAdminServicer):
         caller = await self._caller(context)
         kind = request.WhichOneof("start")
         if kind == "after":
-            start, at = ReadFrom.TIME, request.after.ToMilliseconds()
+            start, at = ReadFrom.TIME, timestamp_ms(request.after.seconds, request.after.nanos)
         elif kind == "from_end":
             start, at = ReadFrom.END, 0
         else:

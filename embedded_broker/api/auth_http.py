@@ -9,9 +9,10 @@ An aiohttp application, one request per connection:
 - ``GET /.well-known/jwks.json`` and ``GET /healthz``.
 
 Every answer is JSON; a refusal is ``{"error": message}``. Argon2 runs only in a dedicated
-thread pool, so the event loop stays responsive, and failed logins are rate-limited per client id
-and per remote address. The access log has one line per request and never a body, so never a
-secret or a token.
+thread pool, so the event loop stays responsive, and failed logins are rate-limited per remote
+address and per (client id, address): a key's owner logs in from elsewhere whatever an attacker
+sends, and a client with a refresh token renews without a login. The access log has one line per
+request and never a body, so never a secret or a token.
 """
 
 from __future__ import annotations
@@ -103,7 +104,7 @@ class AuthHttpServer:
     """Seconds a connection has, from its accept, to deliver its request and body (TLS
     handshake included); then it is closed without an answer."""
     exempt_loopback: bool = True
-    """Loopback addresses are not limited as addresses (their client ids still are)."""
+    """Loopback addresses are not limited as addresses (each client id from them still is)."""
 
     def __init__(
         self,
@@ -251,10 +252,12 @@ class AuthHttpServer:
         _client_id.set(client_id)
         secret = _string_field(doc, "client_secret")
         remote = request.remote or "-"
-        subjects: tuple[str, ...] = (f"client_id:{client_id}",)
+        # Failures count per (client id, address) and per address, never per client id alone:
+        # someone else's wrong secrets, from elsewhere, must not lock the key's owner out.
+        subjects: tuple[str, ...] = (f"client_id:{client_id}@{remote}",)
         if not (self.exempt_loopback and _is_loopback(remote)):
             # On loopback every local client shares one address: one misconfigured app must
-            # not lock out the others. Keys themselves stay limited.
+            # not lock out the others. Each key from here stays limited.
             subjects += (f"address:{remote}",)
         wait = self._limiter.retry_after(*subjects)
         if wait > 0:
@@ -296,7 +299,8 @@ class AuthHttpServer:
         except AuthenticationFailed:
             self._limiter.failed(*subjects)
             raise
-        # Only the client id is cleared: one valid key must not reset an address's failures.
+        # Only the key's failures from this address are cleared: one valid key must not reset
+        # an address's failures.
         self._limiter.succeeded(subjects[0])
         return key
 

@@ -6,6 +6,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from embedded_broker.auth.api_keys import ApiKey
 from embedded_broker.core.dedup import DedupPolicy, DedupStrategy, OffsetPosition
+from embedded_broker.core.errors import InvalidArgument
 from embedded_broker.core.model import EventRecord, Project, Topic, TopicState
 from embedded_broker.proto.admin.v1 import admin_pb2
 from embedded_broker.proto.ensign.v1beta1 import event_pb2, topic_pb2
@@ -41,10 +42,17 @@ def dedup_policy(message: topic_pb2.Deduplication) -> DedupPolicy:
     """Ensign's Deduplication message as a policy (UNKNOWN means NONE, EARLIEST by default).
 
     Raises:
-        InvalidArgument: if the policy is incomplete (e.g. UNIQUE_KEY without keys).
+        InvalidArgument: if the policy is incomplete (e.g. UNIQUE_KEY without keys), or its
+            strategy or offset position is not one Ensign defines.
     """
-    strategy = DedupStrategy(message.strategy or DedupStrategy.NONE)
-    offset = OffsetPosition(message.offset or OffsetPosition.EARLIEST)
+    try:
+        strategy = DedupStrategy(message.strategy or DedupStrategy.NONE)
+        offset = OffsetPosition(message.offset or OffsetPosition.EARLIEST)
+    except ValueError:
+        raise InvalidArgument(
+            f"unknown deduplication strategy ({message.strategy}) or offset position "
+            f"({message.offset})"
+        ) from None
     return DedupPolicy(strategy, offset, keys=tuple(message.keys), fields=tuple(message.fields))
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 from collections.abc import AsyncIterator
 from typing import Any, TypeAlias
 
@@ -26,6 +25,7 @@ from embedded_broker.auth.caller import Caller
 from embedded_broker.core.errors import BrokerError, InvalidArgument
 from embedded_broker.core.ids import ulid_str
 from embedded_broker.core.model import Topic, TopicState
+from embedded_broker.core.topic_paging import page_after
 from embedded_broker.engine import topics
 from embedded_broker.engine.broker import Broker
 from embedded_broker.engine.queries import prepare_query, run_query
@@ -66,11 +66,11 @@ class EnsignService(ensign_pb2_grpc.EnsignServicer):
         caller = await self._caller(context)
         try:
             query, topic = prepare_query(self._broker, caller, request.query, query_params(request))
-        except BrokerError as exc:
-            await abort(context, exc)
-        rows = run_query(self._broker, query, topic, request.include_duplicates)
-        async for record, projected in rows:
-            yield event_wrapper(record, projected)
+            rows = run_query(self._broker, query, topic, request.include_duplicates)
+            async for record, projected in rows:
+                yield event_wrapper(record, projected)
+        except BrokerError as exc:  # before the first row or after some: a projection too
+            await abort(context, exc)  # large, a damaged block
 
     # -- queries ------------------------------------------------------------------------------
 
@@ -214,13 +214,4 @@ def add_ensign_service(service: EnsignService, server: grpc.aio.Server) -> None:
 def _page(topics: list[Topic], request: ensign_pb2.PageInfo) -> tuple[list[Topic], str]:
     """One page of topics (by name) and the token of the next page ("" after the last)."""
     size = min(request.page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
-    start = 0
-    if request.next_page_token:
-        try:
-            start = int(base64.urlsafe_b64decode(request.next_page_token.encode()))
-        except ValueError:
-            raise InvalidArgument("the page token is not one this broker gave out") from None
-    page = topics[start : start + size]
-    more = start + size < len(topics)
-    token = base64.urlsafe_b64encode(str(start + size).encode()).decode() if more else ""
-    return page, token
+    return page_after(topics, size, request.next_page_token)

@@ -37,7 +37,9 @@ log = logging.getLogger("embedded_broker.server")
 
 SERVE_FILE = "serve.json"
 """Written while serving: where to reach this broker (for the workbench and scripts)."""
-MAX_MESSAGE_BYTES = 8 * 1024 * 1024  # a 5 MiB event must arrive whole, to be nacked politely
+MAX_MESSAGE_BYTES = (
+    8 * 1024 * 1024
+)  # an event over the limit must arrive whole, to be nacked politely
 STOP_GRACE_S = 2.0
 PARENT_CHECK_S = 1.0
 

@@ -1,4 +1,5 @@
-"""Rate limiting of failed authentication attempts, per client id and per address."""
+"""Rate limiting of failed authentication attempts per subject (the auth endpoint's subjects are
+an address, and a client id at an address)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ class _Record:
 
 
 class FailureLimiter:
-    """After a few failures, a client id or address must wait, doubling each time.
+    """After a few failures, a subject must wait, doubling each time.
 
     ``retry_after`` says how long a caller must still wait (0 when it may try); ``failed`` and
     ``succeeded`` record outcomes. The clock is injectable for tests.

@@ -12,8 +12,17 @@ from embedded_broker.core.ids import rlid_ms, ulid_str
 if TYPE_CHECKING:
     from embedded_broker.proto.ensign.v1beta1.event_pb2 import Event
 
-MAX_EVENT_SIZE = 5 * 1024 * 1024
-"""Ensign's limit on one event's encoded size (5 MiB)."""
+CLIENT_RECEIVE_LIMIT = 4 * 1024 * 1024
+"""gRPC's default limit on a received message (4 MiB), which pyensign keeps: every message the
+broker sends a client, each query row and each subscription event, must fit in it."""
+DELIVERY_FRAMING = 68
+"""The most bytes a ``SubscribeReply`` adds around an encoded event: the reply's tag and length
+(1 + 4), the ``EventWrapper``'s id (2 + 10), topic id (2 + 16), offset (1 + 10 at most), commit
+time (2 + 17 at most), duplicate flag (2) and the event's own tag and length (1 + 4 for ~4 MiB).
+A query row (a bare ``EventWrapper``) takes 5 bytes less."""
+MAX_EVENT_SIZE = CLIENT_RECEIVE_LIMIT - DELIVERY_FRAMING
+"""The largest encoded event the broker accepts (4,194,236 bytes): the largest that an unmodified
+pyensign, with its default 4 MiB receive limit, receives from a query and a subscription."""
 
 
 class TopicState(enum.StrEnum):

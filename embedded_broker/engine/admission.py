@@ -81,7 +81,7 @@ class Admission:
             index: its position in a batch, named in a refusal's message.
 
         Raises:
-            EventTooLarge: over 5 MiB.
+            EventTooLarge: over ``MAX_EVENT_SIZE`` (what a client can be sent).
             MalformedEvent: not a decodable event, or one without data.
             UnhandledMimetype: a mimetype Ensign does not define.
         """

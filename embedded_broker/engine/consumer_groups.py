@@ -49,7 +49,10 @@ class ConsumerGroups:
         self._loading: dict[GroupKey, asyncio.Future[LiveGroup]] = {}
 
     async def join(self, key: GroupKey, timeout_s: float | None) -> LiveGroup:
-        """Load (once) and return a group; a given delivery timeout replaces the stored one."""
+        """Load (once) and return a group; a given delivery timeout replaces the stored one.
+
+        Members that join at the same moment get the same group.
+        """
         group = self._groups.get(key)
         if group is not None and (timeout_s is None or timeout_s == group.timeout_s):
             return group
@@ -57,6 +60,10 @@ class ConsumerGroups:
         record, _ = await loop.run_in_executor(
             self._executor, self._offsets.ensure_group, key.project_id, key.name, timeout_s
         )
+        # Members joining at the same moment (replicas of a new service) all wait above; the
+        # first may have loaded the group meanwhile, and the others must share it: two states
+        # of one group would each deliver every event.
+        group = self._groups.get(key)
         if group is not None:
             group.record = record
             return group

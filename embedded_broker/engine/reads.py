@@ -13,6 +13,13 @@ from embedded_broker.engine.broker import Broker
 MAX_READ = 1000
 """The most events one paged read returns."""
 DEFAULT_READ = 100
+PAGE_BYTES = 2 * 1024 * 1024
+"""The most event bytes one page holds, unless its only event is larger (an event may reach
+``MAX_EVENT_SIZE``, about 4 MiB). One ``ReadEventsReply`` is therefore at most about 4 MiB: well
+under what the broker sends (8 MiB) and what the workbench receives."""
+_EARLIEST_MS, _LATEST_MS = -(2**63), 2**63 - 1
+_EVENT_FRAMING = 64
+"""Bytes an event's ``EventWrapper`` adds around it in a reply, at most (ids, offset, time)."""
 
 
 class ReadFrom(enum.Enum):
@@ -45,7 +52,11 @@ async def read_page(
     at: int = 1,
     limit: int = DEFAULT_READ,
 ) -> EventPage:
-    """Read up to ``limit`` (at most ``MAX_READ``) events of a topic.
+    """Read up to ``limit`` (at most ``MAX_READ``) events of a topic, and at most
+    ``PAGE_BYTES`` of them (but always one event, when there is one).
+
+    A page cut short by its bytes says where to go on: ``next_offset`` for reads by offset or
+    time; a read from the end keeps the newest events, so the older ones end before the first.
 
     Args:
         broker: the broker's state.
@@ -65,6 +76,8 @@ async def read_page(
     limit = min(limit or DEFAULT_READ, MAX_READ)
     last = topic.stats.events
     if start is ReadFrom.TIME:
+        # Any time may be asked for (a Timestamp's seconds times 1000 passes SQLite's 64 bits).
+        at = min(max(at, _EARLIEST_MS), _LATEST_MS)
         found = await broker.read(broker.store.offset_at, topic.id, at)
         first = found if found is not None else last + 1
     elif start is ReadFrom.END:
@@ -74,4 +87,22 @@ async def read_page(
     records: list[EventRecord] = []
     if first <= last:
         records = await broker.read(broker.store.read, topic.id, first, limit)
+    records = within_budget(records, PAGE_BYTES, from_end=start is ReadFrom.END)
     return EventPage(records, records[-1].offset + 1 if records else first, last)
+
+
+def within_budget(
+    records: list[EventRecord], budget: int, from_end: bool = False
+) -> list[EventRecord]:
+    """The longest run of ``records`` from the first (or, ``from_end``, back from the last)
+    whose bytes stay within ``budget``; at least one record when there is one."""
+    ordered = reversed(records) if from_end else iter(records)
+    kept, total = 0, 0
+    for record in ordered:
+        total += len(record.body) + _EVENT_FRAMING
+        if total > budget and kept:
+            break
+        kept += 1
+    if kept == len(records):
+        return records
+    return records[len(records) - kept :] if from_end else records[:kept]

@@ -89,6 +89,9 @@ class Subscription:
         self._label = group.key.name if group else ""
         self._counted = False
         self._closed = False
+        # Counted from now, before its stream says ready: a metrics sample taken between the
+        # two showed a ready subscriber as none. ``close`` uncounts it.
+        self._count(+1)
 
     @classmethod
     async def open(

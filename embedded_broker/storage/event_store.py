@@ -2,19 +2,18 @@
 
 One SQLite database (WAL) holds topics and event blocks; a keyring beside it holds
 each topic's data key wrapped by the master key. Writes go through one group-commit writer
-thread; reads run on any thread, each with its own connection.
+thread; reads run on any thread, each statement on a connection borrowed from a bounded pool.
 """
 
 from __future__ import annotations
 
 import logging
 import sqlite3
-import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from embedded_broker.core.dedup import DedupPolicy, OffsetPosition
 from embedded_broker.core.errors import (
@@ -22,7 +21,6 @@ from embedded_broker.core.errors import (
     InvalidArgument,
     KeyUnavailable,
     NotFound,
-    StoreClosed,
 )
 from embedded_broker.core.ids import RlidGenerator, new_ulid, now_ms, parse_ulid, ulid_str
 from embedded_broker.core.model import (
@@ -38,6 +36,7 @@ from embedded_broker.private_files import ensure_private_dir
 from embedded_broker.storage.blocks import decode_block, open_block
 from embedded_broker.storage.dir_lock import DirectoryLock
 from embedded_broker.storage.publish_batch import PreparedPublishes
+from embedded_broker.storage.reader_pool import ReaderPool
 from embedded_broker.storage.schema import DATABASE_FILE, Durability, connect
 from embedded_broker.storage.topic_catalog import TopicCatalog, TopicEntry, TopicKeys
 from embedded_broker.storage.writer import GroupCommitWriter, PublishRequest
@@ -69,10 +68,7 @@ class EventStore:
         self._keyring = keyring
         self._durability = durability
         self._catalog = TopicCatalog()
-        self._readers = threading.local()
-        self._reader_conns: list[sqlite3.Connection] = []
-        self._reader_lock = threading.Lock()
-        self._closed = False
+        self.readers = ReaderPool(lambda: connect(self._path, durability, writer=False))
         conn = connect(self._path, durability, writer=True)
         self._recover(conn)
         self._load_topics(conn)
@@ -116,11 +112,7 @@ class EventStore:
 
     def close(self) -> None:
         """Commit everything queued, then close all connections."""
-        self._closed = True
-        with self._reader_lock:
-            for conn in self._reader_conns:
-                conn.close()
-            self._reader_conns.clear()
+        self.readers.close()
         try:
             self._writer.close()
         finally:
@@ -261,7 +253,7 @@ class EventStore:
             return
         fingerprints: dict[bytes, int] = {}
         latest = policy.offset is OffsetPosition.LATEST
-        for record in self._scan(conn, entry, 1):
+        for record in self._scan(entry, 1, conn):
             fingerprint = entry.keys.fingerprint(policy, record.event)
             if fingerprint is not None and (latest or fingerprint not in fingerprints):
                 fingerprints[fingerprint] = record.offset
@@ -338,7 +330,7 @@ class EventStore:
         entry = self._catalog.get(parse_ulid(topic_id))
         out: list[EventRecord] = []
         stop = start + limit
-        for page in self._pages(self._reader(), entry, start, stop):
+        for page in self._pages(entry, start, stop):
             out += page
         return out
 
@@ -355,7 +347,7 @@ class EventStore:
         out: list[EventRecord] = []
         if start is None or limit <= 0:
             return out
-        for record in self._scan(self._reader(), entry, start):
+        for record in self._scan(entry, start):
             if end_ms is not None and record.committed_ms >= end_ms:
                 break
             if record.committed_ms >= start_ms:
@@ -367,15 +359,12 @@ class EventStore:
     def offset_at(self, topic_id: bytes | str, ms: int) -> int | None:
         """Return the offset of the first event committed at or after ``ms``, or None."""
         entry = self._catalog.get(parse_ulid(topic_id))
-        row = (
-            self._reader()
-            .execute(
-                "SELECT first_offset, count, first_id, payload FROM blocks "
+        with self.readers.connection() as conn:
+            row = conn.execute(
+                "SELECT first_offset, count, first_id, nonce, payload FROM blocks "
                 "WHERE topic=? AND last_ms>=? ORDER BY last_ms, first_offset LIMIT 1",
                 (entry.seq, ms),
-            )
-            .fetchone()
-        )
+            ).fetchone()
         if row is None:
             return None
         for record in self._decode(entry, *row):
@@ -386,37 +375,44 @@ class EventStore:
     def iter_events(self, topic_id: bytes | str, start: int = 1) -> Iterator[EventRecord]:
         """Yield every event from offset ``start`` to the current end, in order."""
         entry = self._catalog.get(parse_ulid(topic_id))
-        yield from self._scan(self._reader(), entry, start)
+        yield from self._scan(entry, start)
 
     def _scan(
-        self, conn: sqlite3.Connection, entry: TopicEntry, start: int
+        self, entry: TopicEntry, start: int, conn: sqlite3.Connection | None = None
     ) -> Iterator[EventRecord]:
-        for page in self._pages(conn, entry, start):
+        for page in self._pages(entry, start, None, conn):
             yield from page
 
     def _pages(
-        self, conn: sqlite3.Connection, entry: TopicEntry, start: int, stop: int | None = None
+        self,
+        entry: TopicEntry,
+        start: int,
+        stop: int | None = None,
+        conn: sqlite3.Connection | None = None,
     ) -> Iterator[list[EventRecord]]:
         """Yield the events with ``start <= offset < stop`` block by block.
 
-        Blocks are fetched a few at a time with short statements, so a slow consumer of this
-        iterator never holds a read transaction open (which would pin an old snapshot and keep
-        the WAL from being checkpointed).
+        Blocks are fetched a few at a time with short statements, each on a connection borrowed
+        for it (or on ``conn``, the writer's), so a slow consumer of this iterator never holds a
+        read transaction open (which would pin an old snapshot and keep the WAL from being
+        checkpointed) nor a connection of the pool.
         """
         end = stop if stop is not None else 1 << 62
-        row = conn.execute(
+        row = self._fetch(
+            conn,
             "SELECT max(first_offset) FROM blocks WHERE topic=? AND first_offset<=?",
             (entry.seq, start),
-        ).fetchone()
-        after = row[0] if row and row[0] is not None else 0
+        )
+        after = row[0][0] if row and row[0][0] is not None else 0
         while True:
-            rows = conn.execute(
-                "SELECT first_offset, count, first_id, payload FROM blocks WHERE topic=? AND "
-                "first_offset>=? AND first_offset<? ORDER BY first_offset LIMIT ?",
+            rows = self._fetch(
+                conn,
+                "SELECT first_offset, count, first_id, nonce, payload FROM blocks WHERE topic=? "
+                "AND first_offset>=? AND first_offset<? ORDER BY first_offset LIMIT ?",
                 (entry.seq, after, end, _BLOCKS_PER_FETCH),
-            ).fetchall()
-            for first, count, first_id, sealed in rows:
-                yield self._decode(entry, first, count, first_id, sealed, start, stop)
+            )
+            for first, count, first_id, nonce, sealed in rows:
+                yield self._decode(entry, first, count, first_id, nonce, sealed, start, stop)
             if len(rows) < _BLOCKS_PER_FETCH:
                 return
             after = rows[-1][0] + 1
@@ -427,26 +423,26 @@ class EventStore:
         first: int,
         count: int,
         first_id: bytes,
+        nonce: bytes | None,
         sealed: bytes,
         start: int = 0,
         stop: int | None = None,
     ) -> list[EventRecord]:
         topic = entry.topic
-        plain = open_block(entry.keys.blocks, topic.id, topic.name, first, count, first_id, sealed)
+        plain = open_block(
+            entry.keys.blocks, topic.id, topic.name, first, count, first_id, nonce, sealed
+        )
         return decode_block(topic.id, first, plain, start, stop)
 
-    # -- opening ----------------------------------------------------------------------------
+    def _fetch(
+        self, conn: sqlite3.Connection | None, sql: str, args: tuple[object, ...]
+    ) -> list[Any]:
+        if conn is not None:
+            return conn.execute(sql, args).fetchall()
+        with self.readers.connection() as borrowed:
+            return borrowed.execute(sql, args).fetchall()
 
-    def _reader(self) -> sqlite3.Connection:
-        if self._closed:
-            raise StoreClosed("the event store is closed")
-        conn: sqlite3.Connection | None = getattr(self._readers, "conn", None)
-        if conn is None:
-            conn = connect(self._path, self._durability, writer=False)
-            self._readers.conn = conn
-            with self._reader_lock:
-                self._reader_conns.append(conn)
-        return conn
+    # -- opening ----------------------------------------------------------------------------
 
     def _recover(self, conn: sqlite3.Connection) -> None:
         """Finish destroys a crash interrupted; refuse to open if a topic's key is just missing.

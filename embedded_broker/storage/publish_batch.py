@@ -58,8 +58,9 @@ class _TopicBatch:
     def next_offset(self) -> int:
         return self.first_offset + len(self.frames)
 
-    def sealed_blocks(self) -> list[tuple[int, int, bytes, int, bytes]]:
-        """Cut the frames into blocks and seal each: (first offset, count, first id, ms, data)."""
+    def sealed_blocks(self) -> list[tuple[int, int, bytes, int, bytes, bytes]]:
+        """Cut the frames into blocks and seal each: (first offset, count, first id, ms, nonce,
+        data)."""
         blocks = []
         frames = self.frames
         start, size = 0, 0
@@ -72,13 +73,13 @@ class _TopicBatch:
             blocks.append(self._seal(start, len(frames)))
         return blocks
 
-    def _seal(self, start: int, end: int) -> tuple[int, int, bytes, int, bytes]:
+    def _seal(self, start: int, end: int) -> tuple[int, int, bytes, int, bytes, bytes]:
         first_offset, count, first_id = self.first_offset + start, end - start, self.ids[start]
         plain = b"".join(self.frames[start:end])
-        sealed = seal_block(
-            self.entry.keys.blocks, self.entry.topic.id, first_offset, count, first_id, plain
+        nonce, sealed = seal_block(
+            self.entry.keys.blocks, self.entry.topic.id, first_offset, count, plain
         )
-        return first_offset, count, first_id, rlid_ms(self.ids[end - 1]), sealed
+        return first_offset, count, first_id, rlid_ms(self.ids[end - 1]), nonce, sealed
 
     def stats(self) -> TopicStats:
         return TopicStats(
@@ -199,8 +200,8 @@ class PreparedPublishes:
         for batch in self._topics.values():
             seq, topic_id = batch.entry.seq, batch.entry.topic.id
             conn.executemany(
-                "INSERT INTO blocks (topic, first_offset, count, first_id, last_ms, payload) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO blocks (topic, first_offset, count, first_id, last_ms, nonce, "
+                "payload) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [(seq, *block) for block in batch.sealed_blocks()],
             )
             if batch.fingerprints:

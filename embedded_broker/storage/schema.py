@@ -9,7 +9,8 @@ from typing import Literal
 from embedded_broker.core.errors import StorageError
 
 DATABASE_FILE = "events.db"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""2: blocks store their random nonce (NULL in blocks written by version 1)."""
 
 Durability = Literal["full", "normal"]
 """``full`` fsyncs every group commit (survives power loss); ``normal`` survives a killed
@@ -44,6 +45,7 @@ CREATE TABLE IF NOT EXISTS blocks (
     first_id BLOB NOT NULL,
     last_ms INTEGER NOT NULL,
     payload BLOB NOT NULL,
+    nonce BLOB,  -- 12 random bytes; NULL: first_id + 2 zero bytes (schema 1)
     PRIMARY KEY (topic, first_offset)
 );
 CREATE INDEX IF NOT EXISTS blocks_by_time ON blocks (topic, last_ms);
@@ -83,9 +85,11 @@ def connect(path: Path, durability: Durability, *, writer: bool) -> sqlite3.Conn
 
 def _check_version(conn: sqlite3.Connection, path: Path) -> None:
     row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-    if row is None:
-        conn.execute("INSERT INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
-    elif int(row[0]) > SCHEMA_VERSION:
+    if row is not None and int(row[0]) > SCHEMA_VERSION:
         raise StorageError(
             f"{path} was written by a newer version (schema {row[0]}); upgrade to open it"
         )
+    columns = {column[1] for column in conn.execute("PRAGMA table_info(blocks)")}
+    if "nonce" not in columns:  # schema 1
+        conn.execute("ALTER TABLE blocks ADD COLUMN nonce BLOB")
+    conn.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))

@@ -84,7 +84,7 @@ def test_batched_publish_refuses_bad_batches_whole(client: Client) -> None:
         ([], "at least one event"),
         ([good, event(b"")], "event 1 has no data"),
         ([unknown_mime], "event 0 has an unknown mimetype (77)"),
-        ([good, good, big], f"event 2 is {big.ByteSize():,} bytes; the limit is 5,242,880"),
+        ([good, good, big], f"event 2 is {big.ByteSize():,} bytes; the limit is 4,194,236"),
     ):
         with pytest.raises(grpc.RpcError) as caught:
             client.admin.PublishBatch(_batch(topic.id, events), metadata=client.auth)

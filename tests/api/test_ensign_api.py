@@ -232,6 +232,56 @@ def test_list_topics_pages_end_with_an_empty_token(broker: BrokerProcess) -> Non
         client.close()
 
 
+@pytest.mark.parametrize("rpc", ["ListTopics", "TopicNames"])
+def test_a_topic_that_exists_throughout_is_listed_once_while_others_come_and_go(
+    broker: BrokerProcess, rpc: str
+) -> None:
+    """Paging 250 topics 100 at a time while another client destroys one on the first page
+    (a position in the live list skipped a topic) and then creates one before the last page
+    (which repeated one)."""
+    key = create_key(broker.data_dir, "churn-" + uuid.uuid4().hex[:6], "all")
+    client = connect(broker, key)
+    try:
+        created = {f"t{i:03d}": client.create_topic(f"t{i:03d}") for i in range(250)}
+
+        def names(page: object) -> list[str]:
+            entries = getattr(page, "topics", None) or getattr(page, "topic_names", [])
+            return [t.name for t in entries]
+
+        call = getattr(client.ensign, rpc)
+        first = call(ensign_pb2.PageInfo(page_size=100), metadata=client.auth)
+        seen = names(first)
+        victim = created[seen[10]]
+        mod = topic_pb2.TopicMod(id=_ulid(victim.id), operation=topic_pb2.TopicMod.DESTROY)
+        client.ensign.DeleteTopic(mod, metadata=client.auth)
+        token, pages = first.next_page_token, 1
+        while token:
+            page = call(
+                ensign_pb2.PageInfo(page_size=100, next_page_token=token), metadata=client.auth
+            )
+            seen += names(page)
+            token, pages = page.next_page_token, pages + 1
+            if pages == 2:
+                client.create_topic("a-new-first")  # before every page: not listed now
+                client.create_topic("t249z")  # after every page so far: listed
+        throughout = set(created) - {victim.name}
+        assert all(seen.count(name) == 1 for name in throughout)
+        assert "t249z" in seen and seen.count("t249z") == 1
+    finally:
+        client.close()
+
+
+def test_a_forged_page_token_is_an_invalid_argument(client: Client) -> None:
+    for token in ("Mg==", "not base64!", base64.urlsafe_b64encode(b"v1:zz:x").decode()):
+        error = _rpc_error(
+            lambda token=token: client.ensign.ListTopics(
+                ensign_pb2.PageInfo(next_page_token=token), metadata=client.auth
+            )
+        )
+        assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert "page token" in (error.details() or "")
+
+
 def test_projects_do_not_see_each_other(broker: BrokerProcess, client: Client) -> None:
     mine = client.create_topic(_name())
     other = connect(broker, create_key(broker.data_dir, "other-" + uuid.uuid4().hex[:6], "all"))
@@ -367,3 +417,16 @@ def test_a_publisher_that_half_closes_gets_every_ack_then_the_stream_ends(client
     replies = list(client.ensign.Publish(requests(), metadata=client.auth, timeout=30))
     acked = {r.ack.id for r in replies if r.HasField("ack")}
     assert acked == {w.local_id for w in wrappers}
+
+
+def test_an_undefined_dedup_strategy_is_an_invalid_argument(client: Client) -> None:
+    """Found by tests/fuzz: it answered UNKNOWN ("-1 is not a valid DedupStrategy")."""
+    for strategy, offset in ((-1, 0), (99, 0), (1, 77)):
+        policy = topic_pb2.Deduplication(strategy=strategy, offset=offset)  # type: ignore[arg-type]
+        error = _rpc_error(
+            lambda policy=policy: client.ensign.CreateTopic(
+                topic_pb2.Topic(name=_name(), deduplication=policy), metadata=client.auth
+            )
+        )
+        assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert "unknown deduplication strategy" in (error.details() or "")

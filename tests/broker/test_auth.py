@@ -323,3 +323,22 @@ def test_failures_are_rate_limited_with_growing_delays() -> None:
     limiter.succeeded("client", "127.0.0.1")
     limiter.failed("client")
     assert limiter.retry_after("client") == 0
+
+
+def test_the_rate_of_wrong_secrets_one_address_may_try_is_measured() -> None:
+    """An attacker that retries the moment it may: how many wrong secrets are checked in an
+    hour, per address (the README reports it)."""
+    now = [0.0]
+    limiter = FailureLimiter(clock=lambda: now[0])
+    subjects = ("client_id:victim@203.0.113.9", "address:203.0.113.9")
+    checked = 0
+    while now[0] < 3600:
+        wait = limiter.retry_after(*subjects)
+        if wait > 0:
+            now[0] += wait
+            continue
+        limiter.failed(*subjects)
+        checked += 1
+    assert checked == 24  # 5 free, 9 while the delay doubles to 256 s, then one each 300 s
+    # The key's owner at another address is never among the limited subjects.
+    assert limiter.retry_after("client_id:victim@198.51.100.7") == 0

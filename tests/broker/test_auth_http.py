@@ -2,12 +2,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import http.client
 import json
 import logging
 import socket
 import ssl
 import threading
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -223,6 +225,54 @@ def test_repeated_failures_are_rate_limited_without_running_argon2(
     clock.now += 5
     assert post(url, {"client_id": key.client_id, "client_secret": secret}).status == 200
     assert post(url, {"client_id": other.client_id, "client_secret": other_secret}).status == 200
+
+
+def post_from(source: str, url: str, doc: object) -> Reply:
+    """POST JSON from the loopback address ``source`` (127.0.0.0/8 all reaches this machine)."""
+    parts = urllib.parse.urlsplit(url)
+    conn = http.client.HTTPConnection(
+        parts.hostname or "", parts.port, timeout=30, source_address=(source, 0)
+    )
+    try:
+        conn.request("POST", parts.path, json.dumps(doc), {"User-Agent": USER_AGENT})
+        resp = conn.getresponse()
+        return Reply(resp.status, dict(resp.getheaders()), json.loads(resp.read()))
+    finally:
+        conn.close()
+
+
+def test_someone_elses_wrong_secrets_never_lock_the_owner_out(
+    broker: Broker, keys: RecordingKeyStore, clock: Clock
+) -> None:
+    """An attacker at one address sends wrong secrets for a valid ClientID, slowly and for
+    long: the owner, elsewhere, keeps logging in and renewing."""
+    key, secret = keys.create(PROJECT, ["publisher"])
+    url = broker.base + "/v1/authenticate"
+    right = {"client_id": key.client_id, "client_secret": secret}
+    wrong = {"client_id": key.client_id, "client_secret": "guess"}
+    owner = post_from("127.0.0.1", url, right)
+    assert owner.status == 200
+    statuses = []
+    for _ in range(FREE_FAILURES + 6):
+        statuses.append(post_from("127.0.0.2", url, wrong).status)
+        clock.now += 1
+    assert post_from("127.0.0.1", url, right).status == 200  # was 429 for 16 s, then more
+    assert statuses[:FREE_FAILURES] == [401] * FREE_FAILURES
+    assert 429 in statuses  # the attacker's address is limited
+    refreshed = post(broker.base + "/v1/refresh", {"refresh_token": owner.body["refresh_token"]})
+    assert refreshed.status == 200
+    # The owner's own mistakes are limited at the owner's address, for that key.
+    other, other_secret = keys.create(PROJECT, ["publisher"])
+    for _ in range(FREE_FAILURES):
+        assert post_from("127.0.0.3", url, wrong).status == 401
+    assert post_from("127.0.0.3", url, right).status == 429
+    assert (
+        post_from(
+            "127.0.0.3", url, {"client_id": other.client_id, "client_secret": other_secret}
+        ).status
+        == 429
+    )
+    assert post_from("127.0.0.4", url, right).status == 200
 
 
 def test_refresh_issues_a_new_pair_until_the_key_is_revoked(

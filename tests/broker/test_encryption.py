@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 
 from embedded_broker.core.errors import CorruptData, KeyUnavailable, NotFound
-from embedded_broker.core.ids import new_ulid
+from embedded_broker.core.ids import RlidGenerator, new_ulid
 from embedded_broker.crypto.keyring import KEYRING_FILE
 from embedded_broker.crypto.master_key import MASTER_KEY_FILE
+from embedded_broker.storage.blocks import block_aad
 from embedded_broker.storage.event_store import EventStore
 from embedded_broker.storage.schema import DATABASE_FILE
 from tests.conftest import make_event
@@ -189,3 +190,55 @@ def test_a_keyring_older_than_the_log_is_reported_and_deletes_nothing(data_dir: 
     (data_dir / KEYRING_FILE).write_bytes(current)
     with EventStore.open(data_dir) as store:
         assert store.read(newer.id)[0].event.data == b"recent"
+
+
+class _FrozenRlids(RlidGenerator):
+    """Hands out the same ids in every copy: two copies of one directory, started together."""
+
+    def next_block(self, count: int, ms: int | None = None) -> tuple[int, int]:
+        return super().next_block(count, 1_800_000_000_000)
+
+
+def test_a_copy_running_beside_the_original_never_repeats_a_nonce(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    with EventStore.open(data_dir) as store:
+        topic = store.create_topic(new_ulid(), "twins")
+    copy = tmp_path / "snapshot"
+    shutil.copytree(data_dir, copy)
+    stored = []
+    for directory in (data_dir, copy):
+        with EventStore.open(directory) as store:
+            store._rlids = _FrozenRlids()
+            receipt = store.publish(topic.id, [make_event("same id, other data")]).result()
+            assert store.read(topic.id)[0].event.data == b"same id, other data"
+            stored.append(receipt.ids[0])
+        conn = sqlite3.connect(directory / "events.db")
+        stored += conn.execute("SELECT nonce FROM blocks").fetchone()
+        conn.close()
+    original_id, original_nonce, copy_id, copy_nonce = stored
+    assert original_id == copy_id  # the same event id under the same topic key ...
+    assert len(original_nonce) == len(copy_nonce) == 12
+    assert original_nonce != copy_nonce  # ... but never the same nonce
+
+
+def test_blocks_written_before_nonces_were_stored_still_open(data_dir: Path) -> None:
+    with EventStore.open(data_dir) as store:
+        topic = store.create_topic(new_ulid(), "legacy")
+        store.publish(topic.id, [make_event(f"old {i}") for i in range(3)]).result()
+        entry = store._catalog.get(topic.id)
+    # Re-seal the block as schema 1 did: nonce = first id + two zero bytes, none stored.
+    conn = sqlite3.connect(data_dir / "events.db")
+    first, count, first_id, nonce, sealed = conn.execute(
+        "SELECT first_offset, count, first_id, nonce, payload FROM blocks"
+    ).fetchone()
+    plain = entry.keys.blocks.open(nonce, sealed, block_aad(topic.id, first, count), "block")
+    legacy = entry.keys.blocks.seal(first_id + b"\0\0", plain, block_aad(topic.id, first, count))
+    conn.execute("UPDATE blocks SET nonce=NULL, payload=?", (legacy,))
+    conn.execute("UPDATE meta SET value=1 WHERE key='schema_version'")
+    conn.commit()
+    conn.close()
+    with EventStore.open(data_dir) as store:
+        assert [r.event.data for r in store.read(topic.id)] == [b"old 0", b"old 1", b"old 2"]
+        store.publish(topic.id, [make_event("new")]).result()
+        assert store.read(topic.id, 4)[0].event.data == b"new"

@@ -19,6 +19,7 @@ from embedded_broker.auth.caller import Caller
 from embedded_broker.auth.permissions import Permission
 from embedded_broker.auth.projects import ProjectDirectory
 from embedded_broker.auth.tokens import TokenIssuer
+from embedded_broker.core.model import Topic
 from embedded_broker.engine.broker import Broker
 from embedded_broker.storage.event_store import EventStore
 from embedded_broker.storage.group_offsets import GroupOffsets
@@ -32,6 +33,10 @@ class Engine:
 
     broker: Broker
     project_id: bytes
+
+    async def create_topic(self, name: str) -> Topic:
+        """A new topic of this project."""
+        return await self.broker.change(self.broker.store.create_topic, self.project_id, name)
 
     def caller(self, *permissions: Permission, project_id: bytes | None = None) -> Caller:
         """A caller of this project (or ``project_id``) holding ``permissions`` (all if none)."""

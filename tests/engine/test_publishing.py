@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from google.protobuf.timestamp_pb2 import Timestamp
 
 from embedded_broker.api.errors import nack_code, status_code
 from embedded_broker.auth.permissions import Permission
@@ -28,6 +29,13 @@ from tests.conftest import make_event
 from tests.engine.conftest import Engine, RecordedReplies, Scenario, Wrapper, stream_of
 
 Code = Nack.Code
+
+
+def _created_at(seconds: int, nanos: int = 0) -> bytes:
+    event = make_event()
+    event.created.CopyFrom(Timestamp(seconds=seconds, nanos=nanos))
+    return event.SerializeToString()
+
 
 # name -> (how to set it up, the encoded event, the error, the Ensign nack code)
 REFUSALS: dict[str, tuple[str, bytes, type[BrokerError], int, str]] = {
@@ -64,7 +72,7 @@ REFUSALS: dict[str, tuple[str, bytes, type[BrokerError], int, str]] = {
         make_event(b"x" * MAX_EVENT_SIZE).SerializeToString(),
         EventTooLarge,
         Code.MAX_EVENT_SIZE_EXCEEDED,
-        "the limit is 5,242,880 bytes (5 MiB)",
+        "the limit is 4,194,236 bytes (what a client with gRPC's default 4 MiB receive limit",
     ),
     "malformed": ("", b"\xff\xff\xff", MalformedEvent, Code.UNPROCESSED, "malformed event"),
     "no data": (
@@ -80,6 +88,27 @@ REFUSALS: dict[str, tuple[str, bytes, type[BrokerError], int, str]] = {
         UnhandledMimetype,
         Code.UNHANDLED_MIMETYPE,
         "unknown mimetype (777)",
+    ),
+    "created in milliseconds": (
+        "",
+        _created_at(1_700_000_000_000),
+        MalformedEvent,
+        Code.UNPROCESSED,
+        "invalid created time: seconds=1700000000000 is outside 0001-01-01..9999-12-31",
+    ),
+    "created after year 9999": (
+        "",
+        _created_at(253_402_300_800),
+        MalformedEvent,
+        Code.UNPROCESSED,
+        "invalid created time: seconds=253402300800",
+    ),
+    "created nanos out of range": (
+        "",
+        _created_at(0, -1),
+        MalformedEvent,
+        Code.UNPROCESSED,
+        "invalid created time: nanos=-1 is outside 0..999999999",
     ),
 }
 
@@ -227,5 +256,43 @@ def test_a_revoked_key_ends_its_stream(engine: Callable[[Scenario], None]) -> No
             await PublishPipeline(broker, caller, replies).run(publisher())
         assert [o[0] for o in replies.outcomes] == ["ack"]
         assert broker.store.topic(topic.id).stats.events == 1
+
+    engine(scenario)
+
+
+def test_a_full_disk_nacks_with_its_reason_and_publishing_resumes_by_itself(
+    engine: Callable[[Scenario], None],
+) -> None:
+    async def scenario(e: Engine) -> None:
+        broker, topic = e.broker, await e.create_topic("orders")
+        caller = e.caller(Permission.PUBLISHER)
+        kept = [Wrapper(topic.id, make_event(f"kept {i}").SerializeToString()) for i in range(5)]
+        await PublishPipeline(broker, caller, RecordedReplies()).run(stream_of(kept))
+
+        def room(pages: int | None) -> Callable[[Any], None]:
+            def limit(conn: Any) -> None:  # SQLite says SQLITE_FULL at max_page_count
+                current = conn.execute("PRAGMA page_count").fetchone()[0]
+                conn.execute(f"PRAGMA max_page_count={pages or current + 1}")
+
+            return limit
+
+        await asyncio.wrap_future(broker.store._writer.submit(room(None)))
+        big = [Wrapper(topic.id, make_event(b"x" * 300_000).SerializeToString()) for _ in range(4)]
+        replies = RecordedReplies()
+        await PublishPipeline(broker, caller, replies).run(stream_of(big))
+        assert {kind for kind, _, _ in replies.outcomes} == {"nack"}
+        refusal = replies.outcomes[0][2]
+        assert "disk holding the event log is full" in str(refusal)
+        assert nack_code(refusal) == Code.INTERNAL
+        with pytest.raises(BrokerError, match="full"):
+            await publish_batch(broker, caller, topic.id, [big[0].event])
+
+        await asyncio.wrap_future(broker.store._writer.submit(room(1_000_000_000)))  # space back
+        after = RecordedReplies()
+        await PublishPipeline(broker, caller, after).run(stream_of(big[:1]))
+        assert [kind for kind, _, _ in after.outcomes] == ["ack"]
+        records = broker.store.read(topic.id)
+        assert [r.offset for r in records] == [1, 2, 3, 4, 5, 6]  # nothing lost, no gap
+        assert records[0].event.data == b"kept 0"
 
     engine(scenario)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 import pytest
 
@@ -196,5 +198,43 @@ def test_bad_subscriptions_are_refused(
         await e.broker.change(e.broker.store.create_topic, e.project_id, "orders")
         with pytest.raises(error, match=words):
             await Subscription.open(e.broker, e.caller(*permissions), request_)
+
+    engine(scenario)
+
+
+def test_members_that_join_a_new_group_at_once_share_one_delivery(
+    engine: Callable[[Scenario], None],
+) -> None:
+    """Four replicas of a new service start together: each event goes to one of them."""
+
+    async def scenario(e: Engine) -> None:
+        broker = e.broker
+        topic = await e.create_topic("jobs")
+        callers = [e.caller() for _ in range(4)]
+        # Joins finish at different moments, as on a busy machine: the first member's group is
+        # loaded before the others' calls return.
+        ensure_group, calls = broker.group_offsets.ensure_group, iter(range(1_000_000))
+
+        def uneven_ensure_group(*args: Any) -> Any:
+            if next(calls) % 4:
+                time.sleep(0.05)
+            return ensure_group(*args)
+
+        broker.group_offsets.ensure_group = uneven_ensure_group  # type: ignore[method-assign]
+        for trial in range(6):
+            group = GroupSpec(name=f"replicas-{trial}")
+            request = SubscriptionRequest(topics=["jobs"], group=group)
+            opened = await asyncio.gather(
+                *(Subscription.open(broker, caller, request) for caller in callers)
+            )
+            members = [Member(subscription) for subscription in opened]
+            jobs = [f"job-{trial}-{i}" for i in range(50)]
+            await _publish(e, topic.id, *jobs)
+            await _until(lambda: sum(len(m.received) for m in members) >= 50)  # noqa: B023
+            await asyncio.sleep(0.2)  # a second delivery of any event would arrive by now
+            received = [data for member in members for data in member.data()]
+            assert sorted(received) == sorted(job.encode() for job in jobs), f"trial {trial}"
+            for member in members:
+                await member.stop()
 
     engine(scenario)

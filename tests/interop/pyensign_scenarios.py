@@ -654,11 +654,13 @@ async def revoked_scenario(cfg: dict[str, Any], admin: Ensign) -> dict[str, Any]
 SCENARIOS = {"main": scenario_main, "refusals": scenario_refusals}
 
 
-async def play(name: str, cfg: dict[str, Any]) -> None:
+async def play(name: str, cfg: dict[str, Any], scenarios: dict[str, Any] | None = None) -> None:
+    """Play scenario ``name`` (of ``scenarios``, this module's by default), print what was seen
+    as one JSON line, and leave the process."""
     out: dict[str, Any] = {"scenario": name}
     begun = time.monotonic()
     try:
-        await SCENARIOS[name](cfg, out)
+        await (scenarios or SCENARIOS)[name](cfg, out)
     except Exception:
         out["fatal"] = traceback.format_exc()
     out["seconds"] = round(time.monotonic() - begun, 3)

@@ -1,6 +1,7 @@
-"""Logging in to a broker's auth endpoint over HTTP, as pyensign does (``POST /v1/authenticate``).
+"""Logging in to a broker's auth endpoint over HTTP, as pyensign does (``POST /v1/authenticate``),
+and renewing a session with its refresh token (``POST /v1/refresh``).
 
-Both functions block on the network for up to :data:`LOGIN_TIMEOUT_S` seconds (and the broker
+These functions block on the network for up to :data:`LOGIN_TIMEOUT_S` seconds (and the broker
 spends an Argon2 hash on each call): run them on a worker thread, never on the GUI thread.
 """
 
@@ -32,10 +33,33 @@ def authenticate(settings: ConnectionSettings) -> str:
         ClientError: for any other HTTP error status.
         Unavailable: if the auth endpoint cannot be reached or does not answer with a token.
     """
-    body = json.dumps({"client_id": settings.client_id, "client_secret": settings.client_secret})
+    return login_tokens(settings)[0]
+
+
+def login_tokens(settings: ConnectionSettings) -> tuple[str, str]:
+    """:func:`authenticate`, returning the access token and the refresh token ("" if none)."""
+    body = {"client_id": settings.client_id, "client_secret": settings.client_secret}
+    return _tokens(settings, "/v1/authenticate", body)
+
+
+def refresh_tokens(settings: ConnectionSettings, refresh_token: str) -> tuple[str, str]:
+    """Renew a session with its refresh token (``POST /v1/refresh``): no secret is sent, no
+    Argon2 runs, and failed logins from elsewhere never stand in the way.
+
+    Returns:
+        The new access token and refresh token.
+
+    Raises:
+        KeyRefused: if the refresh token is no longer good (expired, or its key revoked).
+        AuthError, ClientError, Unavailable: as :func:`authenticate`.
+    """
+    return _tokens(settings, "/v1/refresh", {"refresh_token": refresh_token})
+
+
+def _tokens(settings: ConnectionSettings, path: str, body: dict[str, str]) -> tuple[str, str]:
     request = urllib.request.Request(
-        f"{settings.auth_url.rstrip('/')}/v1/authenticate",
-        data=body.encode(),
+        f"{settings.auth_url.rstrip('/')}{path}",
+        data=json.dumps(body).encode(),
         headers={"Content-Type": "application/json"},
         method="POST",
     )
@@ -49,7 +73,8 @@ def authenticate(settings: ConnectionSettings) -> str:
     )
     try:
         with opener.open(request, timeout=LOGIN_TIMEOUT_S) as reply:
-            return str(json.load(reply)["access_token"])
+            answer = json.load(reply)
+            return str(answer["access_token"]), str(answer.get("refresh_token") or "")
     except urllib.error.HTTPError as exc:
         raise _refusal(exc) from None
     except (urllib.error.URLError, OSError, ValueError, KeyError) as exc:

@@ -19,10 +19,11 @@ import grpc
 from embedded_broker.core import ids
 from embedded_broker.core.ids import ulid_str
 from embedded_broker.core.model import MAX_EVENT_SIZE
+from embedded_broker.core.timestamps import timestamp_ms
 from embedded_broker.proto.admin.v1 import admin_pb2, admin_pb2_grpc
 from embedded_broker.proto.ensign.v1beta1 import ensign_pb2, ensign_pb2_grpc, query_pb2, topic_pb2
 from embedded_broker.proto.ensign.v1beta1.event_pb2 import Event, EventWrapper, Type
-from workbench.client.authentication import authenticate
+from workbench.client.authentication import login_tokens, refresh_tokens
 from workbench.client.connection_settings import ConnectionSettings
 from workbench.client.errors import (
     AuthError,
@@ -59,6 +60,7 @@ class BrokerClient:
     def __init__(self, settings: ConnectionSettings) -> None:
         self.settings = settings
         self._token = ""
+        self._refresh_token = ""
         self._expires = 0.0
         self._claims: dict[str, Any] = {}
         options = [
@@ -83,9 +85,26 @@ class BrokerClient:
                 of AuthError, when it does not accept the key at all (unknown, wrong, revoked).
             Unavailable: if the auth endpoint cannot be reached.
         """
-        token = await asyncio.to_thread(authenticate, self.settings)
-        self._token, self._expires = token, _expiry(token)
-        self._claims = _claims(token)
+        tokens = await asyncio.to_thread(login_tokens, self.settings)
+        self._keep(*tokens)
+
+    async def _renew(self) -> None:
+        """A fresh access token: through ``/v1/refresh`` while the refresh token is good (no
+        secret sent, and no one's failed logins stand in the way), else by logging in."""
+        if self._refresh_token and time.time() < _expiry(self._refresh_token):
+            try:
+                tokens = await asyncio.to_thread(refresh_tokens, self.settings, self._refresh_token)
+            except ClientError:
+                self._refresh_token = ""
+            else:
+                self._keep(*tokens)
+                return
+        await self.login()
+
+    def _keep(self, access: str, refresh: str) -> None:
+        self._token, self._expires = access, _expiry(access)
+        self._refresh_token = refresh
+        self._claims = _claims(access)
 
     @property
     def project_id(self) -> bytes:
@@ -104,7 +123,7 @@ class BrokerClient:
 
     async def _auth(self) -> list[tuple[str, str]]:
         if not self._token or time.time() > self._expires - _REFRESH_MARGIN_S:
-            await self.login()
+            await self._renew()
         return [("authorization", f"Bearer {self._token}")]
 
     async def _call(self, make: Callable[[list[tuple[str, str]]], Awaitable[T]]) -> T:
@@ -215,7 +234,12 @@ class BrokerClient:
         from_end: bool = False,
         limit: int = 200,
     ) -> EventPage:
-        """A page of a topic: from an offset, from a time, or the last ``limit`` events."""
+        """A page of a topic: from an offset, from a time, or the last ``limit`` events.
+
+        The broker bounds each reply by bytes as well as by count (a few large events fill one);
+        a reply cut short is completed here with further reads, so the page holds ``limit``
+        events unless the topic has fewer.
+        """
         request = admin_pb2.ReadEventsRequest(topic_id=topic_id, limit=limit)
         if from_end:
             request.from_end = True
@@ -223,6 +247,33 @@ class BrokerClient:
             request.after.FromMilliseconds(after_ms)
         else:
             request.offset = offset or 1
+        page = await self._read_page(request)
+        events = page.events
+        if from_end and events:  # the newest events came; read the older ones of the page
+            first = max(1, page.last_offset - limit + 1)
+            older = await self._read_run(topic_id, first, events[0].offset - first)
+            events = older + events
+        elif events and len(events) < limit and page.next_offset <= page.last_offset:
+            events = events + await self._read_run(topic_id, page.next_offset, limit - len(events))
+        return EventPage(
+            events, events[-1].offset + 1 if events else page.next_offset, page.last_offset
+        )
+
+    async def _read_run(self, topic_id: bytes, offset: int, count: int) -> list[EventRow]:
+        """Up to ``count`` events from ``offset`` on, in as many replies as their bytes need."""
+        events: list[EventRow] = []
+        while len(events) < count:
+            request = admin_pb2.ReadEventsRequest(
+                topic_id=topic_id, offset=offset, limit=count - len(events)
+            )
+            page = await self._read_page(request)
+            if not page.events:
+                break
+            events += page.events
+            offset = page.next_offset
+        return events
+
+    async def _read_page(self, request: admin_pb2.ReadEventsRequest) -> EventPage:
         reply = await self._call(
             lambda md: self._admin.ReadEvents(request, metadata=md, timeout=CALL_TIMEOUT_S)
         )
@@ -261,7 +312,7 @@ class BrokerClient:
                 size = len(events[0])
                 raise Refused(
                     "MAX_EVENT_SIZE_EXCEEDED",
-                    f"event is {size:,} bytes; the limit is {MAX_EVENT_SIZE:,} bytes (5 MiB)",
+                    f"event is {size:,} bytes; the limit is {MAX_EVENT_SIZE:,} bytes",
                 ) from exc
             raise
         return PublishResult(
@@ -407,13 +458,17 @@ def event_row(wrapper: EventWrapper) -> EventRow:
     """An EventWrapper as a plain record."""
     event = Event.FromString(wrapper.event)
     t = event.type
-    created = event.created.ToMilliseconds() if event.HasField("created") else 0
+    # Never protobuf's ToMilliseconds here: it raises for a time beyond year 9999, and one such
+    # event must not make its whole page unreadable.
+    created = event.created
+    created_ms = timestamp_ms(created.seconds, created.nanos) if event.HasField("created") else 0
+    committed = wrapper.committed
     return EventRow(
         topic_id=wrapper.topic_id,
         offset=wrapper.offset,
         id=wrapper.id,
-        committed_ms=wrapper.committed.ToMilliseconds(),
-        created_ms=created,
+        committed_ms=timestamp_ms(committed.seconds, committed.nanos),
+        created_ms=created_ms,
         type_name=t.name,
         type_version=f"{t.major_version}.{t.minor_version}.{t.patch_version}",
         mimetype=int(event.mimetype),

@@ -24,12 +24,12 @@ import json
 import os
 import tempfile
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Protocol
 
 from workbench.client.records import EventPage, EventRow
+from workbench.models.time_display import utc_text
 
 CSV_COLUMNS = (
     "offset",
@@ -98,9 +98,9 @@ class ExportCancelled(Exception):
 
 def iso_utc(ms: int) -> str:
     """Milliseconds since the epoch as RFC 3339 in UTC with milliseconds, e.g.
-    ``2024-05-01T12:00:00.123Z`` (RFC 3339 section 5.6; ``Z`` is the zone)."""
-    moment = datetime.fromtimestamp(ms / 1000, tz=UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+    ``2024-05-01T12:00:00.123Z`` (RFC 3339 section 5.6; ``Z`` is the zone). Any value: years
+    beyond 9999 in ISO 8601's expanded form, ``+55800-…``."""
+    return utc_text(ms) + "Z"
 
 
 def json_record(row: EventRow) -> dict[str, object]:

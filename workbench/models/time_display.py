@@ -47,14 +47,26 @@ def moment(ms: int, zone: TimeZoneChoice = LOCAL) -> datetime:
     return datetime.fromtimestamp(ms / 1000, zone.tz)
 
 
+_BEYOND_CALENDAR = (ValueError, OverflowError, OSError)
+"""What ``datetime`` raises for a time it cannot hold (a producer's milliseconds in the seconds
+field: year ~55,800). Such a time is shown as it is, in UTC with an expanded year."""
+
+
 def format_ms(ms: int, zone: TimeZoneChoice = LOCAL) -> str:
     """A time with milliseconds, bare: ``2024-05-01 17:30:00.123`` (for a column that names
-    the zone in its header)."""
-    return moment(ms, zone).strftime("%Y-%m-%d %H:%M:%S") + f".{ms % 1000:03d}"
+    the zone in its header). A time beyond the calendar: ``+55840-11-08 22:13:20.000 UTC``."""
+    try:
+        return moment(ms, zone).strftime("%Y-%m-%d %H:%M:%S") + f".{ms % 1000:03d}"
+    except _BEYOND_CALENDAR:
+        return utc_text(ms, " ") + " UTC"
 
 
 def stamp_ms(ms: int, zone: TimeZoneChoice = LOCAL) -> str:
     """A time with milliseconds and its zone: ``2024-05-01 12:00:00.123 UTC``."""
+    try:
+        moment(ms, zone)
+    except _BEYOND_CALENDAR:
+        return format_ms(ms, zone)  # already says UTC
     return f"{format_ms(ms, zone)} {zone.label}"
 
 
@@ -62,7 +74,25 @@ def exact_ms(ms: int, zone: TimeZoneChoice = LOCAL) -> str:
     """A time to the second with its zone: ``2024-05-01 12:00:00 UTC`` ("never" for 0)."""
     if not ms:
         return "never"
-    return f"{moment(ms, zone).strftime('%Y-%m-%d %H:%M:%S')} {zone.label}"
+    try:
+        return f"{moment(ms, zone).strftime('%Y-%m-%d %H:%M:%S')} {zone.label}"
+    except _BEYOND_CALENDAR:
+        return utc_text(ms, " ")[:-4] + " UTC"
+
+
+_GREGORIAN_CYCLE_MS = 146_097 * 86_400_000
+"""400 Gregorian years: the calendar (leap days and weekdays) repeats after it exactly."""
+
+
+def utc_text(ms: int, separator: str = "T") -> str:
+    """Milliseconds since the epoch as ISO 8601 UTC text with milliseconds, for any ``ms``:
+    ``2024-05-01T12:00:00.123``; years outside 1..9999 in ISO 8601's expanded form (``+55800``,
+    ``-0001``)."""
+    cycles, within = divmod(ms, _GREGORIAN_CYCLE_MS)
+    when = datetime.fromtimestamp(within // 1000, tz=UTC)
+    year = when.year + 400 * cycles
+    shown = f"{year:04d}" if 1 <= year <= 9999 else f"{year:+05d}"
+    return shown + when.strftime(f"-%m-%d{separator}%H:%M:%S") + f".{ms % 1000:03d}"
 
 
 def clock_s(seconds: float, zone: TimeZoneChoice = LOCAL) -> str:

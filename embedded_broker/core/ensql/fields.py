@@ -15,11 +15,15 @@ from embedded_broker.core.ensql.conversions import (
 )
 from embedded_broker.core.ensql.rows import _MISSING, Getter, _lookup, _Row
 from embedded_broker.core.mime_names import mime_text
+from embedded_broker.core.timestamps import timestamp_ms
 
 
 def _created_ms(row: _Row) -> object:
     event = row.event
-    return event.created.ToMilliseconds() if event.HasField("created") else None
+    if not event.HasField("created"):
+        return None
+    # Never protobuf's ToMilliseconds: it raises for a time stored beyond year 9999.
+    return timestamp_ms(event.created.seconds, event.created.nanos)
 
 
 def _version(row: _Row) -> object:

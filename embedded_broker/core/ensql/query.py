@@ -9,8 +9,9 @@ from typing import Any
 from embedded_broker.core.ensql.fields import _Ref
 from embedded_broker.core.ensql.predicates import Predicate
 from embedded_broker.core.ensql.rows import _MISSING, _lookup, _Row, _RowCache
+from embedded_broker.core.errors import InvalidArgument
 from embedded_broker.core.mime_names import APPLICATION_JSON
-from embedded_broker.core.model import EventRecord
+from embedded_broker.core.model import MAX_EVENT_SIZE, EventRecord
 from embedded_broker.proto.ensign.v1beta1.event_pb2 import Event
 
 
@@ -74,6 +75,10 @@ class EnsqlQuery:
         time, and only the selected metadata keys. Its data is the original data if ``data`` is
         selected or no data field is; else a compact JSON object of the selected data fields the
         event has (and the mimetype becomes application/json).
+
+        Raises:
+            InvalidArgument: if the projection is larger than ``MAX_EVENT_SIZE`` (a SELECT list
+                that repeats a large field under aliases), which no client could receive.
         """
         if self._select is None:
             return record.event
@@ -123,4 +128,10 @@ class EnsqlQuery:
         else:
             out.data = json.dumps(fields, separators=(",", ":"), ensure_ascii=False).encode()
             out.mimetype = APPLICATION_JSON  # type: ignore[assignment]
+        size = out.ByteSize()
+        if size > MAX_EVENT_SIZE:  # aliases can repeat a field: more than a client receives
+            raise InvalidArgument(
+                f"the row at offset {record.offset} is {size:,} bytes once projected, over the "
+                f"{MAX_EVENT_SIZE:,} bytes a client receives: select fewer or smaller fields"
+            )
         return out

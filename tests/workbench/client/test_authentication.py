@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from collections.abc import Iterator
 from dataclasses import replace
 
 import pytest
 
+from embedded_broker.auth.rate_limit import FREE_FAILURES
 from tests.serve_process import BrokerProcess, create_key, revoke_key
 from tests.workbench.conftest import running_broker, settings_for
 from workbench.client.authentication import authenticate, key_is_usable
+from workbench.client.broker_client import BrokerClient
 from workbench.client.errors import AuthError, KeyRefused, Unavailable
 
 
@@ -52,3 +55,26 @@ def test_a_broker_that_cannot_be_asked_is_an_error_not_a_refusal(broker: BrokerP
         port = probe.getsockname()[1]
     with pytest.raises(Unavailable, match="cannot reach the broker's auth endpoint"):
         key_is_usable(replace(settings, auth_url=f"http://127.0.0.1:{port}"))
+
+
+def test_a_connected_client_renews_through_refresh_while_its_key_is_locked_out(
+    broker: BrokerProcess,
+) -> None:
+    """Wrong secrets for the workbench's key lock logins out for a while; its session goes on."""
+    settings = settings_for(broker, create_key(broker.data_dir, "demo", "topics:read"))
+
+    async def scenario() -> None:
+        client = BrokerClient(settings)
+        try:
+            await client.topics()
+            for _ in range(FREE_FAILURES + 1):
+                with pytest.raises(AuthError):
+                    authenticate(replace(settings, client_secret="wrong"))
+            with pytest.raises(AuthError, match="too many failed logins"):
+                authenticate(settings)
+            client._expires = 0.0  # the access token is due for renewal
+            await client.topics()
+        finally:
+            await client.close()
+
+    asyncio.run(scenario())

@@ -100,7 +100,7 @@ def test_refused_events_are_counted_with_their_reason_and_the_rest_published(
         assert (stats.sent, stats.acked, stats.nacked, stats.state) == (50, 45, 5, RunState.DONE)
         (refusal,) = stats.refusals
         assert refusal.code == "MAX_EVENT_SIZE_EXCEEDED" and refusal.events == 5
-        assert "the limit is 5,242,880 bytes" in refusal.reason
+        assert "the limit is 4,194,236 bytes" in refusal.reason
         topics = {t.name: t for t in await client.topics()}
         assert topics["mixed"].events == 45
 

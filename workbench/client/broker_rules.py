@@ -17,6 +17,7 @@ from embedded_broker.auth.permissions import ENSIGN_PERMISSIONS as _ENSIGN
 from embedded_broker.auth.permissions import EXPLANATIONS, Permission
 from embedded_broker.core import dedup, ids, mime_names, names
 from embedded_broker.core.errors import InvalidArgument
+from embedded_broker.core.model import MAX_EVENT_SIZE
 from embedded_broker.core.time_text import local_time as local_time  # how listings write times
 from embedded_broker.core.time_text import time_ago as time_ago
 from embedded_broker.proto.mimetype.v1beta1 import mimetype_pb2
@@ -32,6 +33,10 @@ TEXT_PLAIN: Final[int] = int(mimetype_pb2.TEXT_PLAIN)
 TEXT_CSV: Final[int] = int(mimetype_pb2.TEXT_CSV)
 APPLICATION_JSON: Final[int] = int(mimetype_pb2.APPLICATION_JSON)
 APPLICATION_JSON_LD: Final[int] = int(mimetype_pb2.APPLICATION_JSON_LD)
+
+MAX_EVENT_BYTES: Final[int] = MAX_EVENT_SIZE
+"""The largest event the broker accepts, encoded (4,194,236 bytes: what an unmodified pyensign
+receives under gRPC's default 4 MiB limit); an event's data is always less."""
 
 PERMISSIONS: Final[tuple[str, ...]] = tuple(p.value for p in Permission)
 """Every permission a key can hold, Ensign's first, then this broker's ``broker:admin``."""

@@ -14,11 +14,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from workbench.client import broker_rules
 from workbench.client.records import EventRow, NewEvent
 
 HISTORY_SIZE = 100
-MAX_FILE_BYTES = 5 * 1024 * 1024
-"""The broker's event limit (5 MiB): a larger file cannot be an event's body."""
+MAX_FILE_BYTES = broker_rules.MAX_EVENT_BYTES
+"""The broker's event limit (4,194,236 bytes): a larger file cannot be an event's body."""
 
 
 class BodyMode(enum.StrEnum):
@@ -77,7 +78,9 @@ def _file_bytes(path: str) -> bytes:
     try:
         size = file.stat().st_size
         if size > MAX_FILE_BYTES:
-            raise BodyError(f"{file.name} is {size:,} bytes; an event holds at most 5 MiB")
+            raise BodyError(
+                f"{file.name} is {size:,} bytes; an event holds at most {MAX_FILE_BYTES:,} bytes"
+            )
         return file.read_bytes()
     except OSError as exc:
         raise BodyError(f"cannot read {file.name}: {exc.strerror}") from None

@@ -3,7 +3,7 @@
 The file format
 ===============
 
-A template is a JSON document (a UTF-8 ``.json`` file, at most 5 MiB)::
+A template is a JSON document (a UTF-8 ``.json`` file, at most 4 MiB)::
 
     {
       "name": "orders",
@@ -78,9 +78,9 @@ Safety
 
 Templates run in Jinja2's immutable sandbox with no loader: no ``include``, ``import``,
 ``extends``, ``macro``; nothing starting with ``_``; no names but those above; no Faker internals.
-Work is bounded: values and events at most 5 MiB (the broker's limit), loops at most 100,000 steps
-and 5 seconds per event. Anything refused raises :class:`TemplateError` with the template path
-(``body.customer``) and the reason.
+Work is bounded: values and events at most the broker's limit (4,194,236 bytes), loops at most
+100,000 steps and 5 seconds per event. Anything refused raises :class:`TemplateError` with the
+template path (``body.customer``) and the reason.
 
 Rendering
 ---------
@@ -138,7 +138,7 @@ DEFAULT_MIMETYPE: Final = "application/json"
 DEFAULT_TYPE: Final = "Generic"
 DEFAULT_TYPE_VERSION: Final = "1.0.0"
 MAX_TEMPLATE_BYTES: Final = MAX_EVENT_BYTES
-"""A template file at most (5 MiB)."""
+"""A template file at most (the broker's event limit)."""
 TEMPLATE_KEYS: Final = ("name", "mimetype", "type", "locale", "seed", "metadata", "body")
 """A template document's keys, in the order :func:`template_to_json` writes them."""
 
@@ -154,7 +154,7 @@ class RenderedEvent:
     """One rendered event, ready to publish.
 
     Attributes:
-        data: the event's bytes (JSON or text, UTF-8), at most 5 MiB.
+        data: the event's bytes (JSON or text, UTF-8), at most :data:`MAX_EVENT_BYTES`.
         mimetype: the mimetype's usual text, e.g. ``"application/json"``.
         type_name: the type's name, e.g. ``"Order"``.
         type_version: ``"major.minor.patch"``, e.g. ``"1.2.0"``.
@@ -426,7 +426,7 @@ def template_to_json(template: EventTemplate) -> str:
 
 
 def load_template(path: Path) -> EventTemplate:
-    """Read a template file (UTF-8 JSON, at most 5 MiB) and check it.
+    """Read a template file (UTF-8 JSON, at most :data:`MAX_TEMPLATE_BYTES`) and check it.
 
     Raises:
         OSError: if the file cannot be read.

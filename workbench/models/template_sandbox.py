@@ -36,8 +36,10 @@ from jinja2.lexer import TOKEN_DATA, TOKEN_STRING, Lexer, Token, TokenStream
 from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-MAX_EVENT_BYTES: Final = 5 * 1024 * 1024
-"""An event's data at most (the broker's limit): 5 MiB."""
+from workbench.client import broker_rules
+
+MAX_EVENT_BYTES: Final = broker_rules.MAX_EVENT_BYTES
+"""An event's data at most: the broker's limit (4,194,236 bytes, 4 MiB less framing)."""
 MAX_VALUE_SIZE: Final = MAX_EVENT_BYTES
 """Any value an expression builds, in :func:`value_size` units, at most."""
 MAX_RANGE: Final = 10_000

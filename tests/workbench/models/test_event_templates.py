@@ -11,6 +11,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from workbench.models.event_templates import (
+    MAX_TEMPLATE_BYTES,
     EventTemplate,
     RenderedEvent,
     TemplateError,
@@ -426,6 +427,6 @@ def test_a_template_file_loads_and_its_errors_name_the_file(tmp_path: Path) -> N
 
 def test_a_template_file_is_at_most_5_mib(tmp_path: Path) -> None:
     big = tmp_path / "big.json"
-    big.write_text('{"body": "' + "x" * (5 * 1024 * 1024) + '"}')
-    with pytest.raises(TemplateError, match="at most 5,242,880 bytes"):
+    big.write_text('{"body": "' + "x" * MAX_TEMPLATE_BYTES + '"}')
+    with pytest.raises(TemplateError, match=f"at most {MAX_TEMPLATE_BYTES:,} bytes"):
         load_template(big)

@@ -13,6 +13,7 @@ from pytestqt.qtbot import QtBot
 from tests.serve_process import BrokerProcess, create_key
 from tests.workbench.conftest import QLoop, connected_session, running_broker, settings_for
 from workbench.client.broker_client import BrokerClient
+from workbench.client.broker_rules import MAX_EVENT_BYTES
 from workbench.client.connection_settings import ConnectionSettings
 from workbench.client.records import EventRow
 from workbench.models.composed_event import BodyMode
@@ -127,7 +128,7 @@ def test_a_nack_shows_its_code_and_reason_in_place(
 
     _new_topic(qloop, producer, session, "roomy")
     big = tmp_path / "big.bin"  # type: ignore[operator]
-    big.write_bytes(b"\x00" * (5 * 1024 * 1024 - 10))
+    big.write_bytes(b"\x00" * (MAX_EVENT_BYTES - 10))  # fits as data; not with its envelope
     composer.set_body(BodyMode.FILE, str(big))
     composer.mimetype_combo.setCurrentText("application/octet-stream")
     composer.send()

@@ -243,22 +243,31 @@ class CaptureLoop:
         """
         next_report = time.monotonic() + self._status_interval_s
         while not stop.is_set():
-            items: list[Change | Boundary] = []
-            if self._pending < MAX_PENDING:
-                wait = BUSY_WAIT_S if self._pending else IDLE_WAIT_S
-                items = self._read(wait)
-            else:
-                self._source.keep_alive()
-                self._wait_for_acks(BUSY_WAIT_S)
-            self._take(items)
-            self._pump(flush=len(items) < self._batch_size)
-            self._confirm_acknowledged()
+            self.step()
             if time.monotonic() >= next_report:
                 self._report(self.status())
                 next_report = time.monotonic() + self._status_interval_s
         self._drain(time.monotonic() + STOP_DRAIN_S)
         self._state = "stopped"
         self._report(self.status())
+
+    def step(self) -> None:
+        """Read what the source has (unless too much waits for the broker), publish what is
+        ready, and confirm what the broker has acknowledged.
+
+        Raises:
+            CaptureFailed: if the broker refuses events for good.
+        """
+        items: list[Change | Boundary] = []
+        if self._pending < MAX_PENDING:
+            items = self._read(BUSY_WAIT_S if self._pending else IDLE_WAIT_S)
+        else:
+            self._source.keep_alive()
+            self._wait_for_acks(BUSY_WAIT_S)
+        read = self._take(items)
+        # A full read means more is waiting: send only full batches until the source runs dry.
+        self._pump(flush=read < self._batch_size)
+        self._confirm_acknowledged()
 
     def status(self) -> CaptureStatus:
         """The capture's status now."""
@@ -306,8 +315,10 @@ class CaptureLoop:
         log.info("reconnected to the source")
         self._state, self._problem = "capturing", ""
 
-    def _take(self, items: list[Change | Boundary]) -> None:
+    def _take(self, items: list[Change | Boundary]) -> int:
+        """Queue the changes on their topics, and the boundaries; return how many changes."""
         now_ms = int(time.time() * 1000)
+        read = 0
         for item in items:
             if isinstance(item, Boundary):
                 self._boundaries.append((self._seq, item))
@@ -319,6 +330,8 @@ class CaptureLoop:
             self._queues[name].waiting.append((self._seq, item.committed_ms, body))
             self._seq += 1
             self._pending += 1
+            read += 1
+        return read
 
     # -- publishing -----------------------------------------------------------------------------
 

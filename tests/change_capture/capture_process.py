@@ -172,3 +172,37 @@ def wait_for_events(
             return events
         time.sleep(0.1)
     raise AssertionError(f"{topic} holds {len(originals(events))} original events, not {count}")
+
+
+def in_background(work: Callable[[], None]) -> threading.Thread:
+    """Run ``work`` on a daemon thread (a database writer)."""
+    thread = threading.Thread(target=work, daemon=True)
+    thread.start()
+    return thread
+
+
+def ledger_changes(count: int, balance: Callable[[int], object]) -> list[tuple[str, int, object]]:
+    """What a ledger writer commits, in order: transaction i inserts row i with ``balance(i)``
+    and then sets row i - 1's balance to ``balance(i)`` (one more than it was)."""
+    expected: list[tuple[str, int, object]] = []
+    for i in range(1, count + 1):
+        expected.append(("insert", i, balance(i)))
+        if i > 1:
+            expected.append(("update", i - 1, balance(i)))
+    return expected
+
+
+def assert_once_in_order(
+    events: list[StoredEvent],
+    expected: list[tuple[str, int, object]],
+    key: Callable[[StoredEvent], tuple[int, int]],
+) -> None:
+    """The topic's original events are exactly ``expected`` (op, id, balance), in order, with
+    distinct increasing keys; every duplicate repeats an original's key."""
+    kept = originals(events)
+    assert [(e.data["op"], e.data["after"]["id"], e.data["after"]["balance"]) for e in kept] == (
+        expected
+    )
+    keys = [key(e) for e in kept]
+    assert keys == sorted(keys) and len(set(keys)) == len(keys)
+    assert {key(e) for e in events} == set(keys)

@@ -16,6 +16,9 @@ import pytest
 from change_capture.pgoutput import parse_lsn
 from tests.change_capture.capture_process import (
     StoredEvent,
+    assert_once_in_order,
+    in_background,
+    ledger_changes,
     originals,
     run_capture,
     start_capture,
@@ -210,29 +213,15 @@ def ledger_writer(dsn: str, count: int, pause_s: float = 0.0) -> threading.Threa
                 cur.execute("INSERT INTO ledger VALUES (%s, %s)", (i, f"{i}.01"))
                 if i > 1:
                     cur.execute("UPDATE ledger SET balance = balance + 1 WHERE id = %s", (i - 1,))
-            if pause_s:
-                time.sleep(pause_s)
+            time.sleep(pause_s)
         conn.close()
 
-    thread = threading.Thread(target=write, daemon=True)
-    thread.start()
-    return thread
+    return in_background(write)
 
 
 def assert_ledger_once(events: list[StoredEvent], count: int) -> None:
     """Every change of :func:`ledger_writer` once, in commit order, with exact values."""
-    kept = originals(events)
-    expected: list[tuple[str, int, str]] = []
-    for i in range(1, count + 1):
-        expected.append(("insert", i, f"{i}.01"))
-        if i > 1:
-            expected.append(("update", i - 1, f"{i}.01"))
-    assert [
-        (e.data["op"], e.data["after"]["id"], e.data["after"]["balance"]) for e in kept
-    ] == expected
-    keys = [key_of(e) for e in kept]
-    assert keys == sorted(keys) and len(set(keys)) == len(keys)
-    assert {key_of(e) for e in events} == set(keys)  # a duplicate repeats a stored change's key
+    assert_once_in_order(events, ledger_changes(count, lambda i: f"{i}.01"), key_of)
 
 
 def test_a_capture_killed_mid_stream_and_restarted_loses_nothing_and_stores_nothing_twice(

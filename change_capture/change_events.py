@@ -15,6 +15,7 @@ the capture's topics deduplicate on it (``UNIQUE_KEY`` on those two metadata key
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -97,10 +98,16 @@ def encode_change(change: Change, created_ms: int) -> bytes:
         created_ms: the event's creation time, milliseconds since the epoch.
     """
     data = json.dumps(change.data(), ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    body: bytes = Event(data=data.encode(), metadata=change.metadata()).SerializeToString()
+    # Fields may come in any order in protobuf's encoding: the part every change event shares
+    # is encoded once per creation time.
+    return body + _constant_fields(created_ms)
+
+
+@functools.lru_cache(maxsize=4)
+def _constant_fields(created_ms: int) -> bytes:
     major, minor, patch = TYPE_VERSION
     event = Event(
-        data=data.encode(),
-        metadata=change.metadata(),
         mimetype=MIME.APPLICATION_JSON,
         type=Type(name=TYPE_NAME, major_version=major, minor_version=minor, patch_version=patch),
     )

@@ -130,6 +130,8 @@ class PostgresSource:
         self._relations: dict[int, _Table] = {}
         self._wanted = {(t.schema, t.name) for t in self.tables}
         self._begin: Begin | None = None
+        self._transaction = ("", "", 0)
+        """The current transaction's commit LSN, commit time (RFC 3339) and commit time (ms)."""
         self._position = 0
         self._last_token = 0
         self._confirmed = 0
@@ -411,6 +413,11 @@ class PostgresSource:
             return self._change(message)
         if isinstance(message, Begin):
             self._begin, self._position = message, 0
+            self._transaction = (
+                format_lsn(message.final_lsn),
+                pg_time_text(message.commit_us),
+                pg_time_ms(message.commit_us),
+            )
         elif isinstance(message, Commit):
             self._begin = None
             self._last_token = max(self._last_token, message.end_lsn)
@@ -435,17 +442,18 @@ class PostgresSource:
         after = None
         if message.new is not None:
             after = _row(table, message.new, keys_only=False, old=before)
+        lsn, committed_at, committed_ms = self._transaction
         return Change(
             message.op,
             relation.schema,
             relation.name,
             before,
             after,
-            format_lsn(begin.final_lsn),
+            lsn,
             self._position,
             begin.xid,
-            pg_time_text(begin.commit_us),
-            pg_time_ms(begin.commit_us),
+            committed_at,
+            committed_ms,
         )
 
     # -- the Source protocol's other methods ----------------------------------------------------

@@ -102,7 +102,6 @@ class PostgresCluster:
                 f"port={cluster.port}",
                 f"unix_socket_directories={root}",
                 "fsync=off",
-                "synchronous_commit=off",
                 "full_page_writes=off",
                 "max_wal_senders=20",
                 "max_replication_slots=20",

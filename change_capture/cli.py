@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import re
 import signal
 import sys
@@ -36,6 +37,7 @@ from change_capture.connection import UsageError, add_connection_arguments, brok
 
 PROG = "ensign-broker capture"
 DEFAULT_SLOT = "ensign_capture"
+PARENT_CHECK_S = 1.0
 SLOT_NAME = re.compile(r"^[a-z0-9_]{1,63}$")
 log = logging.getLogger("change_capture")
 
@@ -107,6 +109,11 @@ def add_parser(commands: Any, parents: Sequence[argparse.ArgumentParser] = ()) -
             help="seconds between status reports (default 10)",
         )
         parser.add_argument("--json", action="store_true", help="also print each report as JSON")
+        parser.add_argument(
+            "--exit-with-parent",
+            action="store_true",
+            help="stop cleanly when the process that started this one goes away (for apps)",
+        )
         add_connection_arguments(parser)
         parser.set_defaults(run=run)
 
@@ -120,6 +127,8 @@ def run(args: argparse.Namespace) -> int:
     )
     stop = threading.Event()
     _stop_on_signals(stop.set)
+    if args.exit_with_parent:
+        _stop_with_parent(stop)
     try:
         address = broker_address(args)
         source, tables = _source(args)
@@ -219,6 +228,19 @@ def _stop_on_signals(stop: Callable[[], None]) -> None:
 
     signal.signal(signal.SIGTERM, handler)
     signal.signal(signal.SIGINT, handler)
+
+
+def _stop_with_parent(stop: threading.Event) -> None:
+    """Set ``stop`` when the parent process goes away (this process is then re-parented)."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while not stop.wait(PARENT_CHECK_S):
+            if os.getppid() != parent:
+                log.info("stopping: the program that started this capture has gone")
+                stop.set()
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 def _fail(reason: str, status: int) -> int:

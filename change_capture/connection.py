@@ -50,7 +50,7 @@ def broker_address(args: argparse.Namespace) -> BrokerAddress:
     Raises:
         UsageError: for flags that do not go together, or missing or unreadable credentials.
     """
-    client_id, secret = _credentials(args.cred_path)
+    client_id, secret = credentials(args.cred_path)
     if not args.endpoint:
         if args.auth_url or args.insecure or args.ca_file:
             raise UsageError("--auth-url, --insecure and --ca-file need --endpoint")
@@ -58,7 +58,7 @@ def broker_address(args: argparse.Namespace) -> BrokerAddress:
     if not args.auth_url:
         raise UsageError("--endpoint needs --auth-url (the broker's authentication URL)")
     host = args.endpoint.rsplit(":", 1)[0].strip("[]")
-    if args.insecure and not _loopback(host):
+    if args.insecure and not is_loopback(host):
         raise UsageError("--insecure (plaintext) is allowed on loopback only; use TLS")
     ca = None
     if args.ca_file:
@@ -90,7 +90,12 @@ def _embedded(data_dir: Path, client_id: str, secret: str) -> BrokerAddress:
         return BrokerAddress(LOCAL_GRPC, LOCAL_AUTH, client_id, secret)
 
 
-def _credentials(cred_path: Path | None) -> tuple[str, str]:
+def credentials(cred_path: Path | None) -> tuple[str, str]:
+    """The key from ``--cred-path``, else from ``ENSIGN_CLIENT_ID``/``ENSIGN_CLIENT_SECRET``.
+
+    Raises:
+        UsageError: if the file cannot be read or holds no key, or the variables are unset.
+    """
     if cred_path is not None:
         try:
             doc = json.loads(cred_path.read_text())
@@ -110,7 +115,8 @@ def _credentials(cred_path: Path | None) -> tuple[str, str]:
     return client_id, secret
 
 
-def _loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
+    """True for ``localhost`` and loopback addresses (where plaintext is allowed)."""
     if host == "localhost":
         return True
     try:

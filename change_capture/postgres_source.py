@@ -387,6 +387,10 @@ class PostgresSource:
                 break
             message = cursor.read_message()
             if message is None:
+                # A keepalive handled, or a part of a message: what follows may already be in
+                # libpq's buffer, where select() would not see it.
+                message = cursor.read_message()
+            if message is None:
                 if self._begin is None and cursor.wal_end > self._last_token:
                     # Idle, between transactions: everything before the server's position has
                     # been sent, so it can be confirmed once what came before is acknowledged.

@@ -10,6 +10,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from change_capture import cli as capture_cli
 from embedded_broker import __version__
 from embedded_broker.auth.api_keys import ApiKey, KeyStore
 from embedded_broker.auth.permissions import Permission
@@ -99,6 +100,7 @@ def _parser() -> argparse.ArgumentParser:
 
     _add_key_commands(commands, common)
     _add_topic_commands(commands, common)
+    capture_cli.add_parser(commands)
     return parser
 
 
@@ -164,6 +166,9 @@ def _add_topic_commands(
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     args = _parser().parse_args(argv)
+    if args.command == "capture":  # a client of the broker, not a part of it
+        status: int = args.run(args)
+        return status
     data_dir = getattr(args, "data_dir", None) or default_data_dir()
     try:
         if args.command == "serve":

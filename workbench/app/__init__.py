@@ -111,6 +111,7 @@ def _gui() -> int:
     with loop:
         loop.run_until_complete(closed.wait())
         loop.run_until_complete(session.drop_connection("quitting"))
+    window.captures.stop_all_and_wait()  # before the broker, so that they publish what they read
     broker.stop_and_wait()
     instance.release()
     return 0

@@ -10,20 +10,15 @@ loopback only, ``--insecure`` plaintext.
 from __future__ import annotations
 
 import argparse
-import ipaddress
-import json
-import os
 import sys
 from pathlib import Path
 
+from change_capture.connection import UsageError as UsageError  # the commands catch it here
+from change_capture.connection import credentials, is_loopback
 from workbench.client.broker_client import BrokerClient
 from workbench.client.connection_settings import ConnectionSettings
 from workbench.client.errors import ClientError
 from workbench.models.embedded_connection import embedded_connection
-
-
-class UsageError(Exception):
-    """A command line or connection problem: exit status 2."""
 
 
 def add_connection_arguments(parser: argparse.ArgumentParser) -> None:
@@ -56,9 +51,9 @@ def connection_settings(args: argparse.Namespace) -> ConnectionSettings:
     if not args.auth_url:
         raise UsageError("--endpoint needs --auth-url (the broker's authentication URL)")
     host = args.endpoint.rsplit(":", 1)[0].strip("[]")
-    if args.insecure and not _loopback(host):
+    if args.insecure and not is_loopback(host):
         raise UsageError("--insecure (plaintext) is allowed on loopback only; use TLS")
-    client_id, secret = _credentials(args.cred_path)
+    client_id, secret = credentials(args.cred_path)
     ca = None
     if args.ca_file:
         try:
@@ -103,32 +98,3 @@ def fail(command: str, reason: str, status: int) -> int:
     """Say why ``ensign-workbench COMMAND`` failed, in one line on stderr; return ``status``."""
     print(f"ensign-workbench {command}: {reason}", file=sys.stderr)
     return status
-
-
-def _credentials(cred_path: Path | None) -> tuple[str, str]:
-    if cred_path is not None:
-        try:
-            doc = json.loads(cred_path.read_text())
-            return str(doc["ClientID"]), str(doc["ClientSecret"])
-        except OSError as exc:
-            raise UsageError(f"cannot read --cred-path: {exc.strerror}") from None
-        except (ValueError, KeyError, TypeError):
-            raise UsageError(
-                '--cred-path must be JSON with "ClientID" and "ClientSecret"'
-            ) from None
-    client_id = os.environ.get("ENSIGN_CLIENT_ID", "")
-    secret = os.environ.get("ENSIGN_CLIENT_SECRET", "")
-    if not (client_id and secret):
-        raise UsageError(
-            "no credentials: set ENSIGN_CLIENT_ID and ENSIGN_CLIENT_SECRET, or pass --cred-path"
-        )
-    return client_id, secret
-
-
-def _loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False

@@ -132,6 +132,7 @@ class QtBrokerPanel(QWidget):
         layout.addWidget(details)
         layout.addLayout(buttons)
         layout.addWidget(log_box, 1)
+        self._layout = layout
 
         broker.state_changed.connect(self._refresh)
         broker.log_line.connect(self.log_view.appendPlainText)
@@ -141,6 +142,10 @@ class QtBrokerPanel(QWidget):
         self._ticker.timeout.connect(self._tick)
         self._ticker.start(1000)
         self._refresh()
+
+    def add_section(self, section: QWidget) -> None:
+        """Show ``section`` (e.g. the captures) above the broker's log."""
+        self._layout.insertWidget(self._layout.count() - 1, section)
 
     def _refresh(self, *_: object) -> None:
         broker = self._broker

@@ -33,6 +33,7 @@ from workbench.models.query_library import QueryLibrary
 from workbench.models.template_library import TemplateLibrary
 from workbench.models.time_display import TimeZoneChoice
 from workbench.views.qt_broker_panel import QtBrokerPanel, state_badge
+from workbench.views.qt_capture import QtCapturesPanel
 from workbench.views.qt_charts import QtCharts
 from workbench.views.qt_command_palette import PaletteEntry, QtCommandPalette
 from workbench.views.qt_connect_code import QtConnectCodeDialog
@@ -106,6 +107,8 @@ class QtMainWindow(QMainWindow):
         self.fields = QtFieldsPanel(session)
         self.demo = QtScenarioPanel(session)
         self.broker_panel = QtBrokerPanel(broker, session)
+        self.captures = QtCapturesPanel(session, settings)
+        self.broker_panel.add_section(self.captures)
         self.keys_view = QtKeyManager(session)
         self.profile_view = QtTopicProfile(session)
 
@@ -243,6 +246,7 @@ class QtMainWindow(QMainWindow):
         )
         broker_menu.addSeparator()
         broker_menu.addAction(action("Connect your code…", None, self.show_connect_code))
+        broker_menu.addAction(action("Capture from a database…", None, self.captures.ask))
 
         help_menu = menu.addMenu("&Help")
         help_menu.addAction(action("Welcome", None, self.show_welcome))

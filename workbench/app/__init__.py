@@ -60,7 +60,9 @@ def _gui(started: float) -> int:
     exit status."""
     from workbench.app.display import missing_display
     from workbench.app.qt_libraries import missing_libraries_message, missing_xcb_libraries
+    from workbench.models.frozen_app import restore_library_path
 
+    restore_library_path()  # for the programs the app starts, not for the app itself
     problem = missing_display()
     if problem:
         print(problem, file=sys.stderr)

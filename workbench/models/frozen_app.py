@@ -9,7 +9,9 @@ executable, beside ``ensign-workbench``, and the resources are in the bundle's d
 
 from __future__ import annotations
 
+import os
 import sys
+from collections.abc import MutableMapping
 from pathlib import Path
 
 BROKER_PROGRAM = "ensign-broker"
@@ -34,3 +36,21 @@ def broker_command(*args: str) -> list[str]:
         executable = Path(sys.executable)
         return [str(executable.with_name(BROKER_PROGRAM + executable.suffix)), *args]
     return [sys.executable, "-m", "embedded_broker", *args]
+
+
+def restore_library_path(environ: MutableMapping[str, str] = os.environ) -> None:
+    """Give the programs a frozen app starts the library path the user had.
+
+    PyInstaller's bootloader points ``LD_LIBRARY_PATH`` at the bundle's libraries (keeping the
+    user's in ``LD_LIBRARY_PATH_ORIG``). Inherited, it would make the programs the app opens
+    (the README's viewer through xdg-open) load the bundle's copies of system libraries. The
+    app's own process is not affected (the loader read the variable at start), and the
+    bundle's ``ensign-broker`` sets it again for itself.
+    """
+    if not is_frozen():
+        return
+    original = environ.pop("LD_LIBRARY_PATH_ORIG", None)
+    if original is None:
+        environ.pop("LD_LIBRARY_PATH", None)
+    else:
+        environ["LD_LIBRARY_PATH"] = original

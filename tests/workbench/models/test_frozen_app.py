@@ -7,7 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from workbench.models.frozen_app import broker_command, bundle_data_dir, is_frozen
+from workbench.models.frozen_app import (
+    broker_command,
+    bundle_data_dir,
+    is_frozen,
+    restore_library_path,
+)
 from workbench.models.scenarios import RESOURCES_ENV, resources_dir, scenarios_dir
 
 
@@ -56,3 +61,18 @@ def test_frozen_resources_are_in_the_bundles_data_folder(
     assert resources_dir() == tmp_path / "resources", "next to the executable without _MEIPASS"
     monkeypatch.setenv(RESOURCES_ENV, str(tmp_path / "mine"))
     assert resources_dir() == tmp_path / "mine", "the environment still wins"
+
+
+def test_frozen_the_programs_the_app_starts_get_the_users_library_path(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    bundle = str(tmp_path / "_internal")
+    environ = {"LD_LIBRARY_PATH": bundle, "HOME": "/home/me"}
+    restore_library_path(environ)
+    assert environ["LD_LIBRARY_PATH"] == bundle, "installed from source: left alone"
+    _frozen(monkeypatch, tmp_path / "ensign-workbench", tmp_path / "_internal")
+    restore_library_path(environ)
+    assert environ == {"HOME": "/home/me"}, "the user had none"
+    environ = {"LD_LIBRARY_PATH": f"{bundle}:/opt/lib", "LD_LIBRARY_PATH_ORIG": "/opt/lib"}
+    restore_library_path(environ)
+    assert environ == {"LD_LIBRARY_PATH": "/opt/lib"}

@@ -135,7 +135,8 @@ class QtShortcutsDialog(QDialog):
                 font = group.font(0)
                 font.setBold(True)
                 group.setFont(0, font)
-            QTreeWidgetItem(group, [shortcut.keys, shortcut.description])
+            item = QTreeWidgetItem(group, [shortcut.keys, shortcut.description])
+            item.setToolTip(1, shortcut.description)  # in full, should the column cut it
         self.table.expandAll()
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
@@ -143,4 +144,4 @@ class QtShortcutsDialog(QDialog):
         layout.addWidget(self.table, 1)
         layout.addWidget(buttons)
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        self.resize(self.fontMetrics().averageCharWidth() * 80, self.fontMetrics().height() * 36)
+        self.resize(self.fontMetrics().averageCharWidth() * 100, self.fontMetrics().height() * 36)

@@ -9,6 +9,7 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from change_capture import cli as capture_cli
 from embedded_broker import __version__
@@ -37,7 +38,9 @@ def _parser() -> argparse.ArgumentParser:
         default=argparse.SUPPRESS,
         help="data directory (default: $ENSIGN_BROKER_DATA_DIR or the user data directory)",
     )
-    parser = argparse.ArgumentParser(
+    # Typed as the base class: its subcommands' parsers are OneLineErrors too (argparse makes
+    # them of the parent's class), which the stubs cannot say.
+    parser: argparse.ArgumentParser = OneLineErrors(
         prog="ensign-broker",
         description="The embedded Ensign-compatible broker.",
         parents=[common],
@@ -102,6 +105,13 @@ def _parser() -> argparse.ArgumentParser:
     _add_topic_commands(commands, common)
     capture_cli.add_parser(commands)
     return parser
+
+
+class OneLineErrors(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line on stderr, then exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 def _add_key_commands(

@@ -2,4 +2,7 @@
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+# One distribution ships both programs; its metadata holds the version (see embedded_broker).
+from embedded_broker import DISTRIBUTION, __version__
+
+__all__ = ["DISTRIBUTION", "__version__"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from collections.abc import Sequence
 from typing import NoReturn
 
@@ -22,11 +23,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns:
         The exit status: 0 success, 1 a failed operation, 2 a usage error.
     """
+    started = time.monotonic()
     args = _parser().parse_args(list(sys.argv[1:] if argv is None else argv))
     if args.command is not None:
         status: int = args.run(args)
         return status
-    return _gui()
+    return _gui(started)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -53,11 +55,14 @@ class OneLineErrors(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def _gui() -> int:
-    """Start the GUI; return its exit status."""
+def _gui(started: float) -> int:
+    """Start the GUI (``started``: when the program began, ``time.monotonic()``); return its
+    exit status."""
     from workbench.app.display import missing_display
     from workbench.app.qt_libraries import missing_libraries_message, missing_xcb_libraries
+    from workbench.models.frozen_app import restore_library_path
 
+    restore_library_path()  # for the programs the app starts, not for the app itself
     problem = missing_display()
     if problem:
         print(problem, file=sys.stderr)
@@ -73,6 +78,7 @@ def _gui() -> int:
     from PySide6.QtWidgets import QApplication
 
     from embedded_broker.config import default_data_dir
+    from workbench.app import ready_probe
     from workbench.app.parts import Workbench
     from workbench.app.qt_environment import prepare_qt_environment
     from workbench.app.qt_single_instance import QtSingleInstance, instance_name
@@ -103,6 +109,8 @@ def _gui() -> int:
     window, broker, session = parts.window, parts.broker, parts.session
     instance.activate_requested.connect(window.bring_to_front)
     parts.start()
+    if ready_probe.wanted():
+        ready_probe.quit_when_ready(parts, started)
     if window.current_profile_name() != EMBEDDED:
         window.switch_to(window.current_profile_name())
 

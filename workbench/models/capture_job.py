@@ -71,8 +71,8 @@ class CaptureSpec:
         return f"{kind}: {', '.join(self.tables)}"
 
     def arguments(self, settings: ConnectionSettings) -> list[str]:
-        """The command line after the interpreter: ``-m embedded_broker capture …``."""
-        args = ["-m", "embedded_broker", "capture", self.source]
+        """The arguments of ``ensign-broker`` (see ``frozen_app.broker_command``): ``capture …``."""
+        args = ["capture", self.source]
         if self.source == POSTGRES:
             args += ["--dsn", self.location, "--slot", self.slot]
             if self.snapshot:

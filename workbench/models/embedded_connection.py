@@ -12,13 +12,13 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from dataclasses import replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from workbench.client.authentication import key_is_usable
 from workbench.client.connection_settings import ConnectionSettings
+from workbench.models.frozen_app import broker_command
 from workbench.models.secret_store import SecretStore
 
 SERVE_FILE = "serve.json"
@@ -88,10 +88,7 @@ def admin_key(data_dir: Path, secrets: SecretStore, broker: ConnectionSettings) 
         if key_is_usable(replace(broker, client_id=client_id, client_secret=secret)):
             return saved
     done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "embedded_broker",
+        broker_command(
             "keys",
             "create",
             "--data-dir",
@@ -103,7 +100,7 @@ def admin_key(data_dir: Path, secrets: SecretStore, broker: ConnectionSettings) 
             "--name",
             "ensign-workbench",
             "--json",
-        ],
+        ),
         capture_output=True,
         text=True,
         check=True,

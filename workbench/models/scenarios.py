@@ -38,6 +38,7 @@ from typing import Any, Final
 from workbench.client.broker_rules import validate_topic_name
 from workbench.client.errors import InvalidInput
 from workbench.models.event_templates import EventTemplate, TemplateError, load_template
+from workbench.models.frozen_app import bundle_data_dir, is_frozen
 from workbench.models.profiles import config_dir
 from workbench.models.rate_shapes import RateShape, ShapeKind
 
@@ -83,10 +84,13 @@ class Scenario:
 
 
 def resources_dir() -> Path:
-    """The workbench's resources folder (``$ENSIGN_WORKBENCH_RESOURCES`` overrides it)."""
+    """The workbench's resources folder: ``$ENSIGN_WORKBENCH_RESOURCES`` if set, else a frozen
+    bundle's ``resources/``, else the source tree's."""
     override = os.environ.get(RESOURCES_ENV)
     if override:
         return Path(override)
+    if is_frozen():
+        return bundle_data_dir() / "resources"
     return Path(__file__).resolve().parents[2] / "resources"
 
 

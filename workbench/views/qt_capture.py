@@ -11,8 +11,6 @@ the embedded broker.
 
 from __future__ import annotations
 
-import sys
-
 from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QSettings, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -49,6 +47,7 @@ from workbench.models.capture_job import (
     capture_environment,
     parse_tables,
 )
+from workbench.models.frozen_app import broker_command
 from workbench.views.qt_dialog_parts import ok_cancel_buttons, problem_label, set_problem
 from workbench.views.qt_fixed_fonts import use_fixed_font
 from workbench.views.qt_session import QtSession
@@ -110,7 +109,8 @@ class QtCapture(QObject):
         process.finished.connect(self._finished)
         self._process = process
         self._set_state("starting")
-        process.start(sys.executable, self.spec.arguments(self.settings))
+        program, *arguments = broker_command(*self.spec.arguments(self.settings))
+        process.start(program, arguments)
         if self.bank is not None and self.crashes == 0:
             self.bank.start()
 

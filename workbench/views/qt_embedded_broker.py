@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import sys
 import time
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from workbench.client.broker_rules import STANDARD_AUTH_PORT, STANDARD_GRPC_PORT
 from workbench.client.connection_settings import ConnectionSettings
 from workbench.models.broker_status import BrokerState, LogBuffer, restart_delay
 from workbench.models.embedded_connection import embedded_connection, moved_ports_notice
+from workbench.models.frozen_app import broker_command
 from workbench.models.secret_store import SecretStore
 
 STOP_TIMEOUT_MS = 15_000
@@ -32,12 +32,10 @@ STANDARD_PORTS = (STANDARD_GRPC_PORT, STANDARD_AUTH_PORT)
 
 
 def broker_arguments(data_dir: Path, ports: tuple[int, int] = STANDARD_PORTS) -> list[str]:
-    """The command line (after the interpreter) that serves a broker on loopback, on ``ports``
-    (gRPC, auth) while they are free and on free ports otherwise."""
+    """The arguments of ``ensign-broker`` (see :func:`broker_command`) that serve a broker on
+    loopback, on ``ports`` (gRPC, auth) while they are free and on free ports otherwise."""
     grpc_port, auth_port = ports
     return [
-        "-m",
-        "embedded_broker",
         "serve",
         "--data-dir",
         str(data_dir),
@@ -108,7 +106,8 @@ class QtEmbeddedBroker(QObject):
         self._process = process
         self._set_state(BrokerState.STARTING)
         self.started_at = time.monotonic()
-        process.start(sys.executable, broker_arguments(self.data_dir, self.ports))
+        program, *arguments = broker_command(*broker_arguments(self.data_dir, self.ports))
+        process.start(program, arguments)
 
     @property
     def port_notice(self) -> str:
@@ -198,7 +197,7 @@ class QtEmbeddedBroker(QObject):
 
     def _error(self, error: QProcess.ProcessError) -> None:
         if error == QProcess.ProcessError.FailedToStart:
-            self.problem = f"the broker could not be started: {sys.executable} failed to run"
+            self.problem = f"the broker could not be started: {broker_command()[0]} failed to run"
             self._emit_line(self.problem)
             self._set_state(BrokerState.FAILED)
 

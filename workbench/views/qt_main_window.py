@@ -6,6 +6,7 @@ import asyncio
 import logging
 from dataclasses import replace
 from functools import partial
+from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
@@ -26,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from workbench.client.connection_settings import ConnectionSettings
 from workbench.client.records import EventRow, TopicRow
+from workbench.models.about import window_title
 from workbench.models.broker_status import BrokerState
 from workbench.models.embedded_connection import LOCAL_PROJECT
 from workbench.models.profiles import EMBEDDED, Profile, ProfileStore
@@ -42,6 +44,7 @@ from workbench.views.qt_embedded_broker import QtEmbeddedBroker
 from workbench.views.qt_event_detail import QtEventDetail
 from workbench.views.qt_event_table import QtEventTable
 from workbench.views.qt_fields_panel import QtFieldsPanel
+from workbench.views.qt_help_actions import QtHelpActions
 from workbench.views.qt_key_manager import QtKeyManager
 from workbench.views.qt_page_tabs import QtPageTabs
 from workbench.views.qt_producer import QtProducer
@@ -90,7 +93,7 @@ class QtMainWindow(QMainWindow):
         self.session = session
         self.profiles = profiles
         self.settings = settings
-        self.setWindowTitle("Ensign Workbench")
+        self.setWindowTitle(window_title())
         self.setObjectName("main_window")
         self.resize(1400, 860)
         app = QApplication.instance()
@@ -250,6 +253,9 @@ class QtMainWindow(QMainWindow):
 
         help_menu = menu.addMenu("&Help")
         help_menu.addAction(action("Welcome", None, self.show_welcome))
+        config_dir = Path(self.settings.fileName()).parent
+        self.help = QtHelpActions(self, self.tabs, self.session, self.broker.data_dir, config_dir)
+        self.help.add_to(help_menu)
 
     def _wire(self) -> None:
         self.topics.topic_selected.connect(self._topic_selected)
@@ -584,10 +590,13 @@ class QtMainWindow(QMainWindow):
         if not self.session.topics:  # a broker with nothing on it yet: the welcome page
             self.show_welcome()
         self.connection_state.setText(f"Connected to {self.session.profile_name}")
+        address = self.session.client.settings.grpc_address if self.session.client else ""
+        self.setWindowTitle(window_title(self.session.profile_name, address))
         self.statusBar().showMessage(f"Connected to {self.session.profile_name}", 5000)
 
     def _disconnected(self, reason: str) -> None:
         self.connection_state.setText(f"Not connected ({reason})")
+        self.setWindowTitle(window_title())
         self.detail.show_event(None)
 
     def _topic_selected(self, topic: TopicRow | None) -> None:

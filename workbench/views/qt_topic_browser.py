@@ -287,6 +287,7 @@ class QtTopicBrowser(QWidget):
         find.triggered.connect(self._focus_search)
         self.addAction(find)
         clear = QAction(self.search)
+        clear.setWhatsThis("Clear the search and show every topic")
         clear.setShortcut(QKeySequence(Qt.Key.Key_Escape))
         clear.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
         clear.triggered.connect(self._leave_search)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from workbench.client.records import EventRow, NewEvent
+from workbench.models.json_exact import TooDeep, parse_plain
 
 HISTORY_SIZE = 100
 MAX_FILE_BYTES = 5 * 1024 * 1024
@@ -53,9 +54,11 @@ def body_bytes(mode: BodyMode, text: str) -> bytes:
     """
     if mode is BodyMode.JSON:
         try:
-            json.loads(text)
+            parse_plain(text)
         except json.JSONDecodeError as exc:
             raise BodyError(f"not valid JSON: {exc.msg}", exc.lineno, exc.colno) from None
+        except TooDeep as exc:
+            raise BodyError(f"{exc}; choose Text to send it as it is") from None
         return text.encode("utf-8")
     if mode is BodyMode.TEXT:
         return text.encode("utf-8")
@@ -91,8 +94,8 @@ def body_text(data: bytes, mimetype: str) -> tuple[BodyMode, str]:
         return BodyMode.HEX, data.hex(" ")
     if "json" in mimetype:
         try:
-            json.loads(text)
-        except ValueError:
+            parse_plain(text)
+        except ValueError:  # not JSON, or too deep to check as JSON: its text, exactly
             return BodyMode.TEXT, text
         return BodyMode.JSON, text
     return BodyMode.TEXT, text

@@ -6,15 +6,19 @@ A :class:`FieldMapping` says which field becomes the event's data (or the whole 
 which become metadata, and where the type, version, mimetype and creation time come from.
 
 A record that cannot be read or mapped is a :class:`BadLine` with its 1-based line number (for
-CSV, the line its row starts on). :class:`ImportSource` hands events to a publisher in order and
-stops at the first bad line, unless told to skip bad lines; then it counts them.
+CSV, the line its row starts on). JSON is read with :mod:`workbench.models.json_exact`, so what is
+sent holds every value as the file wrote it (``0.10000000000000000555``, a 5,000-digit number,
+repeated keys); a line nested deeper than :data:`json_exact.MAX_DEPTH` is a bad line. A CSV field
+may hold up to :data:`CSV_FIELD_LIMIT` characters (an export's largest data, base64 included).
+:class:`ImportSource` hands events to a publisher in order and stops at the first bad line,
+unless told to skip bad lines; then it counts them.
 """
 
 from __future__ import annotations
 
 import csv
 import datetime
-import json
+import decimal
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,9 +28,15 @@ from workbench.client.broker_client import encode_event
 from workbench.client.broker_rules import mimetype_number
 from workbench.client.errors import InvalidInput
 from workbench.client.records import NewEvent
+from workbench.models import json_exact
+from workbench.models.json_exact import JsonNumber
 
 PREVIEW_RECORDS = 5
 FORMATS = ("jsonl", "csv")
+MAX_MS_DIGITS = 18
+"""Digits of a time in milliseconds at most (a signed 64-bit count, as the broker keeps it)."""
+CSV_FIELD_LIMIT = 64 * 1024 * 1024
+"""Characters a CSV field may hold (Python's csv module stops at 128 KiB by default)."""
 
 
 class BadLine(ValueError):
@@ -105,12 +115,16 @@ def read_records(stream: IO[str], fmt: str) -> Iterator[Record | BadLine]:
         if not line.strip():
             continue
         try:
-            yield Record(number, json.loads(line))
+            yield Record(number, json_exact.parse(line))
+        except json_exact.TooDeep as exc:
+            yield BadLine(number, str(exc))
         except ValueError as exc:
             yield BadLine(number, f"not valid JSON ({exc})")
 
 
 def _csv_records(stream: IO[str]) -> Iterator[Record | BadLine]:
+    if csv.field_size_limit() < CSV_FIELD_LIMIT:
+        csv.field_size_limit(CSV_FIELD_LIMIT)  # process-wide, and only ever raised
     reader = csv.reader(stream, strict=True)
     try:
         header = next(reader)
@@ -189,9 +203,9 @@ def _field(fields: Any, name: str | None, default: str) -> str:
 
 
 def _text(value: Any) -> str:
-    if isinstance(value, str):
+    if isinstance(value, str) and not isinstance(value, JsonNumber):
         return value
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return json_exact.dumps(value, separators=(",", ":"))
 
 
 def _data(fields: Any, name: str | None) -> bytes:
@@ -218,12 +232,22 @@ def _version(text: str) -> str:
     return ".".join(parts + ["0"] * (3 - len(parts)))
 
 
+def _whole_ms(number: JsonNumber) -> int:
+    try:
+        value = decimal.Decimal(number)
+    except decimal.InvalidOperation:
+        value = decimal.Decimal("NaN")
+    if not value.is_finite() or value.adjusted() > MAX_MS_DIGITS:  # no 10**9-digit ints
+        raise ValueError(f"{number} is not a time in milliseconds")
+    return int(value)
+
+
 def _created_ms(fields: Any, name: str | None) -> int | None:
     if name is None:
         return None
     value = _required(fields, name)
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return int(value)
+    if isinstance(value, JsonNumber):
+        return _whole_ms(value)
     text = _text(value).strip()
     if text.isdigit():
         return int(text)

@@ -43,6 +43,7 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.client.records import TopicRow
+from workbench.models import json_exact
 from workbench.models.event_generator import EventGenerator, GeneratorSettings, GeneratorStats
 from workbench.models.event_templates import (
     EventTemplate,
@@ -306,7 +307,7 @@ class QtGeneratorPanel(QWidget):
         for number, event in enumerate(events, 1):
             body = event.data.decode("utf-8", "replace")
             if template.is_json:
-                body = json.dumps(json.loads(body), indent=2, ensure_ascii=False)
+                body = _pretty_json(body)
             meta = json.dumps(event.metadata, ensure_ascii=False)
             shown.append(
                 f"// {number}: {event.type_name} v{event.type_version}, {event.mimetype}, "
@@ -478,6 +479,14 @@ class QtGeneratorPanel(QWidget):
             self._highlighter.set_dark(dark)
             self._preview_highlighter.set_dark(dark)
         super().changeEvent(event)
+
+
+def _pretty_json(text: str) -> str:
+    """A rendered JSON body indented, every value as rendered; too deep to indent: as it is."""
+    try:
+        return json_exact.dumps(json_exact.parse(text), indent=2)
+    except ValueError:
+        return text
 
 
 def _rate_spin(value: float) -> QDoubleSpinBox:

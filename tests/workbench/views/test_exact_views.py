@@ -1,5 +1,6 @@
-"""Views and copies never change or lose data: events published to a real broker, shown in the
-event table and the detail view offscreen, copied through their menus and buttons, exported."""
+"""Views and copies never change or lose data, and the filter finds what they show: events
+published to a real broker, shown in the event table and the detail view offscreen, copied
+through their menus and buttons, exported, filtered."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import base64
 import csv
 import json
 import time
+import unicodedata
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -310,3 +312,46 @@ def test_ctrl_c_on_a_row_copies_the_values_as_written(
     table.copy_selected()
     copied = QApplication.clipboard().text()
     assert '"precise": 0.10000000000000000555' in copied
+
+
+def _visible_rows(table: QtEventTable) -> list[int]:
+    model = table.model
+    return [model.event_at(r).offset for r in range(model.rowCount())]  # type: ignore[union-attr]
+
+
+def test_the_filter_finds_what_the_views_show(
+    qloop: QLoop, session: QtSession, table: QtEventTable, detail: QtEventDetail, tmp_path: Path
+) -> None:
+    escaped = json.dumps({"city": "東京", "greeting": "привет", "path": "a/b"}).replace("/", "\\/")
+    nfd = unicodedata.normalize("NFD", "Café Müller")
+    _shown(
+        qloop,
+        session,
+        table,
+        NewEvent(json.dumps({"city": "大阪"}, ensure_ascii=False).encode(), JSON, "Osaka"),
+        NewEvent(escaped.encode(), JSON, "Tokyo"),  # \uXXXX escapes, as json.dumps writes them
+        NewEvent(nfd.encode(), TEXT, "Decomposed", metadata={"Straße": "Hauptstraße"}),
+        NewEvent(PNG, OCTETS, "Image"),
+    )
+    detail.show_event(_stored(table, 1))
+    assert "東京" in detail.text.toPlainText() and "привет" in detail.text.toPlainText()
+
+    cases = {
+        "大阪": [1],
+        "東京": [2],
+        "привет": [2],
+        "ПРИВЕТ": [2],  # case folding beyond ASCII
+        '"city": "東京"': [2],  # as the pretty text shows it
+        "a/b": [2],  # \/ is a plain /
+        "\\u6771": [2],  # the raw text still matches
+        "café müller": [3],  # NFC typed, NFD stored
+        "STRASSE": [3],  # ß folds to ss
+        "89 50 4e 47": [4],  # the preview of binary data
+        "png": [4],  # its hex dump's text column
+        "1 → tokyo": [],
+    }
+    for needle, offsets in cases.items():
+        table.set_filter(needle)
+        assert _visible_rows(table) == offsets, needle
+    table.set_filter("привет")
+    _grab(table, tmp_path / "table-filter.png")

@@ -86,12 +86,20 @@ def _file_bytes(path: str) -> bytes:
         raise BodyError(f"cannot read {file.name}: {exc.strerror}") from None
 
 
+EDITOR_CHANGES = ("\r", "\u2028", "\u2029")
+"""Characters a text editor turns into a plain line break (and it drops a leading byte order
+mark): text holding them would not be sent again as it was."""
+
+
 def body_text(data: bytes, mimetype: str) -> tuple[BodyMode, str]:
-    """How to show existing data in the body editor: JSON or text when it decodes, else hex."""
+    """How to show existing data in the body editor so that sending it again sends the same
+    bytes: JSON or text when it decodes and an editor keeps it, else hex."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
-        return BodyMode.HEX, data.hex(" ")
+        return BodyMode.HEX, hex_lines(data)
+    if text.startswith("\ufeff") or any(c in text for c in EDITOR_CHANGES):
+        return BodyMode.HEX, hex_lines(data)
     if "json" in mimetype:
         try:
             parse_plain(text)
@@ -99,6 +107,11 @@ def body_text(data: bytes, mimetype: str) -> tuple[BodyMode, str]:
             return BodyMode.TEXT, text
         return BodyMode.JSON, text
     return BodyMode.TEXT, text
+
+
+def hex_lines(data: bytes, per_line: int = 32) -> str:
+    """``data`` as hex, ``per_line`` bytes a line (an editor shows short lines fast)."""
+    return "\n".join(data[at : at + per_line].hex(" ") for at in range(0, len(data), per_line))
 
 
 def new_event_from(row: EventRow) -> NewEvent:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 import datetime
 import decimal
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +36,8 @@ PREVIEW_RECORDS = 5
 FORMATS = ("jsonl", "csv")
 MAX_MS_DIGITS = 18
 """Digits of a time in milliseconds at most (a signed 64-bit count, as the broker keeps it)."""
+_ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
+"""How a byte that is not UTF-8 reads under ``errors="surrogateescape"``."""
 CSV_FIELD_LIMIT = 64 * 1024 * 1024
 """Characters a CSV field may hold (Python's csv module stops at 128 KiB by default)."""
 
@@ -106,6 +109,12 @@ def file_format(path: Path) -> str:
     raise InvalidInput(f"{path.name}: import reads .jsonl (JSON Lines) or .csv files")
 
 
+def open_records(path: Path) -> IO[str]:
+    """A file opened for :func:`read_records`: bytes that are not UTF-8 are kept (as lone
+    surrogates), so that they make a bad line with its number rather than end the reading."""
+    return path.open(encoding="utf-8", errors="surrogateescape", newline="")
+
+
 def read_records(stream: IO[str], fmt: str) -> Iterator[Record | BadLine]:
     """The file's records in order; a record that cannot be parsed comes as a ``BadLine``."""
     if fmt == "csv":
@@ -114,12 +123,25 @@ def read_records(stream: IO[str], fmt: str) -> Iterator[Record | BadLine]:
     for number, line in enumerate(stream, 1):
         if not line.strip():
             continue
+        undecodable = _not_utf8(line)
+        if undecodable:
+            yield BadLine(number, undecodable)
+            continue
         try:
             yield Record(number, json_exact.parse(line))
         except json_exact.TooDeep as exc:
             yield BadLine(number, str(exc))
         except ValueError as exc:
             yield BadLine(number, f"not valid JSON ({exc})")
+
+
+def _not_utf8(text: str) -> str:
+    """Why ``text`` (read by :func:`open_records`) is not UTF-8, or "" when it is."""
+    found = _ESCAPED_BYTE.search(text)
+    if found is None:
+        return ""
+    byte = ord(found.group()) - 0xDC00
+    return f"not UTF-8 text (the byte 0x{byte:02x} at character {found.start() + 1})"
 
 
 def _csv_records(stream: IO[str]) -> Iterator[Record | BadLine]:
@@ -142,7 +164,10 @@ def _csv_records(stream: IO[str]) -> Iterator[Record | BadLine]:
         except csv.Error as exc:
             yield BadLine(start, f"not valid CSV ({exc})")
             return  # the reader cannot resynchronise after a broken quote
-        if row and len(row) != len(header):
+        undecodable = _not_utf8("".join(row))
+        if undecodable:
+            yield BadLine(start, undecodable)
+        elif row and len(row) != len(header):
             yield BadLine(start, f"{len(row)} columns where the header has {len(header)}")
         elif row:
             yield Record(start, dict(zip(header, row, strict=True)))
@@ -153,7 +178,7 @@ def preview(path: Path, count: int = PREVIEW_RECORDS) -> tuple[list[Record | Bad
     """The first ``count`` records of a file and every field name they hold, in order seen."""
     records: list[Record | BadLine] = []
     names: dict[str, None] = {}
-    with path.open(encoding="utf-8", newline="") as stream:
+    with open_records(path) as stream:
         for item in read_records(stream, file_format(path)):
             records.append(item)
             if isinstance(item, Record) and isinstance(item.fields, dict):
@@ -170,7 +195,14 @@ def to_event(record: Record, mapping: FieldMapping) -> NewEvent:
         BadLine: if a mapped field is missing, or a type, mimetype or time cannot be read.
     """
     fields = record.fields
-    mapped = mapping.metadata or mapping.type_field or mapping.data or mapping.created_field
+    named = (
+        mapping.data,
+        mapping.type_field,
+        mapping.version_field,
+        mapping.mimetype_field,
+        mapping.created_field,
+    )
+    mapped = bool(mapping.metadata) or any(name is not None for name in named)  # "" is a name
     if mapped and not isinstance(fields, dict):
         raise BadLine(record.line, "the mapping names fields but this line is not a JSON object")
     try:
@@ -311,7 +343,7 @@ class ImportSource:
 
     def _open(self) -> Iterator[Record | BadLine]:
         if self._records is None:
-            stream = self.path.open(encoding="utf-8", newline="")
+            stream = open_records(self.path)
             self._stream = stream
             self._records = read_records(stream, file_format(self.path))
         return self._records

@@ -42,12 +42,20 @@ def payload_text(event: EventRow) -> str:
     if payload.text is not None:
         parts.append(payload.text)
         if payload.kind is PayloadKind.JSON:
-            parts.append(json_exact.dumps(payload.json))
+            parts.append(payload.pretty())
+            # A string JSON writes with escapes (a quote, a control character) is shown as
+            # itself in the tree: that form is searched too.
+            parts.extend(t for t in json_exact.texts(payload.json) if _escaped(t))
     else:
         shown = event.data[:HEX_LIMIT]
         parts.append(shown.hex(" "))
         parts.append("".join(chr(b) if 32 <= b < 127 else "." for b in shown))
     return "\n".join(parts)
+
+
+def _escaped(text: str) -> bool:
+    """True if JSON text writes ``text`` with an escape (shown otherwise in a tree cell)."""
+    return json_exact.string(text)[1:-1] != text
 
 
 def row_text(event: EventRow, zone: TimeZoneChoice = LOCAL) -> str:

@@ -135,6 +135,22 @@ def is_strict(value: Any) -> bool:
     return not any(isinstance(v, JsonNumber) and v.is_constant for v in _leaves(value))
 
 
+def texts(value: Any) -> Iterator[str]:
+    """Every key and string value in ``value`` (as :func:`parse` returns), without recursion."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            pairs = item.pairs if isinstance(item, JsonObject) else list(item.items())
+            for key, member in reversed(pairs):
+                yield key
+                stack.append(member)
+        elif isinstance(item, list):
+            stack.extend(reversed(item))
+        elif isinstance(item, str) and not isinstance(item, JsonNumber):
+            yield item
+
+
 def _leaves(value: Any) -> Iterator[Any]:
     stack = [value]
     while stack:

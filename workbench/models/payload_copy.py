@@ -5,7 +5,8 @@ A clipboard holds one entry in several formats. Every copy of a payload carries 
 picture type its first bytes announce when it is sent as octet-stream, so that an image editor
 pastes a PNG as the picture). The text form is the text itself when the payload is UTF-8;
 otherwise no text can hold the bytes, so the copy is offered twice, as base64 and as hex, each
-named so in the menu, and either decodes back to every byte.
+named so in the menu, and either decodes back to every byte. (UTF-8 text that starts with a
+byte order mark counts as bytes: a clipboard drops a leading BOM from text.)
 """
 
 from __future__ import annotations
@@ -58,6 +59,8 @@ def payload_copies(event: EventRow) -> list[PayloadCopy]:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
+        text = None
+    if text is None or text.startswith("\ufeff"):
         return [
             PayloadCopy("Copy payload (base64)", base64.b64encode(data).decode("ascii"), formats),
             PayloadCopy("Copy payload (hex)", data.hex(), formats),

@@ -50,6 +50,7 @@ from workbench.models.time_display import stamp_ms
 from workbench.views.qt_fixed_fonts import use_fixed_font
 from workbench.views.qt_glyph_icons import standard_icon
 from workbench.views.qt_json_highlighter import QtJsonHighlighter
+from workbench.views.qt_long_text import show_text
 from workbench.views.qt_session import QtSession
 from workbench.views.qt_themes import error_color, palette_is_dark
 
@@ -240,7 +241,7 @@ class QtComposer(QWidget):
         if mode is BodyMode.FILE:
             self.file_edit.setText(text)
         else:
-            self.editor.setPlainText(text)
+            show_text(self.editor, text)
         self.check_body()
 
     def add_metadata(self, key: str, value: str) -> None:

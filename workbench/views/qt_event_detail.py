@@ -60,6 +60,7 @@ from workbench.models.time_display import TimeZoneChoice, stamp_ms
 from workbench.views.qt_copy_fields import copy_payload, copy_to_clipboard
 from workbench.views.qt_json_highlighter import QtJsonHighlighter
 from workbench.views.qt_label_grid import QtLabelGrid
+from workbench.views.qt_long_text import show_text
 from workbench.views.qt_themes import error_color, palette_is_dark
 
 TREE_LIMIT = 20_000  # nodes built for a JSON tree
@@ -387,11 +388,8 @@ class QtEventDetail(QWidget):
         text = payload.raw() if raw else payload.pretty()
         highlight = payload.kind is PayloadKind.JSON and not raw and len(text) <= HIGHLIGHT_LIMIT
         wrap = payload.kind is PayloadKind.TEXT or raw
-        self.text.setLineWrapMode(
-            QPlainTextEdit.LineWrapMode.WidgetWidth if wrap else QPlainTextEdit.LineWrapMode.NoWrap
-        )
         self.highlighter.setDocument(self.text.document() if highlight else self._unhighlighted)
-        self.text.setPlainText(text)
+        show_text(self.text, text, wrap)
 
     def _raw_toggled(self) -> None:
         if self.payload is not None:

@@ -59,6 +59,7 @@ from workbench.views.qt_fixed_fonts import use_fixed_font
 from workbench.views.qt_flow_layout import QtFlowLayout
 from workbench.views.qt_glyph_icons import standard_icon
 from workbench.views.qt_json_highlighter import QtJsonHighlighter
+from workbench.views.qt_long_text import show_text
 from workbench.views.qt_run_status import QtRunStatus
 from workbench.views.qt_session import QtSession
 from workbench.views.qt_themes import error_color, palette_is_dark
@@ -313,7 +314,7 @@ class QtGeneratorPanel(QWidget):
                 f"// {number}: {event.type_name} v{event.type_version}, {event.mimetype}, "
                 f"metadata {meta}\n{body}"
             )
-        self.preview_text.setPlainText("\n\n".join(shown))
+        show_text(self.preview_text, "\n\n".join(shown))
         return shown
 
     # -- the library --------------------------------------------------------------------------

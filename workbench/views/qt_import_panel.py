@@ -158,7 +158,7 @@ class QtImportPanel(QWidget):
         self.path_edit.setText(str(path))
         try:
             records, names = preview(path)
-        except (OSError, InvalidInput, UnicodeDecodeError) as exc:
+        except (OSError, InvalidInput) as exc:
             self.summary.setText(f"Cannot read {path.name}: {exc}")
             self._fill_fields([])
             self.preview_table.setRowCount(0)

@@ -178,3 +178,36 @@ def test_a_deep_line_is_a_bad_line_and_a_huge_csv_field_is_data(tmp_path: Path) 
     (record,), _names = preview(path)
     assert isinstance(record, Record)
     assert to_event(record, FieldMapping(data="data")).data == huge.encode()
+
+
+@pytest.mark.parametrize(
+    "mapping",
+    [
+        FieldMapping(created_field=""),  # a column may be named "" (found by fuzzing)
+        FieldMapping(version_field="0"),
+        FieldMapping(mimetype_field="x"),
+    ],
+)
+def test_a_mapping_that_names_fields_refuses_a_line_that_is_not_an_object(
+    mapping: FieldMapping,
+) -> None:
+    with pytest.raises(BadLine, match="not a JSON object"):
+        to_event(Record(1, "0"), mapping)
+
+
+def test_bytes_that_are_not_utf8_make_a_bad_line_with_its_number(tmp_path: Path) -> None:
+    good = "".join(f'{{"n": {n}, "pad": "{"x" * 2000}"}}\n' for n in range(6))
+    path = tmp_path / "mixed.jsonl"
+    path.write_bytes(good.encode() + b'{"n": "caf\xe9"}\n{"n": 7}\n')
+    (records, _names) = preview(path)
+    assert all(isinstance(r, Record) for r in records)  # the first five read
+    source = ImportSource(path, FieldMapping(data="n"))
+    assert len(source(6)) == 6
+    with pytest.raises(BadLine, match=r"line 7: not UTF-8 text \(the byte 0xe9 at character 11\)"):
+        source(10)
+
+    csv_path = tmp_path / "mixed.csv"
+    csv_path.write_bytes(b"id,name\n1,ok\n2,caf\xe9\n")
+    records, _names = preview(csv_path)
+    assert isinstance(records[0], Record) and isinstance(records[1], BadLine)
+    assert records[1].line == 3 and "0xe9" in records[1].reason

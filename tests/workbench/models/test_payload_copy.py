@@ -39,3 +39,9 @@ def test_a_named_binary_mimetype_and_text_that_is_not_utf8() -> None:
     assert base64.b64decode(first.text) == latin1 and first.formats == {OCTET_STREAM: latin1}
     (user,) = payload_copies(_event(b"x", 1000))  # user/format-0 names no media type
     assert user.formats == {OCTET_STREAM: b"x"}
+
+
+def test_text_that_starts_with_a_byte_order_mark_is_copied_as_bytes() -> None:
+    data = b"\xef\xbb\xbfid,name\n"  # a clipboard drops a leading BOM from text (found by fuzzing)
+    labels = [copy.label for copy in payload_copies(_event(data, 2))]
+    assert labels == ["Copy payload (base64)", "Copy payload (hex)"]

@@ -22,6 +22,7 @@ from tests.workbench.conftest import QLoop, connected_session, running_broker, s
 from workbench.client.records import EventRow, NewEvent, TopicRow
 from workbench.models.event_export import ExportFormat, export_events, iterate
 from workbench.models.event_pages import Column
+from workbench.views.qt_composer import QtComposer
 from workbench.views.qt_event_detail import QtEventDetail
 from workbench.views.qt_event_table import PLACEHOLDER, QtEventTable
 from workbench.views.qt_session import QtSession
@@ -355,3 +356,49 @@ def test_the_filter_finds_what_the_views_show(
         assert _visible_rows(table) == offsets, needle
     table.set_filter("привет")
     _grab(table, tmp_path / "table-filter.png")
+
+
+def test_a_long_line_is_shown_without_freezing_the_window(
+    qloop: QLoop, session: QtSession, table: QtEventTable, detail: QtEventDetail
+) -> None:
+    """Qt wraps a line with no place to break in time that grows with its square: a text event
+    of 409,600 hex digits took 11 s to show."""
+    line = (bytes(range(256)).hex() * 800).encode()
+    _shown(qloop, session, table, NewEvent(line, TEXT, "Log"))
+    event = _stored(table, 0)
+    for raw in (False, True):
+        detail.raw_button.setChecked(raw)
+        started = time.monotonic()
+        detail.show_event(event)
+        detail.grab()
+        assert time.monotonic() - started < 2.0
+        assert detail.text.toPlainText().encode() == line
+    detail.raw_button.setChecked(False)
+
+
+def test_produce_from_this_event_sends_the_same_bytes_again(
+    qtbot: QtBot, qloop: QLoop, session: QtSession, table: QtEventTable
+) -> None:
+    """A text editor turns \\r\\n, \\r, U+2028 and U+2029 into \\n and drops a leading byte
+    order mark: loaded as text, such an event was sent again changed."""
+    payloads = [
+        (b"id,name\r\n1,Ada\r\n", 2),
+        ('{"sep": "a\u2028b"}'.encode(), JSON),
+        (b"\xef\xbb\xbfid,name\n1,Ada\n", 2),
+        (PNG, OCTETS),
+    ]
+    _shown(qloop, session, table, *(NewEvent(data, mime, "Again") for data, mime in payloads))
+    composer = QtComposer(session, lambda: None)
+    qtbot.addWidget(composer)
+    client = session.client
+    assert client is not None
+    for row, (data, _mime) in enumerate(payloads):
+        composer.load_stored(_stored(table, row))
+        again = composer.composed_event()
+        assert again.data == data
+        topic_id = _stored(table, row).topic_id
+        result = qloop.run(client.publish(topic_id, [again]))
+        (echo,) = qloop.run(
+            client.read_events(topic_id, offset=result.first_offset, limit=1)
+        ).events
+        assert echo.data == data

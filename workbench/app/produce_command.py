@@ -32,7 +32,7 @@ from workbench.app.command_connection import (
     open_topic,
 )
 from workbench.client.broker_client import encode_event
-from workbench.client.broker_rules import mimetype_number
+from workbench.client.broker_rules import mimetype_number, type_version_parts
 from workbench.client.connection_settings import ConnectionSettings
 from workbench.client.errors import ClientError, InvalidInput
 from workbench.client.records import NewEvent
@@ -319,10 +319,13 @@ def _type(text: str | None, default: str = "Generic") -> tuple[str, str]:
     if text is None:
         return default, "1.0.0"
     name, colon, version = text.partition(":")
-    parts = version.split(".") if colon else ["1", "0", "0"]
-    if not name or not 1 <= len(parts) <= 3 or not all(p.isdigit() for p in parts):
+    try:
+        parts = type_version_parts(version) if colon else (1, 0, 0)
+    except InvalidInput as exc:
+        raise UsageError(f"--type {text!r}: write Name or Name:1.2.3 ({exc})") from None
+    if not name:
         raise UsageError(f"--type {text!r}: write Name or Name:1.2.3")
-    return name, ".".join(parts + ["0"] * (3 - len(parts)))
+    return name, ".".join(map(str, parts))
 
 
 def _shape(args: argparse.Namespace) -> RateShape:

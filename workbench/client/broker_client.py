@@ -24,6 +24,7 @@ from embedded_broker.proto.admin.v1 import admin_pb2, admin_pb2_grpc
 from embedded_broker.proto.ensign.v1beta1 import ensign_pb2, ensign_pb2_grpc, query_pb2, topic_pb2
 from embedded_broker.proto.ensign.v1beta1.event_pb2 import Event, EventWrapper, Type
 from workbench.client.authentication import login_tokens, refresh_tokens
+from workbench.client.broker_rules import check_created_ms, type_version_parts
 from workbench.client.connection_settings import ConnectionSettings
 from workbench.client.errors import (
     AuthError,
@@ -479,13 +480,19 @@ def event_row(wrapper: EventWrapper) -> EventRow:
 
 
 def encode_event(new: NewEvent) -> bytes:
-    """A new event as an encoded ``ensign.v1beta1.Event`` (its created time: now)."""
+    """A new event as an encoded ``ensign.v1beta1.Event`` (its created time: now if unset).
+
+    Raises:
+        InvalidInput: the type version or created time cannot be written in an ``Event``
+            (see :func:`~workbench.client.broker_rules.type_version_parts` and
+            :func:`~workbench.client.broker_rules.check_created_ms`).
+    """
     encoded: bytes = _event_message(new).SerializeToString()
     return encoded
 
 
 def _event_message(new: NewEvent) -> Event:
-    parts = [int(p) if p.isdigit() else 0 for p in (new.type_version.split(".") + ["0"] * 3)[:3]]
+    parts = type_version_parts(new.type_version)
     event = Event(
         data=new.data,
         metadata=new.metadata,
@@ -500,7 +507,7 @@ def _event_message(new: NewEvent) -> Event:
     if new.created_ms is None:
         event.created.GetCurrentTime()
     else:
-        event.created.FromMilliseconds(new.created_ms)
+        event.created.FromMilliseconds(check_created_ms(new.created_ms))
     return event
 
 

@@ -38,6 +38,45 @@ MAX_EVENT_BYTES: Final[int] = MAX_EVENT_SIZE
 """The largest event the broker accepts, encoded (4,194,236 bytes: what an unmodified pyensign
 receives under gRPC's default 4 MiB limit); an event's data is always less."""
 
+VERSION_PART_MAX: Final[int] = 2**32 - 1
+"""The largest number in a type version (``ensign.v1beta1.Type`` holds each as ``uint32``)."""
+
+EARLIEST_CREATED_MS: Final[int] = -62_135_596_800_000
+"""0001-01-01T00:00:00Z in milliseconds since the epoch: the earliest protobuf Timestamp."""
+LATEST_CREATED_MS: Final[int] = 253_402_300_799_999
+"""9999-12-31T23:59:59.999Z in milliseconds: the latest protobuf Timestamp."""
+
+
+def type_version_parts(text: str) -> tuple[int, int, int]:
+    """``"1.2"`` → ``(1, 2, 0)``: a type version as Ensign's major, minor and patch numbers.
+
+    Raises:
+        InvalidInput: not one to three dot-separated whole numbers, or a number above
+            :data:`VERSION_PART_MAX` (``Type`` holds each as ``uint32``).
+    """
+    parts = text.strip().split(".")
+    if not 1 <= len(parts) <= 3 or not all(p.isascii() and p.isdigit() for p in parts):
+        raise InvalidInput(f"{text!r} is not a version like 1.2.0")
+    numbers = [int(p) for p in parts] + [0] * (3 - len(parts))
+    if max(numbers) > VERSION_PART_MAX:
+        raise InvalidInput(f"the version {text!r} has a number above {VERSION_PART_MAX:,}")
+    return numbers[0], numbers[1], numbers[2]
+
+
+def check_created_ms(ms: int) -> int:
+    """``ms`` (milliseconds since the epoch, UTC) if an event's ``created`` can hold it.
+
+    Raises:
+        InvalidInput: before year 1 or after year 9999, which a protobuf ``Timestamp`` cannot
+            hold (a time in microseconds or nanoseconds read as milliseconds lands there).
+    """
+    if not EARLIEST_CREATED_MS <= ms <= LATEST_CREATED_MS:
+        raise InvalidInput(
+            f"the time {ms:,} ms is outside years 1 to 9999 (is it in µs or ns, not ms?)"
+        )
+    return ms
+
+
 PERMISSIONS: Final[tuple[str, ...]] = tuple(p.value for p in Permission)
 """Every permission a key can hold, Ensign's first, then this broker's ``broker:admin``."""
 ENSIGN_PERMISSIONS: Final[tuple[str, ...]] = tuple(p.value for p in Permission if p in _ENSIGN)

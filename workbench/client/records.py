@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 
 from embedded_broker.core.mime_names import mime_text
@@ -71,31 +70,6 @@ class EventRow:
             return shown + (" …" if len(self.data) > limit // 3 else "")
         text = " ".join(text.split())
         return text if len(text) <= limit else text[: limit - 1] + "…"
-
-    def to_json(self) -> dict[str, object]:
-        """The event as a JSON-ready dict (text data as text, JSON data as JSON)."""
-        data: object
-        try:
-            text = self.data.decode("utf-8")
-        except UnicodeDecodeError:
-            data = {"base64": __import__("base64").b64encode(self.data).decode()}
-        else:
-            try:
-                data = json.loads(text) if "json" in self.mimetype_text else text
-            except ValueError:
-                data = text
-        return {
-            "offset": self.offset,
-            "id": self.id.hex(),
-            "committed_ms": self.committed_ms,
-            "created_ms": self.created_ms or None,
-            "type": self.type_name,
-            "version": self.type_version,
-            "mimetype": self.mimetype_text,
-            "metadata": dict(self.metadata),
-            "duplicate": self.is_duplicate,
-            "data": data,
-        }
 
 
 @dataclass(frozen=True, slots=True)

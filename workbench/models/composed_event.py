@@ -16,6 +16,7 @@ from pathlib import Path
 
 from workbench.client import broker_rules
 from workbench.client.records import EventRow, NewEvent
+from workbench.models.json_exact import TooDeep, parse_plain
 
 HISTORY_SIZE = 100
 MAX_FILE_BYTES = broker_rules.MAX_EVENT_BYTES
@@ -54,9 +55,11 @@ def body_bytes(mode: BodyMode, text: str) -> bytes:
     """
     if mode is BodyMode.JSON:
         try:
-            json.loads(text)
+            parse_plain(text)
         except json.JSONDecodeError as exc:
             raise BodyError(f"not valid JSON: {exc.msg}", exc.lineno, exc.colno) from None
+        except TooDeep as exc:
+            raise BodyError(f"{exc}; choose Text to send it as it is") from None
         return text.encode("utf-8")
     if mode is BodyMode.TEXT:
         return text.encode("utf-8")
@@ -86,19 +89,33 @@ def _file_bytes(path: str) -> bytes:
         raise BodyError(f"cannot read {file.name}: {exc.strerror}") from None
 
 
+EDITOR_CHANGES = ("\r", "\u2028", "\u2029", "\ufdd0", "\ufdd1")
+"""Characters a text editor turns into a plain line break (Qt's text document also uses U+FDD0
+and U+FDD1 to mark frames, and it drops a leading byte order mark): text holding them would not
+be sent again as it was."""
+
+
 def body_text(data: bytes, mimetype: str) -> tuple[BodyMode, str]:
-    """How to show existing data in the body editor: JSON or text when it decodes, else hex."""
+    """How to show existing data in the body editor so that sending it again sends the same
+    bytes: JSON or text when it decodes and an editor keeps it, else hex."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
-        return BodyMode.HEX, data.hex(" ")
+        return BodyMode.HEX, hex_lines(data)
+    if text.startswith("\ufeff") or any(c in text for c in EDITOR_CHANGES):
+        return BodyMode.HEX, hex_lines(data)
     if "json" in mimetype:
         try:
-            json.loads(text)
-        except ValueError:
+            parse_plain(text)
+        except ValueError:  # not JSON, or too deep to check as JSON: its text, exactly
             return BodyMode.TEXT, text
         return BodyMode.JSON, text
     return BodyMode.TEXT, text
+
+
+def hex_lines(data: bytes, per_line: int = 32) -> str:
+    """``data`` as hex, ``per_line`` bytes a line (an editor shows short lines fast)."""
+    return "\n".join(data[at : at + per_line].hex(" ") for at in range(0, len(data), per_line))
 
 
 def new_event_from(row: EventRow) -> NewEvent:

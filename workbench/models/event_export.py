@@ -11,6 +11,13 @@ JSON Lines holds one :func:`json_record` object per line. CSV has the columns of
 (sorted), then the data as UTF-8 text (``data_encoding`` ``utf-8``) or, when it is not valid
 UTF-8, as base64 (``base64``). As the metadata keys are known only at the end, CSV rows wait in
 an unnamed spool file until then.
+
+Both carry exactly what is stored. In JSON Lines (and Copy as JSON) the ``data`` of a JSON event
+is its document, written token for token as stored (every number as written, repeated keys kept:
+see :mod:`workbench.models.json_exact`), with ``data_encoding`` ``json``; JSON that is not JSON
+proper (``NaN``), does not parse, or nests deeper than :data:`json_exact.MAX_DEPTH` is written as
+its text (``utf-8``), as is any other UTF-8 payload; anything else is ``{"base64": …}``
+(``base64``).
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ from types import TracebackType
 from typing import IO, Protocol
 
 from workbench.client.records import EventPage, EventRow
+from workbench.models import json_exact
 from workbench.models.time_display import utc_text
 
 CSV_COLUMNS = (
@@ -118,8 +126,32 @@ def json_record(row: EventRow) -> dict[str, object]:
         "size": row.size,
         "duplicate": row.is_duplicate,
         "metadata": dict(row.metadata),
-        "data": row.to_json()["data"],
+        **_data_fields(row),
     }
+
+
+def record_text(row: EventRow, indent: int | None = None) -> str:
+    """:func:`json_record` as JSON text: one line, or ``indent`` spaces a level (Copy as JSON)."""
+    return json_exact.dumps(json_record(row), indent=indent)
+
+
+JSON_DATA_MIMETYPES = frozenset({"application/json", "application/ld+json"})
+"""The mimetypes whose data a JSON record holds as a JSON document (when it is one)."""
+
+
+def _data_fields(row: EventRow) -> dict[str, object]:
+    """``data`` and ``data_encoding`` of a JSON record (see the module docstring)."""
+    try:
+        text = row.data.decode("utf-8")
+    except UnicodeDecodeError:
+        encoded = base64.b64encode(row.data).decode("ascii")
+        return {"data": {"base64": encoded}, "data_encoding": "base64"}
+    if row.mimetype_text in JSON_DATA_MIMETYPES:
+        try:
+            return {"data": json_exact.parse(text, constants=False), "data_encoding": "json"}
+        except ValueError:  # not JSON proper, or too deep: its text says it exactly
+            pass
+    return {"data": text, "data_encoding": "utf-8"}
 
 
 def csv_record(row: EventRow) -> tuple[list[str], dict[str, str], list[str]]:
@@ -191,7 +223,7 @@ class ExportWriter:
                 self.count += 1
             return
         for row in rows:
-            self._file.write(json.dumps(json_record(row), ensure_ascii=False) + "\n")
+            self._file.write(record_text(row) + "\n")
             self.count += 1
 
     def finish(self) -> Iterator[int]:

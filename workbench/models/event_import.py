@@ -6,27 +6,40 @@ A :class:`FieldMapping` says which field becomes the event's data (or the whole 
 which become metadata, and where the type, version, mimetype and creation time come from.
 
 A record that cannot be read or mapped is a :class:`BadLine` with its 1-based line number (for
-CSV, the line its row starts on). :class:`ImportSource` hands events to a publisher in order and
-stops at the first bad line, unless told to skip bad lines; then it counts them.
+CSV, the line its row starts on). JSON is read with :mod:`workbench.models.json_exact`, so what is
+sent holds every value as the file wrote it (``0.10000000000000000555``, a 5,000-digit number,
+repeated keys); a line nested deeper than :data:`json_exact.MAX_DEPTH` is a bad line. A CSV field
+may hold up to :data:`CSV_FIELD_LIMIT` characters (an export's largest data, base64 included).
+:class:`ImportSource` hands events to a publisher in order and stops at the first bad line,
+unless told to skip bad lines; then it counts them.
 """
 
 from __future__ import annotations
 
 import csv
 import datetime
-import json
+import decimal
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
 from workbench.client.broker_client import encode_event
-from workbench.client.broker_rules import mimetype_number
+from workbench.client.broker_rules import check_created_ms, mimetype_number, type_version_parts
 from workbench.client.errors import InvalidInput
 from workbench.client.records import NewEvent
+from workbench.models import json_exact
+from workbench.models.json_exact import JsonNumber
 
 PREVIEW_RECORDS = 5
 FORMATS = ("jsonl", "csv")
+MAX_MS_DIGITS = 18
+"""Digits of a time in milliseconds at most (a signed 64-bit count, as the broker keeps it)."""
+_ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
+"""How a byte that is not UTF-8 reads under ``errors="surrogateescape"``."""
+CSV_FIELD_LIMIT = 64 * 1024 * 1024
+"""Characters a CSV field may hold (Python's csv module stops at 128 KiB by default)."""
 
 
 class BadLine(ValueError):
@@ -96,6 +109,12 @@ def file_format(path: Path) -> str:
     raise InvalidInput(f"{path.name}: import reads .jsonl (JSON Lines) or .csv files")
 
 
+def open_records(path: Path) -> IO[str]:
+    """A file opened for :func:`read_records`: bytes that are not UTF-8 are kept (as lone
+    surrogates), so that they make a bad line with its number rather than end the reading."""
+    return path.open(encoding="utf-8", errors="surrogateescape", newline="")
+
+
 def read_records(stream: IO[str], fmt: str) -> Iterator[Record | BadLine]:
     """The file's records in order; a record that cannot be parsed comes as a ``BadLine``."""
     if fmt == "csv":
@@ -104,13 +123,30 @@ def read_records(stream: IO[str], fmt: str) -> Iterator[Record | BadLine]:
     for number, line in enumerate(stream, 1):
         if not line.strip():
             continue
+        undecodable = _not_utf8(line)
+        if undecodable:
+            yield BadLine(number, undecodable)
+            continue
         try:
-            yield Record(number, json.loads(line))
+            yield Record(number, json_exact.parse(line))
+        except json_exact.TooDeep as exc:
+            yield BadLine(number, str(exc))
         except ValueError as exc:
             yield BadLine(number, f"not valid JSON ({exc})")
 
 
+def _not_utf8(text: str) -> str:
+    """Why ``text`` (read by :func:`open_records`) is not UTF-8, or "" when it is."""
+    found = _ESCAPED_BYTE.search(text)
+    if found is None:
+        return ""
+    byte = ord(found.group()) - 0xDC00
+    return f"not UTF-8 text (the byte 0x{byte:02x} at character {found.start() + 1})"
+
+
 def _csv_records(stream: IO[str]) -> Iterator[Record | BadLine]:
+    if csv.field_size_limit() < CSV_FIELD_LIMIT:
+        csv.field_size_limit(CSV_FIELD_LIMIT)  # process-wide, and only ever raised
     reader = csv.reader(stream, strict=True)
     try:
         header = next(reader)
@@ -128,7 +164,10 @@ def _csv_records(stream: IO[str]) -> Iterator[Record | BadLine]:
         except csv.Error as exc:
             yield BadLine(start, f"not valid CSV ({exc})")
             return  # the reader cannot resynchronise after a broken quote
-        if row and len(row) != len(header):
+        undecodable = _not_utf8("".join(row))
+        if undecodable:
+            yield BadLine(start, undecodable)
+        elif row and len(row) != len(header):
             yield BadLine(start, f"{len(row)} columns where the header has {len(header)}")
         elif row:
             yield Record(start, dict(zip(header, row, strict=True)))
@@ -139,7 +178,7 @@ def preview(path: Path, count: int = PREVIEW_RECORDS) -> tuple[list[Record | Bad
     """The first ``count`` records of a file and every field name they hold, in order seen."""
     records: list[Record | BadLine] = []
     names: dict[str, None] = {}
-    with path.open(encoding="utf-8", newline="") as stream:
+    with open_records(path) as stream:
         for item in read_records(stream, file_format(path)):
             records.append(item)
             if isinstance(item, Record) and isinstance(item.fields, dict):
@@ -156,7 +195,14 @@ def to_event(record: Record, mapping: FieldMapping) -> NewEvent:
         BadLine: if a mapped field is missing, or a type, mimetype or time cannot be read.
     """
     fields = record.fields
-    mapped = mapping.metadata or mapping.type_field or mapping.data or mapping.created_field
+    named = (
+        mapping.data,
+        mapping.type_field,
+        mapping.version_field,
+        mapping.mimetype_field,
+        mapping.created_field,
+    )
+    mapped = bool(mapping.metadata) or any(name is not None for name in named)  # "" is a name
     if mapped and not isinstance(fields, dict):
         raise BadLine(record.line, "the mapping names fields but this line is not a JSON object")
     try:
@@ -189,9 +235,9 @@ def _field(fields: Any, name: str | None, default: str) -> str:
 
 
 def _text(value: Any) -> str:
-    if isinstance(value, str):
+    if isinstance(value, str) and not isinstance(value, JsonNumber):
         return value
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return json_exact.dumps(value, separators=(",", ":"))
 
 
 def _data(fields: Any, name: str | None) -> bytes:
@@ -208,22 +254,33 @@ def _type_version(fields: Any, mapping: FieldMapping) -> str:
     if mapping.version_field is not None:
         return _version(_text(_required(fields, mapping.version_field)))
     _, colon, version = _field(fields, mapping.type_field, mapping.type_name).partition(":")
-    return _version(version) if colon else mapping.type_version
+    return _version(version if colon else mapping.type_version)
 
 
 def _version(text: str) -> str:
-    parts = text.strip().lstrip("v").split(".")
-    if not 1 <= len(parts) <= 3 or not all(p.isdigit() for p in parts):
-        raise ValueError(f"{text!r} is not a version like 1.2.0")
-    return ".".join(parts + ["0"] * (3 - len(parts)))
+    return ".".join(map(str, type_version_parts(text.strip().lstrip("v"))))
+
+
+def _whole_ms(number: JsonNumber) -> int:
+    try:
+        value = decimal.Decimal(number)
+    except decimal.InvalidOperation:
+        value = decimal.Decimal("NaN")
+    if not value.is_finite() or value.adjusted() > MAX_MS_DIGITS:  # no 10**9-digit ints
+        raise ValueError(f"{number} is not a time in milliseconds")
+    return int(value)
 
 
 def _created_ms(fields: Any, name: str | None) -> int | None:
     if name is None:
         return None
+    return check_created_ms(_time_ms(fields, name))
+
+
+def _time_ms(fields: Any, name: str) -> int:
     value = _required(fields, name)
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return int(value)
+    if isinstance(value, JsonNumber):
+        return _whole_ms(value)
     text = _text(value).strip()
     if text.isdigit():
         return int(text)
@@ -287,7 +344,7 @@ class ImportSource:
 
     def _open(self) -> Iterator[Record | BadLine]:
         if self._records is None:
-            stream = self.path.open(encoding="utf-8", newline="")
+            stream = open_records(self.path)
             self._stream = stream
             self._records = read_records(stream, file_format(self.path))
         return self._records

@@ -178,16 +178,3 @@ def human_bytes(size: float) -> str:
         if size < 1024 or unit == "TiB":
             break
     return f"{size:.1f} {unit}"
-
-
-def matches(event: EventRow, needle: str) -> bool:
-    """True if the filter text (lower case) occurs in the event's visible text or payload."""
-    if not needle:
-        return True
-    haystack = (
-        f"{event.offset} {event.id.hex()} {type_text(event)} {event.mimetype_text} "
-        f"{' '.join(f'{k}={v}' for k, v in event.metadata.items())} "
-    )
-    if needle in haystack.lower():
-        return True
-    return needle in event.data.decode("utf-8", "replace").lower()

@@ -1,7 +1,11 @@
 """Event payloads decoded for display: their kind, text, parsed JSON or CSV, and hex dumps.
 
 A payload is JSON (plain or JSON Lines), CSV, other text, or binary; the exact bytes are shown
-as text when they are UTF-8 and as a hex dump otherwise.
+as text when they are UTF-8 and as a hex dump otherwise. JSON is read with
+:mod:`workbench.models.json_exact`, so a view shows every number as written and every repeated
+key. Where a payload cannot be shown as its mimetype says (JSON nested too deep for a tree, JSON
+that does not parse, text that is not UTF-8), :attr:`Payload.notice` says so and what is shown
+instead.
 """
 
 from __future__ import annotations
@@ -10,16 +14,27 @@ import csv
 import enum
 import io
 import itertools
-import json
+import re
 import string
 from typing import Any
 
 from workbench.client.records import EventRow
+from workbench.models import json_exact
 from workbench.models.event_pages import human_bytes
+from workbench.models.json_exact import JsonNumber, JsonObject
 
 HEX_LIMIT = 256 * 1024  # bytes shown in a hex dump
 CSV_ROW_LIMIT = 10_000
 _PRINTABLE = frozenset(string.printable)
+JSON_MIMETYPES = frozenset({"application/json", "application/ld+json", "application/jsonlines"})
+"""The mimetypes whose payloads are JSON text (UBJSON and BSON are binary)."""
+_TEXT_MIMETYPES = frozenset(
+    {"text/plain", "text/csv", "text/html", "text/calendar", "application/xml"}
+    | {"application/atom+xml"}
+    | JSON_MIMETYPES
+)
+"""The mimetypes that promise text."""
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class PayloadKind(enum.Enum):
@@ -32,7 +47,12 @@ class PayloadKind(enum.Enum):
 
 
 class Payload:
-    """A payload decoded for display: its kind, its text and its parsed JSON or CSV."""
+    """A payload decoded for display: its kind, its text and its parsed JSON or CSV.
+
+    Attributes:
+        notice: why the payload is not shown as its mimetype says, and what is shown instead
+            ("" when it is).
+    """
 
     def __init__(self, event: EventRow) -> None:
         self.data = event.data
@@ -41,29 +61,38 @@ class Payload:
         self.json: Any = None
         self.csv: tuple[list[str], list[list[str]]] | None = None
         self.kind = PayloadKind.BINARY if self.text is None else PayloadKind.TEXT
+        self.notice = ""
         if self.text is None:
+            if mime in _TEXT_MIMETYPES and not _is_utf8(event.data):
+                self.notice = f"Not valid UTF-8 text, though its mimetype is {mime}: shown as hex."
             return
-        if "json" in mime or (
+        if mime in JSON_MIMETYPES or (
             mime in ("application/octet-stream", "text/plain") and _looks_json(self.text)
         ):
-            parsed = _parse_json(self.text, jsonlines="jsonlines" in mime)
-            if parsed is not _INVALID:
-                self.json, self.kind = parsed, PayloadKind.JSON
+            try:
+                self.json = _parse_json(self.text, jsonlines="jsonlines" in mime)
+            except json_exact.TooDeep as exc:
+                self.notice = (
+                    f"This JSON is nested {exc.depth:,} levels deep, too deep to show as a "
+                    "tree: shown as its text (Hex shows its bytes)."
+                )
+            except ValueError as exc:
+                if mime in JSON_MIMETYPES:
+                    self.notice = f"Not valid JSON ({exc}): shown as text."
+            else:
+                self.kind = PayloadKind.JSON
         elif mime == "text/csv":
             self.csv, self.kind = parse_csv(self.text), PayloadKind.CSV
 
     def pretty(self) -> str:
         """The payload as readable text (pretty JSON), or the hex dump of binary data."""
         if self.kind is PayloadKind.JSON:
-            return json.dumps(self.json, indent=2, ensure_ascii=False)
+            return json_exact.dumps(self.json, indent=2)
         return self.raw()
 
     def raw(self) -> str:
         """The exact payload: its text, or a hex dump when it is not UTF-8 text."""
         return self.text if self.text is not None else hex_dump(self.data)
-
-
-_INVALID = object()
 
 
 def _utf8_text(data: bytes) -> str | None:
@@ -82,13 +111,24 @@ def _looks_json(text: str) -> bool:
     return start in ("{", "[")
 
 
-def _parse_json(text: str, jsonlines: bool) -> Any:
+def _is_utf8(data: bytes) -> bool:
     try:
-        if jsonlines:
-            return [json.loads(line) for line in text.splitlines() if line.strip()]
-        return json.loads(text)
-    except ValueError:
-        return _INVALID
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _parse_json(text: str, jsonlines: bool) -> Any:
+    """The document (a list of them for JSON Lines).
+
+    Raises:
+        TooDeep: for a document nested deeper than a tree can show.
+        ValueError: for text that is not JSON.
+    """
+    if jsonlines:
+        return [json_exact.parse(line) for line in text.split("\n") if line.strip()]
+    return json_exact.parse(text)
 
 
 def parse_csv(text: str, limit: int = CSV_ROW_LIMIT) -> tuple[list[str], list[list[str]]]:
@@ -129,6 +169,9 @@ def hex_dump(data: bytes, limit: int = HEX_LIMIT) -> str:
 
 
 def json_type(value: Any) -> str:
+    """The JSON type of a value :mod:`json_exact` read: object, array, string, number …"""
+    if isinstance(value, JsonNumber):
+        return "number"
     if isinstance(value, dict):
         return "object"
     if isinstance(value, list):
@@ -143,13 +186,50 @@ def json_type(value: Any) -> str:
 
 
 def json_value(value: Any) -> str:
+    """A value as a tree shows it: a number as written, a string as its characters (a lone
+    surrogate, which is no character, as its escape), a container as its size."""
     if isinstance(value, dict):
-        return f"{{{len(value)} {'key' if len(value) == 1 else 'keys'}}}"
+        size = len(value.pairs) if isinstance(value, JsonObject) else len(value)
+        return f"{{{size} {'key' if size == 1 else 'keys'}}}"
     if isinstance(value, list):
         return f"[{len(value)} {'item' if len(value) == 1 else 'items'}]"
+    if isinstance(value, JsonNumber):
+        return str(value)
     if isinstance(value, str):
-        return value
-    return json.dumps(value)
+        return shown_text(value)
+    return json_exact.dumps(value)
+
+
+def shown_text(text: str) -> str:
+    """``text`` for a widget: a lone surrogate (no character, so no widget can show it) becomes
+    its ``\\uXXXX`` escape."""
+    if _SURROGATE.search(text) is None:
+        return text
+    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+CELL_LIMIT = 2_000
+"""Characters of a value a table or tree cell shows (a longer one: its start, and a tooltip)."""
+
+
+def cell_value(text: str, limit: int = CELL_LIMIT) -> tuple[str, str]:
+    """How a cell shows ``text``: (the text, "") when short; (its start, a tooltip that says how
+    long it is) when longer than ``limit`` characters."""
+    if len(text) <= limit:
+        return text, ""
+    return text[:limit] + " …", f"{len(text):,} characters; the start is shown here"
+
+
+def json_members(value: Any) -> list[tuple[str, Any]]:
+    """The members of an object (repeated keys included) or the items of an array as
+    (``key`` or ``[index]``, value); [] for anything else."""
+    if isinstance(value, JsonObject):
+        return list(value.pairs)
+    if isinstance(value, dict):
+        return list(value.items())
+    if isinstance(value, list):
+        return [(f"[{i}]", v) for i, v in enumerate(value)]
+    return []
 
 
 def is_number(text: str) -> bool:

@@ -294,7 +294,7 @@ class TopicProfiler:
         self._mimetypes[mimetype] += 1
         try:
             document = json.loads(data.decode("utf-8"), parse_constant=_not_json)
-        except ValueError:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        except (ValueError, RecursionError):  # not UTF-8, not JSON, or nested beyond the parser
             self._not_json += 1
             return
         if not isinstance(document, dict):

@@ -34,7 +34,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from workbench.client.broker_rules import mimetype_number, mimetype_text, ulid_str
+from workbench.client.broker_rules import (
+    mimetype_number,
+    mimetype_text,
+    type_version_parts,
+    ulid_str,
+)
 from workbench.client.errors import InvalidInput, Refused
 from workbench.client.records import EventRow, NewEvent, PublishResult, TopicRow
 from workbench.models.composed_event import (
@@ -50,6 +55,7 @@ from workbench.models.time_display import stamp_ms
 from workbench.views.qt_fixed_fonts import use_fixed_font
 from workbench.views.qt_glyph_icons import standard_icon
 from workbench.views.qt_json_highlighter import QtJsonHighlighter
+from workbench.views.qt_long_text import editor_text, show_text
 from workbench.views.qt_session import QtSession
 from workbench.views.qt_themes import error_color, palette_is_dark
 
@@ -240,7 +246,7 @@ class QtComposer(QWidget):
         if mode is BodyMode.FILE:
             self.file_edit.setText(text)
         else:
-            self.editor.setPlainText(text)
+            show_text(self.editor, text)
         self.check_body()
 
     def add_metadata(self, key: str, value: str) -> None:
@@ -296,16 +302,16 @@ class QtComposer(QWidget):
         if not data:
             raise BodyError("the body is empty: an event needs data")
         mimetype = mimetype_number(self.mimetype_combo.currentText())
-        version = self.version_edit.text().strip() or "1.0.0"
-        parts = version.split(".")
-        if not 1 <= len(parts) <= 3 or not all(p.isdigit() for p in parts):
-            raise InvalidInput(f"the version {version!r} is not like 1.2.0")
-        version = ".".join(parts + ["0"] * (3 - len(parts)))
+        version = ".".join(
+            map(str, type_version_parts(self.version_edit.text().strip() or "1.0.0"))
+        )
         name = self.type_edit.text().strip() or "Generic"
         return NewEvent(data, mimetype, name, version, self.metadata())
 
     def _body_source(self) -> str:
-        return self.file_edit.text() if self.mode is BodyMode.FILE else self.editor.toPlainText()
+        if self.mode is BodyMode.FILE:
+            return self.file_edit.text()
+        return editor_text(self.editor)
 
     def check_body(self) -> bool:
         """Check the body now; show what is wrong (JSON: where); return True if it reads."""

@@ -1,8 +1,9 @@
-"""Text a user copies into their own code: a value with a Copy button, a block of code."""
+"""Copying: text a user copies into their own code (a value with a Copy button, a block of
+code), and a payload's exact bytes with a text form beside them."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QByteArray, QMimeData, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -13,6 +14,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workbench.models.payload_copy import PayloadCopy
 from workbench.views.qt_fixed_fonts import use_fixed_font
 
 MAX_FIELD_CHARS = 72
@@ -23,6 +25,15 @@ MAX_CODE_LINES = 24
 def copy_to_clipboard(text: str) -> None:
     """Put ``text`` on the clipboard."""
     QGuiApplication.clipboard().setText(text)
+
+
+def copy_payload(copy: PayloadCopy) -> None:
+    """Put a payload on the clipboard: its text form and its bytes under each media type."""
+    data = QMimeData()
+    data.setText(copy.text)
+    for media_type, raw in copy.formats.items():
+        data.setData(media_type, QByteArray(raw))
+    QGuiApplication.clipboard().setMimeData(data)
 
 
 class QtCopyField(QWidget):

@@ -2,12 +2,15 @@
 
 JSON becomes a collapsible tree and highlighted pretty text, CSV a table, other text plain text,
 and anything else a hex dump. "Raw" shows the exact bytes instead (as text, or hex when they
-are not UTF-8).
+are not UTF-8). Nothing shown changes a value: numbers appear as written and repeated keys
+each get a row. Where the payload cannot be shown as its mimetype says (JSON too deep for a
+tree, text that is not UTF-8), a notice above the tabs says so and what is shown instead; a
+value too long for a tree cell shows its start there and whole in the Text tab.
 """
 
 from __future__ import annotations
 
-import json
+from functools import partial
 from typing import Any
 
 from PySide6.QtCore import QEvent, Qt
@@ -20,10 +23,10 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QApplication,
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QMenu,
     QPlainTextEdit,
     QStackedWidget,
     QTableWidget,
@@ -38,21 +41,27 @@ from PySide6.QtWidgets import (
 
 from workbench.client.broker_rules import ulid_str
 from workbench.client.records import EventRow
-from workbench.models.event_export import json_record
+from workbench.models.event_export import record_text
 from workbench.models.event_pages import human_bytes, type_text
+from workbench.models.payload_copy import payload_copies
 from workbench.models.payload_formats import (
     Payload,
     PayloadKind,
+    cell_value,
     hex_dump,
     is_number,
+    json_members,
     json_type,
     json_value,
     parse_csv,
+    shown_text,
 )
 from workbench.models.time_display import TimeZoneChoice, stamp_ms
+from workbench.views.qt_copy_fields import copy_payload, copy_to_clipboard
 from workbench.views.qt_json_highlighter import QtJsonHighlighter
 from workbench.views.qt_label_grid import QtLabelGrid
-from workbench.views.qt_themes import palette_is_dark
+from workbench.views.qt_long_text import show_text
+from workbench.views.qt_themes import error_color, palette_is_dark
 
 TREE_LIMIT = 20_000  # nodes built for a JSON tree
 TREE_EXPAND_ALL = 500  # documents with at most this many nodes open fully
@@ -99,8 +108,14 @@ class QtEventDetail(QWidget):
         self.copy_button.setText("Copy as JSON")
         self.copy_button.setIcon(QIcon.fromTheme(QIcon.ThemeIcon.EditCopy))
         self.copy_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        self.copy_button.setToolTip("Copy the whole event, payload included, as JSON")
+        self.copy_button.setToolTip(
+            "Copy the whole event, payload included, as JSON (the arrow: copy the payload alone)"
+        )
         self.copy_button.clicked.connect(self.copy_as_json)
+        self.copy_menu = QMenu(self.copy_button)
+        self.copy_menu.aboutToShow.connect(self._fill_copy_menu)
+        self.copy_button.setMenu(self.copy_menu)
+        self.copy_button.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
         buttons = QHBoxLayout()
         buttons.setSpacing(4)
         buttons.addWidget(self.raw_button)
@@ -109,6 +124,11 @@ class QtEventDetail(QWidget):
         top = QHBoxLayout()
         top.addWidget(self.header, 1)
         top.addWidget(self.duplicate_badge, 0, Qt.AlignmentFlag.AlignTop)
+        self.notice = QLabel(self)
+        self.notice.setWordWrap(True)
+        self.notice.setTextFormat(Qt.TextFormat.PlainText)
+        self.notice.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self._color_notice()
 
         self.tree = QTreeWidget(self)
         self.tree.setHeaderLabels(["Key", "Value", "Type"])
@@ -166,6 +186,7 @@ class QtEventDetail(QWidget):
         layout = QVBoxLayout(content)
         layout.setContentsMargins(8, 6, 8, 0)
         layout.addLayout(top)
+        layout.addWidget(self.notice)
         layout.addWidget(self.tabs, 1)
 
         self.empty = QLabel("Select an event to see it here", self)
@@ -181,9 +202,13 @@ class QtEventDetail(QWidget):
     def _dark(self) -> bool:
         return palette_is_dark(self.palette())
 
+    def _color_notice(self) -> None:
+        self.notice.setStyleSheet(f"color: {error_color(self.palette()).name()};")
+
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.PaletteChange:
             self.highlighter.set_dark(self._dark())
+            self._color_notice()
         if event.type() == QEvent.Type.FontChange:  # presentation mode: fixed fonts follow
             for widget in (self._header_values["Id"], self.text, self.hex):
                 fixed = QFont(widget.font())
@@ -211,6 +236,8 @@ class QtEventDetail(QWidget):
         self.tabs.setTabVisible(self.table_tab, payload.kind is PayloadKind.CSV)
         self.tabs.setTabVisible(self.text_tab, payload.text is not None)
         self.tabs.setCurrentIndex(self._default_tab(payload))
+        self.notice.setText(payload.notice)
+        self.notice.setVisible(bool(payload.notice))
         self.stack.setCurrentIndex(1)
 
     def set_time_zone(self, zone: TimeZoneChoice) -> None:
@@ -225,10 +252,16 @@ class QtEventDetail(QWidget):
         return self._header_values[name].text()
 
     def copy_as_json(self) -> None:
-        """Put the event, payload included, on the clipboard as JSON."""
+        """Put the event, payload included, on the clipboard as JSON (values as stored)."""
         if self.current_event is not None:
-            text = json.dumps(json_record(self.current_event), indent=2, ensure_ascii=False)
-            QApplication.clipboard().setText(text)
+            copy_to_clipboard(record_text(self.current_event, indent=2))
+
+    def _fill_copy_menu(self) -> None:
+        self.copy_menu.clear()
+        self.copy_menu.addAction("Copy as JSON", self.copy_as_json)
+        if self.current_event is not None:
+            for copy in payload_copies(self.current_event):
+                self.copy_menu.addAction(copy.label, partial(copy_payload, copy))
 
     # -- parts --------------------------------------------------------------------------------
 
@@ -278,7 +311,9 @@ class QtEventDetail(QWidget):
         count = len(event.metadata)
         metadata = QTreeWidgetItem(self.metadata, [f"Metadata ({count})" if count else "Metadata"])
         for name, value in sorted(event.metadata.items()):
-            QTreeWidgetItem(metadata, [name, value])
+            item = QTreeWidgetItem(metadata)
+            _set_cell(item, 0, name)
+            _set_cell(item, 1, value)
         if not count:
             none = QTreeWidgetItem(metadata, ["(none)", ""])
             none.setForeground(0, self.palette().color(QPalette.ColorRole.PlaceholderText))
@@ -293,34 +328,40 @@ class QtEventDetail(QWidget):
         self.tree.clear()
         if payload.kind is not PayloadKind.JSON:
             return
-        root = QTreeWidgetItem(
-            self.tree, ["(root)", json_value(payload.json), json_type(payload.json)]
-        )
-        budget = [TREE_LIMIT]
-        self._add_children(root, payload.json, budget)
-        nodes = TREE_LIMIT - budget[0]
+        root = self._tree_item(None, "(root)", payload.json)
+        self.tree.addTopLevelItem(root)
+        nodes = self._add_descendants(root, payload.json)
         if nodes <= TREE_EXPAND_ALL:
             self.tree.expandAll()
         else:
             self.tree.expandToDepth(0)
 
-    def _add_children(self, parent: QTreeWidgetItem, value: Any, budget: list[int]) -> None:
-        if isinstance(value, dict):
-            children: Any = value.items()
-        elif isinstance(value, list):
-            children = ((f"[{i}]", v) for i, v in enumerate(value))
-        else:
-            return
-        for key, child in children:
-            if budget[0] <= 0:
-                more = QTreeWidgetItem(parent, ["…", "more items not shown", ""])
-                more.setForeground(1, self.palette().color(QPalette.ColorRole.PlaceholderText))
-                return
-            budget[0] -= 1
-            item = QTreeWidgetItem(parent, [str(key), json_value(child), json_type(child)])
-            if isinstance(child, dict | list):
-                item.setForeground(1, self.palette().color(QPalette.ColorRole.PlaceholderText))
-            self._add_children(item, child, budget)
+    def _add_descendants(self, root: QTreeWidgetItem, value: Any) -> int:
+        """Add the members of ``value`` at every depth (at most TREE_LIMIT items, without
+        recursion); return how many were added."""
+        budget = TREE_LIMIT
+        pending = [(root, json_members(value))]
+        while pending:
+            parent, members = pending.pop()
+            for key, child in members:
+                if budget <= 0:
+                    more = QTreeWidgetItem(parent, ["…", "more items not shown", ""])
+                    more.setForeground(1, self.palette().color(QPalette.ColorRole.PlaceholderText))
+                    break
+                budget -= 1
+                item = self._tree_item(parent, key, child)
+                if isinstance(child, dict | list):
+                    pending.append((item, json_members(child)))
+        return TREE_LIMIT - budget
+
+    def _tree_item(self, parent: QTreeWidgetItem | None, key: str, value: Any) -> QTreeWidgetItem:
+        item = QTreeWidgetItem(parent) if parent is not None else QTreeWidgetItem()
+        _set_cell(item, 0, shown_text(key))
+        _set_cell(item, 1, json_value(value))
+        item.setText(2, json_type(value))
+        if isinstance(value, dict | list):
+            item.setForeground(1, self.palette().color(QPalette.ColorRole.PlaceholderText))
+        return item
 
     def _show_table(self, payload: Payload) -> None:
         self.table.clear()
@@ -347,16 +388,21 @@ class QtEventDetail(QWidget):
         text = payload.raw() if raw else payload.pretty()
         highlight = payload.kind is PayloadKind.JSON and not raw and len(text) <= HIGHLIGHT_LIMIT
         wrap = payload.kind is PayloadKind.TEXT or raw
-        self.text.setLineWrapMode(
-            QPlainTextEdit.LineWrapMode.WidgetWidth if wrap else QPlainTextEdit.LineWrapMode.NoWrap
-        )
         self.highlighter.setDocument(self.text.document() if highlight else self._unhighlighted)
-        self.text.setPlainText(text)
+        show_text(self.text, text, wrap)
 
     def _raw_toggled(self) -> None:
         if self.payload is not None:
             self._show_text(self.payload)
             self.tabs.setCurrentIndex(self._default_tab(self.payload))
+
+
+def _set_cell(item: QTreeWidgetItem, column: int, text: str) -> None:
+    """Show ``text`` in a cell: whole when short, its start and a tooltip when long."""
+    shown, tip = cell_value(text)
+    item.setText(column, shown)
+    if tip:
+        item.setToolTip(column, tip + ", the whole in the Text tab")
 
 
 __all__ = ["Payload", "PayloadKind", "QtEventDetail", "QtJsonHighlighter", "hex_dump", "parse_csv"]

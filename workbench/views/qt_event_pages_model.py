@@ -29,8 +29,8 @@ from workbench.models.event_pages import (
     Column,
     EventPages,
     cell_text,
-    matches,
 )
+from workbench.models.event_search import EventSearch, fold
 from workbench.models.time_display import TimeZoneChoice
 from workbench.views.qt_session import QtSession
 
@@ -86,6 +86,7 @@ class QtEventPagesModel(QAbstractTableModel):
         self._wanted: set[int] = set()
         self._needle = ""
         self._matches: list[EventRow] = []
+        self._search = EventSearch()
         self._texts: dict[int, tuple[str, ...]] = {}  # offset -> every column's text
         self._visible: Callable[[], tuple[int, int]] | None = None
         self._fetch_timer = QTimer(self)
@@ -102,6 +103,7 @@ class QtEventPagesModel(QAbstractTableModel):
         self.pages = EventPages(topic.events if topic else 0)
         self._restart()
         self._needle, self._matches = "", []
+        self._search.clear()
         self.endResetModel()
 
     def invalidate(self) -> None:
@@ -110,6 +112,7 @@ class QtEventPagesModel(QAbstractTableModel):
         self.pages.invalidate()
         self._restart()
         self._matches = []
+        self._search.clear()
         self.endResetModel()
 
     def _restart(self) -> None:
@@ -129,14 +132,18 @@ class QtEventPagesModel(QAbstractTableModel):
         return bool(self._needle)
 
     def set_filter(self, text: str) -> None:
-        """Show only the loaded events that contain ``text`` (all rows when empty)."""
-        needle = text.strip().lower()
+        """Show only the loaded events where ``text`` occurs in what the views show of them
+        (see :mod:`workbench.models.event_search`); all rows when empty."""
+        needle = fold(text)
         if needle == self._needle:
             return
         self.beginResetModel()
         self._needle = needle
-        self._matches = [e for e in self.pages.loaded() if matches(e, needle)] if needle else []
+        self._matches = [e for e in self.pages.loaded() if self._matches_needle(e)]
         self.endResetModel()
+
+    def _matches_needle(self, event: EventRow) -> bool:
+        return self._search.matches(event, self._needle, self._session.time_zone)
 
     def loaded_count(self) -> int:
         """How many events are loaded (what a filter searches)."""
@@ -169,7 +176,7 @@ class QtEventPagesModel(QAbstractTableModel):
             self.pages.grow(new)
             self.pages.store_rows(events)
             last = self._matches[-1].offset if self._matches else 0
-            found = [e for e in events if e.offset > last and matches(e, self._needle)]
+            found = [e for e in events if e.offset > last and self._matches_needle(e)]
             if found:
                 first = len(self._matches)
                 self.beginInsertRows(QModelIndex(), first, first + len(found) - 1)

@@ -10,10 +10,10 @@ the end.
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable
+from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import (
@@ -28,7 +28,6 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QAction, QFontMetrics, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QApplication,
     QDateTimeEdit,
     QHBoxLayout,
     QHeaderView,
@@ -46,10 +45,12 @@ from PySide6.QtWidgets import (
 from workbench.client.broker_client import BrokerClient
 from workbench.client.broker_rules import ulid_str
 from workbench.client.records import EventPage, EventRow, TopicRow
-from workbench.models.event_export import ExportFormat, json_record
+from workbench.models.event_export import ExportFormat, record_text
 from workbench.models.event_pages import Column
 from workbench.models.live_tail import LiveTailPolicy, TailMode
+from workbench.models.payload_copy import payload_copies
 from workbench.models.time_display import TimeZoneChoice, column_title, stamp_ms
+from workbench.views.qt_copy_fields import copy_payload, copy_to_clipboard
 from workbench.views.qt_event_pages_model import (
     EVENT_ROLE,
     PLACEHOLDER,
@@ -429,9 +430,7 @@ class QtEventTable(QWidget):
         """Put the selected event on the clipboard as JSON."""
         event = self.selected_event()
         if event is not None:
-            QApplication.clipboard().setText(
-                json.dumps(json_record(event), indent=2, ensure_ascii=False)
-            )
+            copy_to_clipboard(record_text(event, indent=2))
 
     # -- navigation ---------------------------------------------------------------------------
 
@@ -497,12 +496,10 @@ class QtEventTable(QWidget):
         if event is None:
             return
         menu = QMenu(self)
-        menu.addAction(
-            "Copy as JSON",
-            lambda: _copy(json.dumps(json_record(event), indent=2, ensure_ascii=False)),
-        )
-        menu.addAction("Copy payload", lambda: _copy(event.data.decode("utf-8", "replace")))
-        menu.addAction("Copy id", lambda: _copy(event.id.hex()))
+        menu.addAction("Copy as JSON", lambda: copy_to_clipboard(record_text(event, indent=2)))
+        for copy in payload_copies(event):
+            menu.addAction(copy.label, partial(copy_payload, copy))
+        menu.addAction("Copy id", lambda: copy_to_clipboard(event.id.hex()))
         menu.addSeparator()
         menu.addAction("Produce from this event…", lambda: self.produce_from.emit(event))
         count = len(self.view.selectionModel().selectedRows())
@@ -680,10 +677,6 @@ def _focus(widget: QWidget) -> None:
     widget.setFocus(Qt.FocusReason.ShortcutFocusReason)
     if isinstance(widget, QLineEdit | QSpinBox):
         widget.selectAll()
-
-
-def _copy(text: str) -> None:
-    QApplication.clipboard().setText(text)
 
 
 __all__ = ["EVENT_ROLE", "PLACEHOLDER", "QtEventPagesModel", "QtEventTable"]

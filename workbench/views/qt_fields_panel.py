@@ -6,8 +6,6 @@ typed (``position.lat``, ``items[0].qty``). Several fields and topics share the 
 
 from __future__ import annotations
 
-import json
-
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
@@ -22,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from workbench.client.records import TopicRow
 from workbench.models.field_paths import PathError, leaf_paths, parse_path
+from workbench.models.json_exact import parse_plain
 from workbench.views.qt_field_chart import QtFieldChart
 from workbench.views.qt_flow_layout import QtFlowLayout, fit_combo
 from workbench.views.qt_session import QtSession
@@ -95,8 +94,8 @@ class QtFieldsPanel(QWidget):
             paths: dict[str, bool] = {}
             for row in getattr(page, "events", []):
                 try:
-                    document = json.loads(row.data)
-                except ValueError:
+                    document = parse_plain(row.data)
+                except ValueError:  # not JSON, or nested too deep to suggest fields from
                     continue
                 for path, value in leaf_paths(document):
                     numeric = isinstance(value, (int, float)) and not isinstance(value, bool)

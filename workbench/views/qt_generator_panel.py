@@ -43,6 +43,7 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.client.records import TopicRow
+from workbench.models import json_exact
 from workbench.models.event_generator import EventGenerator, GeneratorSettings, GeneratorStats
 from workbench.models.event_templates import (
     EventTemplate,
@@ -58,6 +59,7 @@ from workbench.views.qt_fixed_fonts import use_fixed_font
 from workbench.views.qt_flow_layout import QtFlowLayout
 from workbench.views.qt_glyph_icons import standard_icon
 from workbench.views.qt_json_highlighter import QtJsonHighlighter
+from workbench.views.qt_long_text import editor_text, show_text
 from workbench.views.qt_run_status import QtRunStatus
 from workbench.views.qt_session import QtSession
 from workbench.views.qt_themes import error_color, palette_is_dark
@@ -266,7 +268,7 @@ class QtGeneratorPanel(QWidget):
         Raises:
             TemplateError: for a template that does not load (path and reason).
         """
-        template = template_from_json(self.editor.toPlainText())
+        template = template_from_json(editor_text(self.editor))
         seed = self.seed_edit.text().strip()
         if seed:
             if not seed.lstrip("-").isdigit():
@@ -306,13 +308,13 @@ class QtGeneratorPanel(QWidget):
         for number, event in enumerate(events, 1):
             body = event.data.decode("utf-8", "replace")
             if template.is_json:
-                body = json.dumps(json.loads(body), indent=2, ensure_ascii=False)
+                body = _pretty_json(body)
             meta = json.dumps(event.metadata, ensure_ascii=False)
             shown.append(
                 f"// {number}: {event.type_name} v{event.type_version}, {event.mimetype}, "
                 f"metadata {meta}\n{body}"
             )
-        self.preview_text.setPlainText("\n\n".join(shown))
+        show_text(self.preview_text, "\n\n".join(shown))
         return shown
 
     # -- the library --------------------------------------------------------------------------
@@ -478,6 +480,14 @@ class QtGeneratorPanel(QWidget):
             self._highlighter.set_dark(dark)
             self._preview_highlighter.set_dark(dark)
         super().changeEvent(event)
+
+
+def _pretty_json(text: str) -> str:
+    """A rendered JSON body indented, every value as rendered; too deep to indent: as it is."""
+    try:
+        return json_exact.dumps(json_exact.parse(text), indent=2)
+    except ValueError:
+        return text
 
 
 def _rate_spin(value: float) -> QDoubleSpinBox:

@@ -10,7 +10,6 @@ summary names the line and counts what was skipped.
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -35,8 +34,10 @@ from PySide6.QtWidgets import (
 
 from workbench.client.errors import InvalidInput
 from workbench.client.records import TopicRow
+from workbench.models import json_exact
 from workbench.models.event_generator import EventGenerator, GeneratorSettings, GeneratorStats
 from workbench.models.event_import import BadLine, FieldMapping, ImportSource, Record, preview
+from workbench.models.payload_formats import cell_value, shown_text
 from workbench.views.qt_flow_layout import fit_combo
 from workbench.views.qt_run_status import QtRunStatus
 from workbench.views.qt_session import QtSession
@@ -157,7 +158,7 @@ class QtImportPanel(QWidget):
         self.path_edit.setText(str(path))
         try:
             records, names = preview(path)
-        except (OSError, InvalidInput, UnicodeDecodeError) as exc:
+        except (OSError, InvalidInput) as exc:
             self.summary.setText(f"Cannot read {path.name}: {exc}")
             self._fill_fields([])
             self.preview_table.setRowCount(0)
@@ -195,8 +196,11 @@ class QtImportPanel(QWidget):
             fields = record.fields if isinstance(record.fields, dict) else {"Record": record.fields}
             for column, name in enumerate(columns[1:], 1):
                 value = fields.get(name, "")
-                text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-                self.preview_table.setItem(row, column, QTableWidgetItem(text))
+                text = shown_text(value) if isinstance(value, str) else json_exact.dumps(value)
+                shown, tip = cell_value(text)
+                item = QTableWidgetItem(shown)
+                item.setToolTip(tip)
+                self.preview_table.setItem(row, column, item)
         self.preview_table.resizeColumnsToContents()
 
     def mapping(self) -> FieldMapping:

@@ -52,6 +52,7 @@ from PySide6.QtWidgets import (
 from workbench.client.broker_rules import ulid_str
 from workbench.client.records import MetricsSample, ProjectRow, TopicRow
 from workbench.models.event_pages import human_bytes
+from workbench.models.event_search import fold
 from workbench.models.time_display import TimeZoneChoice, exact_ms
 from workbench.models.topic_tree import (
     ProjectNode,
@@ -98,12 +99,13 @@ class _TopicFilter(QSortFilterProxyModel):
 
     @property
     def text(self) -> str:
-        """The search text (lower case)."""
+        """The search text (folded: see :func:`~workbench.models.event_search.fold`)."""
         return self._text
 
     def set_text(self, text: str) -> None:
-        """Filter by ``text`` (case-insensitive); "" shows everything."""
-        text = text.strip().lower()
+        """Filter by ``text`` (as the event filter compares: any case, any normal form); ""
+        shows everything."""
+        text = fold(text)
         if text != self._text:
             self.beginFilterChange()
             self._text = text
@@ -118,7 +120,7 @@ class _TopicFilter(QSortFilterProxyModel):
         if not source_parent.isValid():
             return False  # a project shows when one of its topics matches (recursive filtering)
         index = self.sourceModel().index(source_row, NAME, source_parent)
-        return self._text in str(index.data(NAME_ROLE)).lower()
+        return self._text in fold(str(index.data(NAME_ROLE)))
 
 
 _MARGIN = 4

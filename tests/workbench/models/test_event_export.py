@@ -23,6 +23,7 @@ from workbench.models.event_export import (
     iso_utc,
     iterate,
     json_record,
+    record_text,
     topic_events,
 )
 
@@ -65,10 +66,14 @@ def test_json_lines_hold_one_event_per_line(tmp_path: Path) -> None:
     progress = _export(ROWS, path, ExportFormat.JSONL)
     assert progress[-1] == len(ROWS)
     lines = path.read_text(encoding="utf-8").splitlines()
-    assert [json.loads(line) for line in lines] == [json_record(row) for row in ROWS]
+    assert lines == [record_text(row) for row in ROWS]
+    assert list(json.loads(lines[0])) == list(json_record(ROWS[0]))
     first = json.loads(lines[0])
     assert first["data"] == {"temp": 21.5, "city": "Zürich"}
+    assert first["data_encoding"] == "json"
     assert first["metadata"] == {"region": "eu"}
+    assert json.loads(lines[1])["data_encoding"] == "utf-8"
+    assert json.loads(lines[2])["data_encoding"] == "base64"
     assert base64.b64decode(json.loads(lines[2])["data"]["base64"]) == bytes(range(256))
 
 

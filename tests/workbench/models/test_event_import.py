@@ -23,6 +23,7 @@ from workbench.models.event_import import (
     preview,
     to_event,
 )
+from workbench.models.json_exact import JsonNumber
 
 
 @pytest.fixture(scope="module")
@@ -143,3 +144,90 @@ def test_an_import_stops_at_a_bad_line_and_sends_nothing_after_it(
     assert stats.state is RunState.DONE and stats.acked == 9  # type: ignore[attr-defined]
     assert [b.line for b in skipping.skipped] == [7]
     assert stored == [str(i).encode() for i in range(10) if i != 6]
+
+
+def test_imported_values_are_sent_as_written(tmp_path: Path) -> None:
+    line = (
+        '{"n": 12345678901234567890, "total": 0.10000000000000000555, "x": 1.0E+2, '
+        '"z": -0, "twice": 1, "twice": 2, "lone": "\\ud800", "long": ' + "9" * 5000 + "}"
+    )
+    path = _write(tmp_path / "exact.jsonl", line + "\n")
+    (record,), _names = preview(path)
+    assert isinstance(record, Record)
+    whole = to_event(record, FieldMapping())
+    assert whole.data == line.replace(", ", ",").replace(": ", ":").encode()
+    assert to_event(record, FieldMapping(data="total")).data == b"0.10000000000000000555"
+    assert to_event(record, FieldMapping(metadata=("n",))).metadata == {"n": "12345678901234567890"}
+    for written in ("1795953600250.0", "1.79595360025E12"):
+        timed = Record(1, {"at": JsonNumber(written)})
+        assert to_event(timed, FieldMapping(created_field="at")).created_ms == 1795953600250
+    for wrong in ("1e999999999", "NaN"):
+        with pytest.raises(BadLine, match="not a time"):
+            to_event(Record(1, {"at": JsonNumber(wrong)}), FieldMapping(created_field="at"))
+
+
+def test_a_deep_line_is_a_bad_line_and_a_huge_csv_field_is_data(tmp_path: Path) -> None:
+    deep = "[" * 5000 + "]" * 5000
+    path = _write(tmp_path / "deep.jsonl", '{"ok": 1}\n' + deep + "\n")
+    records, _names = preview(path)
+    assert isinstance(records[0], Record) and isinstance(records[1], BadLine)
+    assert records[1].line == 2 and "5,000 levels deep" in records[1].reason
+
+    huge = "x" * 1_000_000
+    path = _write(tmp_path / "huge.csv", f"id,data\n1,{huge}\n")
+    (record,), _names = preview(path)
+    assert isinstance(record, Record)
+    assert to_event(record, FieldMapping(data="data")).data == huge.encode()
+
+
+@pytest.mark.parametrize(
+    "mapping",
+    [
+        FieldMapping(created_field=""),  # a column may be named "" (found by fuzzing)
+        FieldMapping(version_field="0"),
+        FieldMapping(mimetype_field="x"),
+    ],
+)
+def test_a_mapping_that_names_fields_refuses_a_line_that_is_not_an_object(
+    mapping: FieldMapping,
+) -> None:
+    with pytest.raises(BadLine, match="not a JSON object"):
+        to_event(Record(1, "0"), mapping)
+
+
+def test_bytes_that_are_not_utf8_make_a_bad_line_with_its_number(tmp_path: Path) -> None:
+    good = "".join(f'{{"n": {n}, "pad": "{"x" * 2000}"}}\n' for n in range(6))
+    path = tmp_path / "mixed.jsonl"
+    path.write_bytes(good.encode() + b'{"n": "caf\xe9"}\n{"n": 7}\n')
+    (records, _names) = preview(path)
+    assert all(isinstance(r, Record) for r in records)  # the first five read
+    source = ImportSource(path, FieldMapping(data="n"))
+    assert len(source(6)) == 6
+    with pytest.raises(BadLine, match=r"line 7: not UTF-8 text \(the byte 0xe9 at character 11\)"):
+        source(10)
+
+    csv_path = tmp_path / "mixed.csv"
+    csv_path.write_bytes(b"id,name\n1,ok\n2,caf\xe9\n")
+    records, _names = preview(csv_path)
+    assert isinstance(records[0], Record) and isinstance(records[1], BadLine)
+    assert records[1].line == 3 and "0xe9" in records[1].reason
+
+
+@pytest.mark.parametrize(
+    ("line", "mapping", "why"),
+    [
+        (b'{"t": 253402300800000}', FieldMapping(created_field="t"), "outside years 1 to 9999"),
+        (b'{"t": -62135596800001}', FieldMapping(created_field="t"), "outside years 1 to 9999"),
+        (b'{"v": "4294967296"}', FieldMapping(version_field="v"), "above 4,294,967,295"),
+    ],
+)
+def test_a_time_or_version_an_event_cannot_hold_is_a_bad_line_not_a_crash(
+    tmp_path: Path, line: bytes, mapping: FieldMapping, why: str
+) -> None:
+    path = tmp_path / "odd.jsonl"
+    path.write_bytes(b'{"t": 0, "v": "1.2.3"}\n' + line + b"\n")
+    source = ImportSource(path, mapping)
+    assert len(source(10)) == 1, "the good line before it is imported"
+    with pytest.raises(BadLine) as bad:
+        source(10)
+    assert bad.value.line == 2 and why in str(bad.value)

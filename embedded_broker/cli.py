@@ -175,7 +175,11 @@ def _add_topic_commands(
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    given = list(sys.argv[1:] if argv is None else argv)
+    if given and given[0].startswith("-") and given[0] not in ("-h", "--help", "--version"):
+        parser.error(f"unrecognized arguments: {given[0]}")  # before "a command is required"
+    args = parser.parse_args(given)
     if args.command == "capture":  # a client of the broker, not a part of it
         status: int = args.run(args)
         return status

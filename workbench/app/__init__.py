@@ -24,7 +24,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         The exit status: 0 success, 1 a failed operation, 2 a usage error.
     """
     started = time.monotonic()
-    args = _parser().parse_args(list(sys.argv[1:] if argv is None else argv))
+    parser = _parser()
+    given = list(sys.argv[1:] if argv is None else argv)
+    if given and given[0].startswith("-") and given[0] not in ("-h", "--help", "--version"):
+        parser.error(f"unrecognized arguments: {given[0]}")  # not "invalid choice" for the next
+    args = parser.parse_args(given)
     if args.command is not None:
         status: int = args.run(args)
         return status

@@ -60,6 +60,7 @@ def test_an_unknown_option_is_a_one_line_error_and_exit_status_2(
     lines = done.stderr.splitlines()
     assert len(lines) == 1, done.stderr
     assert lines[0].startswith(f"{program}: error: ") and f"{program} --help" in lines[0]
+    assert args[0] in lines[0], "the error names the unknown option"
     assert list(tmp_path.iterdir()) == []
 
 

@@ -123,7 +123,7 @@ class QtBrokerPanel(QWidget):
         use_fixed_font(self, self.log_view)
         self.log_view.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         for line in broker.log.lines():
-            self.log_view.appendPlainText(line)
+            self.append_log(line)
         log_box = QGroupBox("Broker log")
         log_layout = QVBoxLayout(log_box)
         log_layout.addWidget(self.log_view)
@@ -135,7 +135,7 @@ class QtBrokerPanel(QWidget):
         self._layout = layout
 
         broker.state_changed.connect(self._refresh)
-        broker.log_line.connect(self.log_view.appendPlainText)
+        broker.log_line.connect(self.append_log)
         session.connected.connect(lambda _client: self._refresh())
         session.disconnected.connect(lambda _reason: self._refresh())
         self._ticker = QTimer(self)
@@ -146,6 +146,18 @@ class QtBrokerPanel(QWidget):
     def add_section(self, section: QWidget) -> None:
         """Show ``section`` (e.g. the captures) above the broker's log."""
         self._layout.insertWidget(self._layout.count() - 1, section)
+
+    def append_log(self, line: str) -> None:
+        """Add a broker log line; the view stays at the lines' start unless scrolled sideways.
+
+        (Appending moves the text cursor to the new line's end, and Qt scrolls a long line there,
+        which would show every line from its middle.)
+        """
+        across = self.log_view.horizontalScrollBar()
+        at_start = across.value() == across.minimum()
+        self.log_view.appendPlainText(line)
+        if at_start:
+            across.setValue(across.minimum())
 
     def _refresh(self, *_: object) -> None:
         broker = self._broker

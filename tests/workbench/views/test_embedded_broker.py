@@ -9,6 +9,7 @@ import stat
 from pathlib import Path
 
 import pytest
+from pytestqt.qtbot import QtBot
 
 from tests.serve_process import process_alive, revoke_key
 from tests.workbench.conftest import QLoop
@@ -200,3 +201,21 @@ def test_log_buffer_and_backoff() -> None:
     assert buffer.feed("c\nd\ne\n") == ["bc", "d", "e"]
     assert buffer.lines() == ["bc", "d", "e"]
     assert [restart_delay(n) for n in (1, 2, 3, 6, 10)] == [1, 2, 4, 30, 30]
+
+
+def test_the_broker_log_shows_each_line_from_its_start(
+    qtbot: QtBot, tmp_path: Path, secrets: FileSecretStore
+) -> None:
+    broker = QtEmbeddedBroker(tmp_path / "data", secrets)
+    panel = QtBrokerPanel(broker, QtSession())
+    qtbot.addWidget(panel)
+    panel.resize(700, 400)
+    panel.show()
+    for n in range(5):
+        broker.log_line.emit(f"line {n} " + "x" * 400 + " end")
+    across = panel.log_view.horizontalScrollBar()
+    assert across.maximum() > 0, "the lines are wider than the view"
+    assert across.value() == 0, "the lines are shown from their start"
+    across.setValue(across.maximum())  # scrolled sideways to read the ends: it stays there
+    broker.log_line.emit("one more " + "y" * 400)
+    assert across.value() == across.maximum()

@@ -2,7 +2,8 @@
 
 A series is named by a :data:`SeriesKey` ``(metric, name)``: per topic
 ``("events_per_second", "orders")``, ``("bytes_per_second", "orders")``, ``("ack_p50", "orders")``,
-``("ack_p99", "orders")``; per consumer group ``("lag", "orders/billing")``; and the totals
+``("ack_p99", "orders")``; per consumer group ``("lag", "orders/billing")``; per change data
+capture ``("capture_lag", "PostgreSQL: public.accounts")``; and the totals
 ``("events_per_second", "Total")`` and ``("bytes_per_second", "Total")``. Times are Unix seconds
 (what ``pg.DateAxisItem`` shows). Memory is bounded whatever the run time: each series keeps its
 last :data:`CAPACITY` points (an hour at one sample a second), and a series that has had no point
@@ -27,7 +28,10 @@ BYTES_PER_SECOND = "bytes_per_second"
 ACK_P50 = "ack_p50"
 ACK_P99 = "ack_p99"
 LAG = "lag"
-METRICS = (EVENTS_PER_SECOND, BYTES_PER_SECOND, ACK_P50, ACK_P99, LAG)
+CAPTURE_LAG = "capture_lag"
+"""A change data capture's lag in milliseconds: from the commit of the oldest change not yet
+acknowledged by the broker to the capture's report (0 when it has caught up)."""
+METRICS = (EVENTS_PER_SECOND, BYTES_PER_SECOND, ACK_P50, ACK_P99, LAG, CAPTURE_LAG)
 TOTAL = "Total"
 NO_GROUP = "(no group)"
 """The group name shown for subscribers that are not in a consumer group."""
@@ -155,6 +159,21 @@ class ChartSeries:
             self._forget_before(t - self.forget_after_s)
             self._last_sweep = t
         return True
+
+    def add_capture_lag(self, name: str, topic: str | None, at_s: float, lag_ms: float) -> None:
+        """Add a capture's lag: ``lag_ms`` milliseconds at Unix time ``at_s``.
+
+        ``name`` names the capture (its title, never its connection string); ``topic`` is the
+        one topic it feeds, or None for a capture into several (it then shows under any topic
+        filter's "all topics" only). A point older than the series' newest is ignored.
+        """
+        key = (CAPTURE_LAG, name)
+        buffer = self._buffers.get(key)
+        last = buffer.last_time() if buffer is not None else None
+        if last is not None and at_s <= last:
+            return
+        self._add(key, topic, at_s, lag_ms)
+        self.version += 1
 
     def _add(self, key: SeriesKey, topic: str | None, t: float, value: float) -> None:
         buffer = self._buffers.get(key)

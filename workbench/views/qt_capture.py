@@ -62,6 +62,8 @@ class QtCapture(QObject):
     """One capture child process: its state, its last report and its log."""
 
     changed = Signal()
+    reported = Signal()
+    """A new :attr:`report` came (about once a second while the capture runs)."""
 
     def __init__(
         self,
@@ -155,6 +157,7 @@ class QtCapture(QObject):
                 self.report = report
                 if not self._stopping:
                     self._set_state(report.state, report.problem)
+                self.reported.emit()
 
     def _read_log(self) -> None:
         assert self._process is not None
@@ -305,6 +308,9 @@ COLUMNS = ("Capture", "Topics", "State", "Position", "Lag", "Changes")
 class QtCapturesPanel(QGroupBox):
     """The running captures, with their state, position and lag, for the broker panel."""
 
+    lag_reported = Signal(str, list, float)
+    """A capture's title, its topics and its lag in seconds, from each of its reports."""
+
     def __init__(
         self, session: QtSession, settings: QSettings | None = None, parent: QWidget | None = None
     ) -> None:
@@ -365,10 +371,16 @@ class QtCapturesPanel(QGroupBox):
         """Start a capture and list it."""
         capture = QtCapture(spec, settings, bank, self)
         capture.changed.connect(self._refresh)
+        capture.reported.connect(lambda: self._lag_reported(capture))
         self.captures.append(capture)
         capture.start()
         self._refresh()
         return capture
+
+    def _lag_reported(self, capture: QtCapture) -> None:
+        report = capture.report
+        if report is not None and report.state == "capturing":
+            self.lag_reported.emit(capture.spec.title(), capture.spec.topics(), report.lag_s)
 
     def stop_all_and_wait(self) -> None:
         """Stop every capture and wait for them (on quit)."""

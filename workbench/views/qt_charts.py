@@ -52,6 +52,7 @@ from workbench.models.chart_series import (
     ACK_P50,
     ACK_P99,
     BYTES_PER_SECOND,
+    CAPTURE_LAG,
     EVENTS_PER_SECOND,
     LAG,
     NO_GROUP,
@@ -113,7 +114,7 @@ class PlotSpec:
 PLOTS = (
     PlotSpec("Events/s", "Events/s", "", (EVENTS_PER_SECOND,)),
     PlotSpec("Bytes/s", "Bytes", "B/s", (BYTES_PER_SECOND,)),
-    PlotSpec("Ack latency", "Ack latency (ms)", "", (ACK_P50, ACK_P99)),
+    PlotSpec("Ack latency", "Ack latency (ms)", "", (ACK_P50, ACK_P99, CAPTURE_LAG)),
     PlotSpec("Consumer lag", "Lag (events)", "", (LAG,)),
 )
 _GROUP_STYLES = (
@@ -129,7 +130,7 @@ def format_value(metric: str, value: float) -> str:
     """A value as the read-out shows it."""
     if metric == BYTES_PER_SECOND:
         return str(pg.siFormat(value, suffix="B/s"))
-    if metric in (ACK_P50, ACK_P99):
+    if metric in (ACK_P50, ACK_P99, CAPTURE_LAG):
         return f"{value:,.2f} ms"
     if metric == LAG:
         return f"{int(value):,}"
@@ -445,6 +446,17 @@ class QtCharts(QWidget):
             self._update_status()
         self._schedule()
 
+    def add_capture_lag(self, name: str, topics: list[str], lag_s: float) -> None:
+        """Plot a change data capture's lag (seconds, from its report) now, on the latency plot.
+
+        ``name`` is the capture's title; ``topics`` the topics it feeds (a single one is what
+        the topic filter matches).
+        """
+        topic = topics[0] if len(topics) == 1 else None
+        self.series.add_capture_lag(name, topic, time.time(), lag_s * 1000)
+        if not self.paused:
+            self._schedule()
+
     def _request_redraw(self) -> None:
         self._dirty = True
         self._schedule()
@@ -582,6 +594,8 @@ class QtCharts(QWidget):
         label = name
         if metric in (ACK_P50, ACK_P99):
             label = f"{name} {'p50' if metric == ACK_P50 else 'p99'}"
+        elif metric == CAPTURE_LAG:
+            label = f"{name} lag"
         item = QTreeWidgetItem([label, ""])
         item.setData(0, Qt.ItemDataRole.UserRole, key)
         item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsUserCheckable)
@@ -867,6 +881,7 @@ def _tooltip(key: SeriesKey) -> str:
         BYTES_PER_SECOND: f"Bytes published to {name} per second",
         ACK_P50: f"Median time from publish to ack on {name}",
         ACK_P99: f"99th percentile time from publish to ack on {name}",
+        CAPTURE_LAG: f"Change data capture {name}: time from a database commit to its ack",
     }.get(metric, name)
 
 

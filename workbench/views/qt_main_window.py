@@ -112,6 +112,7 @@ class QtMainWindow(QMainWindow):
         self.broker_panel = QtBrokerPanel(broker, session)
         self.captures = QtCapturesPanel(session, settings)
         self.broker_panel.add_section(self.captures)
+        self.captures.lag_reported.connect(self.charts.add_capture_lag)
         self.keys_view = QtKeyManager(session)
         self.profile_view = QtTopicProfile(session)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,8 +16,10 @@ from tests.change_capture.conftest import postgres  # noqa: F401 - the session's
 from tests.postgres_cluster import PostgresCluster
 from tests.serve_process import BrokerProcess, create_key
 from tests.workbench.conftest import QLoop, connected_session, running_broker, settings_for
-from workbench.models.capture_job import POSTGRES, SQLITE
+from workbench.models.capture_job import POSTGRES, SQLITE, CaptureSpec
+from workbench.models.chart_series import ACK_P50, CAPTURE_LAG
 from workbench.views.qt_capture import COLUMNS, QtCaptureDialog, QtCapturesPanel
+from workbench.views.qt_charts import QtCharts
 from workbench.views.qt_session import QtSession
 
 
@@ -83,6 +86,44 @@ def test_a_sqlite_capture_started_from_the_dialog_shows_its_status(
     panel.stop_button.click()
     assert panel.captures == []
     db.close()
+
+
+def test_a_capture_draws_its_lag_on_the_charts_latency_plot(
+    qtbot: QtBot, qloop: QLoop, session: QtSession, broker: BrokerProcess, tmp_path: Path
+) -> None:
+    path = tmp_path / "app.db"
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("CREATE TABLE ledger (id INTEGER PRIMARY KEY, balance REAL)")
+    panel = QtCapturesPanel(session)
+    charts = QtCharts(session)
+    qtbot.addWidget(panel)
+    qtbot.addWidget(charts)
+    panel.lag_reported.connect(charts.add_capture_lag)  # as the main window wires them
+    charts.show()
+    assert session.client is not None
+    capture = panel.start(CaptureSpec(SQLITE, str(path), ("ledger",)), session.client.settings)
+    key = (CAPTURE_LAG, "SQLite: ledger")
+    try:
+        for i in range(20):
+            db.execute("INSERT INTO ledger VALUES (?, ?)", (i, i * 1.5))
+        qloop.until(lambda: key in charts.series, 60, "the capture's lag in the charts")
+        qloop.until(lambda: charts.series.points(key) >= 3, 30, "three reports")
+        charts._redraw()
+        curve = charts.curve(key)
+        assert curve is not None and curve.isVisible()
+        assert curve in charts.plot_of(ACK_P50).listDataItems(), "on the latency plot, in ms"
+        _, lags_ms = charts.series.window(key, 60, time.time() + 1)
+        assert capture.report is not None
+        assert lags_ms[-1] == pytest.approx(capture.report.lag_s * 1000)
+        item = charts.legend_item(key)
+        assert item is not None and item.text(0) == "SQLite: ledger lag"
+        charts.set_topic_filter("main.ledger")  # its one topic: still shown
+        assert not item.isHidden()
+        charts.set_topic_filter("orders")
+        assert item.isHidden()
+    finally:
+        capture.stop_and_wait()
+        db.close()
 
 
 def test_a_set_up_mistake_is_shown_and_not_retried(

@@ -273,7 +273,8 @@ class EventGenerator:
                 raise
             except Exception as exc:  # the source's own problem (a bad line in a file ...)
                 self._slots.release()
-                self._fail(str(exc))
+                # The events taken before it are still published (the run ends after them).
+                self._fail(str(exc), finish_sent=True)
                 return
             except BaseException:
                 self._slots.release()
@@ -348,11 +349,13 @@ class EventGenerator:
         if self.settings.stop_on_nack:
             self.stop()
 
-    def _fail(self, message: str) -> None:
+    def _fail(self, message: str, finish_sent: bool = False) -> None:
+        """End the run as failed; unless ``finish_sent``, batches in flight send no more chunks."""
         if not self._failure:
             self._failure = message
         self._state = RunState.FAILED
-        self._stop.set()
+        if not finish_sent:
+            self._stop.set()
         self._resumed.set()
 
     async def _settle_calls(self) -> None:

@@ -26,7 +26,12 @@ from pathlib import Path
 from typing import IO, Any
 
 from workbench.client.broker_client import encode_event
-from workbench.client.broker_rules import check_created_ms, mimetype_number, type_version_parts
+from workbench.client.broker_rules import (
+    check_created_ms,
+    mimetype_number,
+    mimetype_text,
+    type_version_parts,
+)
 from workbench.client.errors import InvalidInput
 from workbench.client.records import NewEvent
 from workbench.models import json_exact
@@ -206,9 +211,10 @@ def to_event(record: Record, mapping: FieldMapping) -> NewEvent:
     if mapped and not isinstance(fields, dict):
         raise BadLine(record.line, "the mapping names fields but this line is not a JSON object")
     try:
+        mimetype = mimetype_number(_field(fields, mapping.mimetype_field, mapping.mimetype))
         return NewEvent(
-            data=_data(fields, mapping.data),
-            mimetype=mimetype_number(_field(fields, mapping.mimetype_field, mapping.mimetype)),
+            data=_data(fields, mapping.data, mimetype),
+            mimetype=mimetype,
             type_name=_type_name(fields, mapping),
             type_version=_type_version(fields, mapping),
             metadata={key: _text(_required(fields, key)) for key in mapping.metadata},
@@ -240,9 +246,23 @@ def _text(value: Any) -> str:
     return json_exact.dumps(value, separators=(",", ":"))
 
 
-def _data(fields: Any, name: str | None) -> bytes:
+def _data(fields: Any, name: str | None, mimetype: int) -> bytes:
+    """The event's data: the field's text; under a JSON mimetype, a text field that is not
+    JSON itself (``"a"``, not ``"{\\"a\\": 1}"``) is written as a JSON string, so the event
+    holds what its mimetype says."""
     value = fields if name is None else _required(fields, name)
-    return _text(value).encode("utf-8")
+    text = _text(value)
+    if text is value and _is_json_mimetype(mimetype):
+        try:
+            json_exact.parse(text, constants=False)
+        except ValueError:
+            text = json_exact.dumps(value)
+    return text.encode("utf-8")
+
+
+def _is_json_mimetype(mimetype: int) -> bool:
+    text = mimetype_text(mimetype)
+    return text == "application/json" or text.endswith("+json")
 
 
 def _type_name(fields: Any, mapping: FieldMapping) -> str:

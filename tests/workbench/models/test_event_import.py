@@ -57,7 +57,13 @@ def test_a_json_lines_record_maps_to_data_metadata_type_and_time(tmp_path: Path)
         {"region": "eu"},
     )
     assert first.created_ms == 1795953600250 and first.mimetype == 50
-    assert second.data == b"plain text" and second.metadata == {"region": "3"}
+    # Under application/json a text that is not JSON becomes a JSON string; JSON text stays.
+    assert second.data == b'"plain text"' and second.metadata == {"region": "3"}
+    data_only = FieldMapping(data="order")
+    as_text = FieldMapping(data="order", mimetype="text/plain")
+    assert to_event(Record(1, {"order": "plain text"}), as_text).data == b"plain text"
+    assert to_event(Record(1, {"order": '{"id": 8}'}), data_only).data == b'{"id": 8}'
+    assert json.loads(to_event(Record(1, {"order": 'say "hi"'}), data_only).data) == 'say "hi"'
     assert (second.type_version, second.created_ms) == ("1.0.0", 1795953600000)
     assert [r.line for r in records if isinstance(r, Record)] == [1, 3]
 
@@ -146,6 +152,26 @@ def test_an_import_stops_at_a_bad_line_and_sends_nothing_after_it(
     assert stored == [str(i).encode() for i in range(10) if i != 6]
 
 
+def test_events_read_before_a_bad_line_are_all_sent_even_when_one_is_refused(
+    broker: BrokerProcess, tmp_path: Path
+) -> None:
+    """The oversized event goes in a publish call of its own, so the batch is several calls;
+    the bad line after it must not cancel the calls still to make."""
+    lines = [
+        json.dumps({"p": "small0"}),
+        json.dumps({"p": "x" * 4_194_300}),
+        json.dumps({"p": "small1"}),
+        "not json",
+    ]
+    path = _write(tmp_path / "refused-then-bad.jsonl", "\n".join(lines) + "\n")
+    stats, stored = _run_import(broker, ImportSource(path, FieldMapping(data="p")), "refused")
+    assert stats.state is RunState.FAILED  # type: ignore[attr-defined]
+    assert stats.failure.startswith("line 4: not valid JSON")  # type: ignore[attr-defined]
+    assert (stats.sent, stats.acked, stats.nacked) == (3, 2, 1)  # type: ignore[attr-defined]
+    assert "MAX_EVENT_SIZE_EXCEEDED" in str(stats.refusals)  # type: ignore[attr-defined]
+    assert stored == [b'"small0"', b'"small1"']
+
+
 def test_imported_values_are_sent_as_written(tmp_path: Path) -> None:
     line = (
         '{"n": 12345678901234567890, "total": 0.10000000000000000555, "x": 1.0E+2, '
@@ -177,7 +203,7 @@ def test_a_deep_line_is_a_bad_line_and_a_huge_csv_field_is_data(tmp_path: Path) 
     path = _write(tmp_path / "huge.csv", f"id,data\n1,{huge}\n")
     (record,), _names = preview(path)
     assert isinstance(record, Record)
-    assert to_event(record, FieldMapping(data="data")).data == huge.encode()
+    assert to_event(record, FieldMapping(data="data", mimetype="text/plain")).data == huge.encode()
 
 
 @pytest.mark.parametrize(

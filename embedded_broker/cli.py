@@ -177,7 +177,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     parser = _parser()
     given = list(sys.argv[1:] if argv is None else argv)
-    if given and given[0].startswith("-") and given[0] not in ("-h", "--help", "--version"):
+    first = given[0].partition("=")[0] if given else ""
+    options = {option for action in parser._actions for option in action.option_strings}
+    if first.startswith("-") and first not in options:
         parser.error(f"unrecognized arguments: {given[0]}")  # before "a command is required"
     args = parser.parse_args(given)
     if args.command == "capture":  # a client of the broker, not a part of it

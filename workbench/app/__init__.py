@@ -26,7 +26,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.monotonic()
     parser = _parser()
     given = list(sys.argv[1:] if argv is None else argv)
-    if given and given[0].startswith("-") and given[0] not in ("-h", "--help", "--version"):
+    first = given[0].partition("=")[0] if given else ""
+    options = {option for action in parser._actions for option in action.option_strings}
+    if first.startswith("-") and first not in options:
         parser.error(f"unrecognized arguments: {given[0]}")  # not "invalid choice" for the next
     args = parser.parse_args(given)
     if args.command is not None:

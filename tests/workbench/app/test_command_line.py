@@ -73,3 +73,15 @@ def test_an_unknown_option_of_a_subcommand_is_one_line_too(tmp_path: Path) -> No
         assert done.returncode == 2
         assert len(done.stderr.splitlines()) == 1, done.stderr
         assert "--frobnicate" in done.stderr
+
+
+@pytest.mark.parametrize("form", [["--data-dir", "{dir}"], ["--data-dir={dir}"]])
+def test_an_option_usage_shows_before_the_command_works_there(
+    form: list[str], tmp_path: Path
+) -> None:
+    data_dir = tmp_path / "data"
+    args = [arg.format(dir=data_dir) for arg in form]
+    done = _run("ensign-broker", *args, "init", home=tmp_path / "home")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == f"data directory: {data_dir}\n"
+    assert any(data_dir.iterdir()), "the directory given before the command is the one used"

@@ -109,7 +109,11 @@ async def _with_progress(read: Callable[[Progress | None], Awaitable[int]], show
 def _print_table(topic: str, snap: ProfileSnapshot, out: TextIO) -> None:
     skipped = [
         f"{count:,} {what}"
-        for count, what in ((snap.not_json, "not JSON"), (snap.not_object, "not an object"))
+        for count, what in (
+            (snap.not_json, "not JSON"),
+            (snap.not_object, "not an object"),
+            (snap.duplicates, "stored duplicates left out"),
+        )
         if count
     ]
     span = f", offsets {snap.first_offset:,} to {snap.last_offset:,}" if snap.events else ""

@@ -153,6 +153,9 @@ class ProfileSnapshot:
     mimetypes: dict[str, int] = field(default_factory=dict)
     untracked_values: int = 0
     """Values at paths beyond :data:`MAX_PATHS`, not profiled."""
+    duplicates: int = 0
+    """Events stored as duplicates of earlier ones (the topic's dedup policy), not counted in
+    ``events`` nor profiled: subscribers and EnSQL skip them too."""
 
     def to_json(self) -> dict[str, object]:
         """The snapshot as JSON-ready values (``fields`` and ``drift`` as lists of objects)."""
@@ -166,6 +169,7 @@ class ProfileSnapshot:
             "last_offset": self.last_offset,
             "mimetypes": dict(self.mimetypes),
             "untracked_values": self.untracked_values,
+            "duplicates": self.duplicates,
             "fields": [f.to_json() for f in self.fields],
             "drift": [d.to_json() for d in self.drift],
         }
@@ -262,6 +266,7 @@ class TopicProfiler:
         self._first_offset = self._last_offset = 0
         self._mimetypes: Counter[str] = Counter()
         self._untracked = 0
+        self._duplicates = 0
 
     @property
     def events(self) -> int:
@@ -274,8 +279,12 @@ class TopicProfiler:
         return self._last_offset
 
     def add_rows(self, rows: Iterable[EventRow]) -> None:
-        """Add events read from a topic, in offset order."""
+        """Add events read from a topic, in offset order; stored duplicates are only counted."""
         for row in rows:
+            if row.is_duplicate:
+                self.version += 1
+                self._duplicates += 1
+                continue
             self.add(row.offset, row.committed_ms, row.data, row.mimetype_text)
 
     def add(self, offset: int, committed_ms: int, data: bytes, mimetype: str = "") -> None:
@@ -325,6 +334,7 @@ class TopicProfiler:
             tuple(self.drift.drifts()),
             dict(self._mimetypes),
             self._untracked,
+            self._duplicates,
         )
 
     def _walk(self, document: dict[str, Any], offset: int, event: int) -> None:

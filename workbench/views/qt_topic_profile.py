@@ -377,6 +377,8 @@ class QtTopicProfile(QWidget):
             parts.append(f"{snap.not_object:,} not objects")
         if snap.skipped:
             parts.append(f"{snap.skipped:,} skipped to keep up")
+        if snap.duplicates:
+            parts.append(f"{snap.duplicates:,} stored duplicates left out")
         if snap.untracked_values:
             parts.append(f"{snap.untracked_values:,} values beyond {len(snap.fields):,} paths")
         parts.append(f"{len(snap.fields):,} fields")

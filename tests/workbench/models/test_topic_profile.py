@@ -6,6 +6,8 @@ import json
 
 import pytest
 
+from workbench.client.broker_rules import APPLICATION_JSON
+from workbench.client.records import EventRow
 from workbench.models.topic_profile import (
     TOP_VALUE_CHARS,
     FieldProfile,
@@ -180,3 +182,28 @@ def test_version_grows_with_each_change() -> None:
     profiler.skip(5)
     assert profiler.version == 2
     assert profiler.snapshot().skipped == 5
+
+
+def test_stored_duplicates_are_counted_apart_and_not_profiled() -> None:
+    def row(offset: int, op: str, duplicate: bool = False) -> EventRow:
+        return EventRow(
+            topic_id=b"t" * 16,
+            offset=offset,
+            id=offset.to_bytes(10, "big"),
+            committed_ms=1_000 + offset,
+            created_ms=0,
+            type_name="ChangeEvent",
+            type_version="1.0.0",
+            mimetype=APPLICATION_JSON,
+            data=json.dumps({"op": op}).encode(),
+            is_duplicate=duplicate,
+        )
+
+    profiler = TopicProfiler()
+    # a change captured twice after a crash: the replay is stored flagged as a duplicate
+    profiler.add_rows([row(1, "insert"), row(2, "update"), row(3, "update", duplicate=True)])
+    snap = profiler.snapshot()
+    assert (snap.events, snap.objects, snap.duplicates) == (2, 2, 1)
+    (op,) = snap.fields
+    assert dict(op.top_values) == {"insert": 1, "update": 1}
+    assert snap.to_json()["duplicates"] == 1

@@ -28,9 +28,13 @@ def validate_topic_name(name: str) -> str:
         )
     if not _TOPIC_NAME.fullmatch(name):
         if not name[0].isascii() or not name[0].isalpha():
-            raise InvalidArgument(f"topic name {name!r} must start with a letter (a-z, A-Z)")
+            raise InvalidArgument(
+                f"topic name {name!r} must start with a letter a-z or A-Z (not {name[0]!r})"
+            )
+        bad = next(c for c in name if not _TOPIC_NAME.fullmatch("a" + c))
         raise InvalidArgument(
-            f"topic name {name!r} may contain only letters, digits, '.', '-' and '_'"
+            f"topic name {name!r} may contain only letters a-z and A-Z, digits 0-9, '.', '-'"
+            f" and '_' (not {bad!r})"
         )
     return name
 

@@ -21,9 +21,10 @@ def test_valid_topic_names(name: str) -> None:
         ("", "required"),
         ("1orders", "must start with a letter"),
         ("_orders", "must start with a letter"),
-        ("örders", "must start with a letter"),
-        ("orders now", "may contain only"),
-        ("orders/eu", "may contain only"),
+        ("örders", r"must start with a letter a-z or A-Z \(not 'ö'\)"),
+        ("orders now", r"may contain only letters a-z and A-Z.* \(not ' '\)"),
+        ("orders/eu", r"\(not '/'\)"),
+        ("ordérs", r"may contain only letters a-z and A-Z, digits 0-9.* \(not 'é'\)"),
         ("x" * 513, "513 characters long; the limit is 512"),
     ],
 )

@@ -16,8 +16,9 @@ from pathlib import Path
 from change_capture.connection import UsageError as UsageError  # the commands catch it here
 from change_capture.connection import credentials, is_loopback
 from workbench.client.broker_client import BrokerClient
+from workbench.client.broker_rules import validate_topic_name
 from workbench.client.connection_settings import ConnectionSettings
-from workbench.client.errors import ClientError
+from workbench.client.errors import ClientError, InvalidInput
 from workbench.models.embedded_connection import embedded_connection
 
 
@@ -66,9 +67,10 @@ def connection_settings(args: argparse.Namespace) -> ConnectionSettings:
 
 
 async def open_topic(
-    settings: ConnectionSettings, name: str, create: bool = False
+    settings: ConnectionSettings, name: str, create: bool | None = None
 ) -> tuple[BrokerClient, bytes]:
-    """Log in, and find the project's topic called ``name`` (created if asked).
+    """Log in, and find the project's topic called ``name`` (created if ``create``; None for a
+    command that never creates one, whose error then suggests nothing).
 
     Returns:
         The logged-in client (close it when done) and the topic's id.
@@ -77,12 +79,19 @@ async def open_topic(
         UsageError: if the broker refuses the key or cannot be reached, or there is no such
             topic (and ``create`` is false).
     """
+    if create:
+        try:
+            validate_topic_name(name)
+        except InvalidInput as exc:  # the name's own problem, before any broker is asked
+            raise UsageError(f"--topic {name!r}: {exc}") from None
     client = BrokerClient(settings)
     try:
         await client.login()
         for topic in await client.topics():
             if topic.name == name:
                 return client, topic.id
+        if create is None:
+            raise UsageError(f"the project has no topic {name!r}")
         if not create:
             raise UsageError(f"the project has no topic {name!r}; add --create-topic to create it")
         return client, await client.create_topic(name)

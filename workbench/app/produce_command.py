@@ -136,7 +136,7 @@ async def _produce(
     count: int | None,
     shape: RateShape,
 ) -> int:
-    client, topic_id = await open_topic(settings, args.topic, args.create_topic)
+    client, topic_id = await open_topic(settings, args.topic, bool(args.create_topic))
     try:
         generator = EventGenerator(
             client,

@@ -168,6 +168,10 @@ def test_a_bad_line_in_a_file_exits_1_naming_it(
         (["--topic", "t", "--body", "x", "--count", "-1"], "must be 0 or more"),
         (["--topic", "t"], "one of the arguments --template --body --file --scenario is required"),
         (["--topic", "missing", "--body", "x"], "no topic 'missing'; add --create-topic"),
+        (
+            ["--topic", "ordérs", "--create-topic", "--body", "x"],
+            "produce: --topic 'ordérs': topic name 'ordérs' may contain only letters a-z",
+        ),
         (["--topic", "t", "--body", "{", "--mimetype", "application/json"], "not valid JSON"),
         (["--topic", "t", "--body", "x", "--mimetype", "image/gif"], "unknown mimetype"),
         (["--topic", "t", "--body", "x", "--shape", "burst"], "at least 1 event per burst"),

@@ -134,6 +134,7 @@ def test_usage_and_connection_problems_exit_2_with_one_line(
 ) -> None:
     done = _profile(broker, env, "--topic", "missing")
     assert done.returncode == 2 and "no topic 'missing'" in done.stderr
+    assert "--create-topic" not in done.stderr, "profile has no such option to suggest"
     assert len(done.stderr.strip().splitlines()) == 1
     done = _profile(broker, env, "--topic", "orders", "--limit", "0")
     assert done.returncode == 2 and "must be 1 or more" in done.stderr

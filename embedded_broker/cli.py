@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -174,7 +175,21 @@ def _add_topic_commands(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the exit status."""
+    """Run the command line; return the exit status (0 success, 1 failure, 2 usage error).
+
+    Output to a reader that went away (``ensign-broker topics list | head -1``) ends the command
+    with status 1 and no traceback.
+    """
+    try:
+        status = _main(argv)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    return status
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = _parser()
     given = list(sys.argv[1:] if argv is None else argv)
     first = given[0].partition("=")[0] if given else ""

@@ -8,6 +8,7 @@ wire the application's parts together (:mod:`~workbench.app.parts`).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -32,7 +33,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"unrecognized arguments: {given[0]}")  # not "invalid choice" for the next
     args = parser.parse_args(given)
     if args.command is not None:
-        status: int = args.run(args)
+        try:
+            status: int = args.run(args)
+            sys.stdout.flush()
+        except BrokenPipeError:  # the reader went away (``… | head``): no traceback
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 1
         return status
     return _gui(started)
 

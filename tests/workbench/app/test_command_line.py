@@ -3,6 +3,7 @@ distribution's version (the same for both), and an unknown option is a one-line 
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from importlib import metadata
@@ -85,3 +86,27 @@ def test_an_option_usage_shows_before_the_command_works_there(
     assert done.returncode == 0, done.stderr
     assert done.stdout == f"data directory: {data_dir}\n"
     assert any(data_dir.iterdir()), "the directory given before the command is the one used"
+
+
+@pytest.mark.parametrize(
+    ("program", "args"),
+    [("ensign-workbench", ["scenarios"]), ("ensign-broker", ["keys", "list", "--data-dir", "{}"])],
+)
+def test_a_reader_that_went_away_ends_the_command_without_a_traceback(
+    program: str, args: list[str], tmp_path: Path
+) -> None:
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # as `… | head -1` does once it has its line
+    try:
+        done = subprocess.run(
+            [*PROGRAMS[program], *(a.format(tmp_path / "data") for a in args)],
+            env=workbench_env(tmp_path / "home"),
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        os.close(write_end)
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr and "BrokenPipeError" not in done.stderr, done.stderr

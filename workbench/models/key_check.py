@@ -52,6 +52,9 @@ class CheckResult:
     operation: str
     passed: bool
     reason: str
+    tried: bool = True
+    """False for an operation not attempted (the key did not authenticate): neither pass nor
+    fail."""
 
 
 def expected_results(permissions: Iterable[str]) -> dict[str, bool]:
@@ -85,7 +88,7 @@ async def check_key(
         except (ClientError, TimeoutError) as exc:
             yield CheckResult("authenticate", False, _reason(exc))
             for operation in OPERATIONS[1:]:
-                yield CheckResult(operation, False, "not tried: the key did not authenticate")
+                yield CheckResult(operation, False, "the key did not authenticate", tried=False)
             return
         yield CheckResult("authenticate", True, "the auth endpoint issued a token")
         for operation, probe in _PROBES.items():

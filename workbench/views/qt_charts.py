@@ -284,6 +284,9 @@ class QtCharts(QWidget):
         self.legend.setHeaderLabels(["Series", "Value"])
         self.legend.setRootIsDecorated(True)
         self.legend.setUniformRowHeights(True)
+        # Elided in the middle: "workout.samp…p99", so that p50 and p99 (and the ends of long
+        # topic names) stay apart when the panel is narrow.
+        self.legend.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.legend.setToolTip("Untick a series to hide it")
         header = self.legend.header()
         header.setStretchLastSection(False)

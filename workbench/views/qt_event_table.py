@@ -51,6 +51,7 @@ from workbench.models.live_tail import LiveTailPolicy, TailMode
 from workbench.models.payload_copy import payload_copies
 from workbench.models.time_display import TimeZoneChoice, column_title, stamp_ms
 from workbench.views.qt_copy_fields import copy_payload, copy_to_clipboard
+from workbench.views.qt_eliding_label import QtElidingLabel
 from workbench.views.qt_event_pages_model import (
     EVENT_ROLE,
     PLACEHOLDER,
@@ -208,8 +209,9 @@ class QtEventTable(QWidget):
         copy.triggered.connect(self.copy_selected)
         self.view.addAction(copy)
 
-        self.status = QLabel(self)
-        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # Elided in the middle: a topic name of up to 512 characters never widens the window,
+        # and the count and state at the end stay in view.
+        self.status = QtElidingLabel(mode=Qt.TextElideMode.ElideMiddle, parent=self)
         self.filter_status = QLabel(self)
         self.filter_status.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         footer = QHBoxLayout()

@@ -32,7 +32,7 @@ from workbench.models.key_check import OPERATIONS, CheckResult, check_key
 from workbench.views.qt_connect_code import note_label
 from workbench.views.qt_themes import error_color
 
-PASSED, FAILED = "✔ pass", "✘ fail"
+PASSED, FAILED, NOT_TRIED = "✔ pass", "✘ fail", "· not tried"
 PASS_COLOR = QColor("#3dae5a")  # the broker panel's "Ready" green: readable on both themes
 OPERATION, RESULT, REASON = range(3)
 
@@ -171,9 +171,13 @@ class QtKeyCheckDialog(QDialog):
     def _show(self, result: CheckResult) -> None:
         row = OPERATIONS.index(result.operation)
         verdict = self._item(row, RESULT)
-        verdict.setText(PASSED if result.passed else FAILED)
-        color = PASS_COLOR if result.passed else error_color(self.palette())
-        verdict.setForeground(QBrush(color))
+        if not result.tried:
+            verdict.setText(NOT_TRIED)
+            verdict.setForeground(self.palette().placeholderText())
+        else:
+            verdict.setText(PASSED if result.passed else FAILED)
+            color = PASS_COLOR if result.passed else error_color(self.palette())
+            verdict.setForeground(QBrush(color))
         reason = self._item(row, REASON)
         reason.setText(result.reason)
         reason.setToolTip(result.reason)

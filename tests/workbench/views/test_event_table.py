@@ -369,3 +369,17 @@ def test_following_a_flood_shows_the_newest_rows_without_reading_pages_for_them(
     assert bar.value() == bar.maximum(), "the view followed the end"
     assert placeholders_at_end <= 1
     assert table.model.fetched_pages - fetched_before <= 2, "the tail brought what is in view"
+
+
+def test_a_topic_name_of_512_characters_never_widens_the_table(
+    qloop: QLoop, session: QtSession, table: QtEventTable
+) -> None:
+    narrow = table.minimumSizeHint().width()
+    name = "n" * 490 + f"-{time.monotonic_ns()}"[-22:]
+    client = session.client
+    assert client is not None
+    qloop.run(client.create_topic(name[:512]))
+    table.show_topic(_topic(qloop, session, name[:512]))
+    qloop.until(lambda: "events" in table.status.toolTip(), what="the topic's status")
+    assert table.minimumSizeHint().width() <= max(narrow, 900), "the name pushes the view wider"
+    assert table.status.toolTip().startswith(name[:512]), "the whole name in the tooltip"

@@ -30,7 +30,7 @@ from workbench.client.records import NewEvent, TopicRow
 from workbench.models.key_check import expected_results
 from workbench.models.key_listing import CLIENT_ID, CREATED, LAST_USED, NAME, PERMISSIONS, STATUS
 from workbench.models.key_presets import preset
-from workbench.views.qt_key_check_dialog import FAILED, PASSED
+from workbench.views.qt_key_check_dialog import FAILED, NOT_TRIED, PASSED
 from workbench.views.qt_key_manager import QtKeyManager
 from workbench.views.qt_secret_dialog import QtSecretDialog
 from workbench.views.qt_session import QtSession
@@ -362,6 +362,14 @@ def test_testing_a_key_shows_its_matrix_and_changes_nothing(
     assert shown["publish"] == (FAILED, "this API key lacks the 'publisher' permission")
     assert shown["subscribe"][1] == "allowed: the broker opened a subscription to orders"
     assert snapshot() == before
+
+    dialog.secret_edit.setText("x" * 64)  # a wrong secret: nothing past authenticate is tried
+    task = dialog.run_check()
+    assert task is not None
+    qloop.until(task.done, 30, "the check")
+    shown = dialog.results()
+    assert shown["authenticate"][0] == FAILED
+    assert all(shown[op][0] == NOT_TRIED for op in shown if op != "authenticate")
     dialog.close()
 
 

@@ -38,7 +38,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         version = metadata.version(NAME)
     except metadata.PackageNotFoundError:
-        print(f"build.py: install the project first: {sys.executable} -m pip install -e .")
+        print(
+            f"build.py: {sys.executable} has no ensign-workbench installed; run it with the"
+            " Python where it is (the README's commands make .venv: .venv/bin/python"
+            " packaging/build.py)",
+            file=sys.stderr,
+        )
         return 1
     ensure_pyinstaller()
     started = time.monotonic()

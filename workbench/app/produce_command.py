@@ -157,14 +157,26 @@ async def _produce(
 
 
 def _run_scenario(args: argparse.Namespace) -> int:
-    if args.topic or args.count is not None or args.rate or args.shape != "constant":
-        return fail(
-            "produce", "--scenario sets its own topics and rates: drop --topic, --count, --rate", 2
+    try:
+        scenario = scenario_commands.scenario_for(args.scenario)
+    except ScenarioError as exc:
+        return fail("produce", str(exc), 2)
+    given = [
+        option
+        for option, present in (
+            ("--topic", bool(args.topic)),
+            ("--count", args.count is not None),
+            ("--rate", bool(args.rate)),
+            ("--shape", args.shape != "constant"),
         )
+        if present
+    ]
+    if given:
+        dropped = ", ".join(given)
+        return fail("produce", f"--scenario sets its own topics and rates: drop {dropped}", 2)
     if args.duration is None:
         return fail("produce", "--scenario needs --duration SECONDS", 2)
     try:
-        scenario = scenario_commands.scenario_for(args.scenario)
         settings = connection_settings(args)
     except (UsageError, ScenarioError, NotRunning, ClientError) as exc:
         return fail("produce", str(exc), 2)
@@ -238,7 +250,7 @@ def _report(
     if stats.lost:
         line += f", lost {stats.lost:,}"
     if skipped:
-        line += f", skipped {len(skipped):,} bad lines"
+        line += f", skipped {len(skipped):,} bad line{'' if len(skipped) == 1 else 's'}"
     if errors:
         first = errors[0]
         line += f"; first refusal: {first['code']}: {first['reason']}"

@@ -261,3 +261,46 @@ def test_a_template_that_escapes_the_sandbox_exits_2(
     template.write_text(json.dumps({"mimetype": "text/plain", "body": "{{ cycler.__init__ }}"}))
     done = _produce(broker, env, "--topic", "t", "--create-topic", "--template", str(template))
     assert done.returncode == 2 and "--template" in done.stderr
+
+
+def test_a_scenario_runs_headless_into_its_topics_and_says_what_it_did(
+    broker: BrokerProcess, env: dict[str, str], tmp_path: Path
+) -> None:
+    listed = subprocess.run(
+        [sys.executable, "-m", "workbench", "scenarios", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert listed.returncode == 0, listed.stderr
+    iot = next(s for s in json.loads(listed.stdout) if s["name"] == "iot")
+
+    done = _produce(broker, env, "--scenario", "iot", "--duration", "2", "--json")
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert summary["scenario"] == "iot" and summary["state"] == "done"
+    assert summary["acked"] == summary["sent"] > 0 and summary["nacked"] == summary["lost"] == 0
+    topics = iot["topics"]
+    assert sorted(t["topic"] for t in summary["topics"]) == sorted(topics)
+    for each in summary["topics"]:
+        stored = _read(broker, env, each["topic"])
+        assert each["acked"] == each["sent"] == len(stored) > 0, each
+    assert summary["acked"] == sum(t["acked"] for t in summary["topics"])
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["--scenario", "nope", "--count", "20"], "no scenario 'nope'; the scenarios are: bank,"),
+        (["--scenario", "iot", "--count", "20", "--duration", "1"], "drop --count\n"),
+        (["--scenario", "iot", "--rate", "5", "--duration", "1"], "drop --rate\n"),
+        (["--scenario", "iot"], "--scenario needs --duration SECONDS"),
+    ],
+)
+def test_scenario_usage_errors_name_what_is_wrong(
+    broker: BrokerProcess, env: dict[str, str], args: list[str], words: str
+) -> None:
+    done = _produce(broker, env, *args)
+    assert done.returncode == 2 and words in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1

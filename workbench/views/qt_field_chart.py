@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import time
 
 import pyqtgraph as pg
@@ -264,7 +265,11 @@ class QtFieldChart(QWidget):
             grid.setColumnPreferredWidth(column, 1)
 
     def _redraw(self) -> None:
-        if not self._dirty or not self.isVisible():
+        if not self.isVisible():
+            return
+        if self.separate:
+            self._align_time_axes()  # tick texts measured at the last paint
+        if not self._dirty:
             return
         self._dirty = False
         self.redraws += 1
@@ -292,6 +297,20 @@ class QtFieldChart(QWidget):
         if categorical:
             self._draw_counts(categorical, since, dark)
         self.status.setText(self._status_text())
+
+    def _align_time_axes(self) -> None:
+        """Give the panels of a grid column one left-axis width, the widest their values need,
+        so that their time axes line up (a panel of 9.5 and one of 155 would start apart)."""
+        panels = [*self._extra, *self._panels.values()]
+        columns = 2 if len(panels) >= 3 else 1
+        for column in range(columns):
+            axes = [p.getAxis("left") for i, p in enumerate(panels) if i % columns == column]
+            if len(axes) < 2:
+                continue
+            width = max(_value_width(axis) for axis in axes)
+            for axis in axes:
+                if axis.width() != width:
+                    axis.setWidth(width)
 
     def _draw_counts(self, categorical: list[FieldSeries], since: float, dark: bool) -> None:
         labels: list[str] = []
@@ -363,3 +382,13 @@ class QtFieldChart(QWidget):
 
 def _short(text: str, limit: int = 18) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _value_width(axis: pg.AxisItem) -> int:
+    """The width a left axis takes for its widest tick text so far (pyqtgraph's own sum of text,
+    offset, tick and label; its ``textWidth`` keeps growing even when the width is fixed)."""
+    style = axis.style
+    width = float(axis.textWidth + style["tickTextOffset"][0] + max(0, style["tickLength"]))
+    if axis.label.isVisible():
+        width += axis.label.boundingRect().height() * 0.8
+    return math.ceil(width)

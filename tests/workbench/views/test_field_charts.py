@@ -9,6 +9,7 @@ import pytest
 from tests.workbench.app.conftest import App
 from tests.workbench.conftest import QLoop
 from workbench.client.records import NewEvent
+from workbench.views.qt_field_chart import QtFieldChart
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -66,3 +67,34 @@ def test_the_fields_tab_draws_exactly_the_published_values_and_counts_the_rest(
     panel.add_current()
     assert panel.problem.text().startswith("Not a field path")
     assert len(panel.chart.series) == 2 and zone in panel.chart.series
+
+
+def test_a_dashboards_panels_of_any_scale_share_their_time_axis_position(
+    qloop: QLoop, running: App
+) -> None:
+    session = running.session
+    client = session.client
+    assert client is not None
+    topic = qloop.run(client.create_topic("scales"))
+    values = [{"small": 0.5 + n / 10, "huge": 12_345_678 + n, "mid": 3 + n} for n in range(20)]
+    qloop.run(client.publish(topic, [NewEvent(json.dumps(v).encode(), 50) for v in values]))
+    chart = QtFieldChart(session, separate=True)
+    chart.resize(900, 600)
+    chart.show()
+    try:
+        for path in ("small", "huge", "mid"):  # two columns: small and mid share the first
+            chart.add_series(topic, "scales", path)
+        small, _huge, mid = chart.series
+        qloop.until(lambda: all(len(chart.drawn_values(s)) == 20 for s in chart.series), 30)
+
+        def lefts() -> list[int]:
+            return [
+                round(chart._panel(s).getViewBox().sceneBoundingRect().left()) for s in (small, mid)
+            ]
+
+        qloop.until(lambda: len(set(lefts())) == 1, 10, "small's and mid's time axes to line up")
+        assert (
+            chart._panel(small).getAxis("left").width() >= chart._panel(mid).getAxis("left").width()
+        )
+    finally:
+        chart.close()

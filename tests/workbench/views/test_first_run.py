@@ -26,6 +26,13 @@ def test_an_empty_broker_gets_the_welcome_page_and_a_scenario_in_one_click(
     qloop.until(lambda: all(s.points >= 5 for s in fields.series), 60, "values on the charts")
     assert [s.path for s in fields.series] == ["heart_rate", "pace_min_per_km", "cadence_spm"]
     assert all(s.kind is FieldKind.NUMERIC for s in fields.series)
+
+    def time_axes_line_up() -> bool:  # events/s above pace, heart rate above cadence
+        panels = [*fields._extra, *fields._panels.values()]
+        lefts = [round(p.getViewBox().sceneBoundingRect().left()) for p in panels]
+        return len(lefts) == 4 and lefts[0] == lefts[2] and lefts[1] == lefts[3]
+
+    qloop.until(time_axes_line_up, 30, "the dashboard's time axes to line up")
     topics = running.session
     qloop.until(lambda: "workout.samples" in {t.name for t in topics.topics}, 30, "the topic")
     window.demo.stop()

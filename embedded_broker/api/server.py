@@ -209,7 +209,8 @@ class BrokerServer:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self._stack.aclose()
-        log.info("stopped")
+        if self.broker is not None:  # a start that failed never served: nothing to report
+            log.info("stopped")
 
 
 def _bind_grpc(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,6 +28,13 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     secret_scan.check(session)
+    if "PySide6.QtWidgets" in sys.modules:  # as the app does before it exits
+        from PySide6.QtWidgets import QApplication
+
+        from workbench.views.qt_copy_fields import release_clipboard
+
+        if QApplication.instance() is not None:
+            release_clipboard()
 
 
 def make_event(

@@ -95,6 +95,7 @@ def _gui(started: float) -> int:
     from workbench.app.qt_environment import prepare_qt_environment
     from workbench.app.qt_single_instance import QtSingleInstance, instance_name
     from workbench.models.profiles import EMBEDDED, config_dir
+    from workbench.views.qt_copy_fields import release_clipboard
 
     prepare_qt_environment()
     app = QApplication(sys.argv[:1])
@@ -134,4 +135,5 @@ def _gui(started: float) -> int:
     window.captures.stop_all_and_wait()  # before the broker, so that they publish what they read
     broker.stop_and_wait()
     instance.release()
+    release_clipboard()
     return 0

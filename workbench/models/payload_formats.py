@@ -82,7 +82,10 @@ class Payload:
             else:
                 self.kind = PayloadKind.JSON
         elif mime == "text/csv":
-            self.csv, self.kind = parse_csv(self.text), PayloadKind.CSV
+            try:
+                self.csv, self.kind = parse_csv(self.text), PayloadKind.CSV
+            except csv.Error as exc:  # a field beyond the reader's limit, a stray NUL …
+                self.notice = f"Not readable as CSV ({exc}): shown as text."
 
     def pretty(self) -> str:
         """The payload as readable text (pretty JSON), or the hex dump of binary data."""
@@ -132,7 +135,12 @@ def _parse_json(text: str, jsonlines: bool) -> Any:
 
 
 def parse_csv(text: str, limit: int = CSV_ROW_LIMIT) -> tuple[list[str], list[list[str]]]:
-    """CSV text as (headers, rows), sniffing the delimiter and whether there is a header row."""
+    """CSV text as (headers, rows), sniffing the delimiter and whether there is a header row.
+
+    Raises:
+        csv.Error: for text Python's CSV reader refuses (a field longer than its limit, which
+            is process-wide: 131,072 characters unless something raised it).
+    """
     sample = text[:65536]
     sniffer = csv.Sniffer()
     try:

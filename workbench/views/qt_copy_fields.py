@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from shiboken6 import Shiboken
 
 from workbench.models.payload_copy import PayloadCopy
 from workbench.views.qt_fixed_fonts import use_fixed_font
@@ -34,6 +35,24 @@ def copy_payload(copy: PayloadCopy) -> None:
     for media_type, raw in copy.formats.items():
         data.setData(media_type, QByteArray(raw))
     QGuiApplication.clipboard().setMimeData(data)
+
+
+def release_clipboard() -> None:
+    """Before the program exits: hand the clipboard a copy Qt made itself of what we put there.
+
+    A ``QMimeData`` made here (:func:`copy_payload`) has a Python wrapper. Qt's default
+    clipboard (the offscreen and minimal platforms') is a static object destroyed after the
+    interpreter, and deleting the data then calls into a finalized Python: a segmentation fault
+    at exit (PySide6 6.11). The text stays on the clipboard; the raw byte formats go with us.
+    """
+    clipboard = QGuiApplication.clipboard()
+    data = clipboard.mimeData()
+    if data is None or not Shiboken.createdByPython(data):
+        return
+    text = data.text()
+    clipboard.clear()
+    if text:
+        clipboard.setText(text)
 
 
 class QtCopyField(QWidget):

@@ -18,7 +18,8 @@ from contextlib import contextmanager
 from typing import TypeVar
 
 from hypothesis import HealthCheck, settings
-from PySide6.QtWidgets import QWidget
+from PySide6.QtCore import QEvent
+from PySide6.QtWidgets import QApplication, QWidget
 
 W = TypeVar("W", bound=QWidget)
 
@@ -49,3 +50,6 @@ def shown(widget: W) -> Iterator[W]:
     finally:
         widget.close()
         widget.deleteLater()
+        # Deleted now, while the QApplication exists: a wrapper left for the interpreter's exit
+        # would be destroyed after it (a segmentation fault at exit).
+        QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)

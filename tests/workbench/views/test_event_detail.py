@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import time
 from collections.abc import Iterator
@@ -209,3 +210,18 @@ def test_json_tokens_tell_keys_from_strings() -> None:
         ("null", TokenKind.LITERAL),
     ]
     assert json_colours(dark=True) != json_colours(dark=False)
+
+
+def test_a_csv_event_the_csv_reader_refuses_is_shown_as_its_text(
+    qloop: QLoop, client: BrokerClient, detail: QtEventDetail
+) -> None:
+    text = "id,blob\n1," + "x" * 200_000 + "\n"
+    (row,) = _stored(qloop, client, NewEvent(text.encode(), CSV, "Wide"))
+    limit = csv.field_size_limit(131_072)  # Python's default (an import may have raised it)
+    try:
+        detail.show_event(row)
+    finally:
+        csv.field_size_limit(limit)
+    assert detail.payload is not None and detail.payload.kind is not PayloadKind.CSV
+    assert detail.notice.text().startswith("Not readable as CSV (field larger than field limit")
+    assert detail.payload.raw() == text, "the whole text, as stored"

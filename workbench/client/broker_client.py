@@ -44,6 +44,7 @@ from workbench.client.records import (
     NewEvent,
     ProjectRow,
     PublishResult,
+    StoredPage,
     TopicRate,
     TopicRow,
 )
@@ -258,6 +259,29 @@ class BrokerClient:
             events = events + await self._read_run(topic_id, page.next_offset, limit - len(events))
         return EventPage(
             events, events[-1].offset + 1 if events else page.next_offset, page.last_offset
+        )
+
+    async def read_stored(self, topic_id: bytes, offset: int, limit: int = 1000) -> StoredPage:
+        """Events from ``offset`` on as they are stored: the encoded events their publishers
+        sent, byte for byte (what :meth:`publish_encoded` sent can be recognised exactly).
+
+        Args:
+            topic_id: the topic's 16-byte id.
+            offset: the first offset to read (1 is the topic's first event).
+            limit: the most events (at most 1000); the broker may send fewer, bounded by bytes.
+
+        Raises:
+            NotFound: the topic is not there.
+            ClientError: the call failed otherwise (unreachable, timed out ...).
+        """
+        request = admin_pb2.ReadEventsRequest(topic_id=topic_id, offset=max(1, offset), limit=limit)
+        reply = await self._call(
+            lambda md: self._admin.ReadEvents(request, metadata=md, timeout=CALL_TIMEOUT_S)
+        )
+        return StoredPage(
+            [(int(w.offset), bytes(w.event)) for w in reply.events],
+            int(reply.next_offset),
+            int(reply.last_offset),
         )
 
     async def _read_run(self, topic_id: bytes, offset: int, count: int) -> list[EventRow]:

@@ -613,7 +613,7 @@ def _translate(exc: grpc.aio.AioRpcError, address: str) -> ClientError:
         if key == NACK_CODE_KEY:
             return Refused(str(value), details or code.name)
     if code == grpc.StatusCode.UNAVAILABLE:
-        return Unavailable(f"the broker at {address} is not reachable: {details}")
+        return Unavailable(f"the broker at {address} is not reachable: {_last_words(details)}")
     if code == grpc.StatusCode.UNAUTHENTICATED:
         return AuthError(details)
     if code == grpc.StatusCode.PERMISSION_DENIED:
@@ -623,3 +623,10 @@ def _translate(exc: grpc.aio.AioRpcError, address: str) -> ClientError:
     if code == grpc.StatusCode.INVALID_ARGUMENT:
         return InvalidInput(details)
     return ClientError(details or code.name)
+
+
+def _last_words(details: str) -> str:
+    """What gRPC says last of why a broker is unreachable ("failed to connect to all
+    addresses; last error: UNKNOWN: ipv4:127.0.0.1:5356: Failed to connect to remote host:
+    Connection refused" says "Connection refused"): the part a user can act on."""
+    return details.rsplit(": ", 1)[-1].strip() or "no answer"

@@ -68,6 +68,10 @@ class BrokerClient:
         options = [
             ("grpc.max_receive_message_length", 64 * 1024 * 1024),
             ("grpc.max_send_message_length", 16 * 1024 * 1024),
+            # A connection of its own: with gRPC's shared pool, a new client to a broker that
+            # has just restarted would take over the old client's connection, still backing
+            # off after the crash, and fail at once ("Connection refused") for up to minutes.
+            ("grpc.use_local_subchannel_pool", 1),
         ]
         if settings.tls:
             credentials = grpc.ssl_channel_credentials(root_certificates=settings.ca_certificate)

@@ -272,8 +272,8 @@ class QtMainWindow(QMainWindow):
         self.session.time_zone_changed.connect(self._show_time_zone)
         self.session.disconnected.connect(self._disconnected)
         self.session.connection_failed.connect(self._session_failed)
-        self.reconnector.attempt.connect(lambda: self._connect_profile(self.current_profile_name()))
-        self.session.error.connect(lambda message: self.statusBar().showMessage(message, 10_000))
+        self.reconnector.attempt.connect(self._try_again)
+        self.session.error.connect(self._show_error)
         self.session.topics_changed.connect(self._topics_changed)
         self.tabs.currentChanged.connect(lambda _index: self.show_tabs())
         self.welcome.run_scenario.connect(self.run_scenario)
@@ -546,21 +546,27 @@ class QtMainWindow(QMainWindow):
 
     def _session_failed(self, name: str, why: str) -> None:
         """A connection failed or was lost: say so, and try again by itself when the failure
-        may pass (an embedded broker that is restarting connects when it is ready)."""
-        restarting = name == EMBEDDED and self.broker.state in (
-            BrokerState.CRASHED,
-            BrokerState.STARTING,
-        )
-        if restarting:
-            why += (
-                "; the embedded broker is restarting, and the workbench connects when it is ready"
-            )
+        may pass. The embedded broker is tried again only while it runs: its supervisor
+        restarts it after a crash (the session connects when it is ready), and one that was
+        stopped stays stopped."""
+        embedded = name == EMBEDDED
+        if embedded and self.broker.state in (BrokerState.CRASHED, BrokerState.STARTING):
+            why += "; the embedded broker is restarting: the workbench connects when ready"
+        elif embedded and self.broker.state in (BrokerState.STOPPED, BrokerState.STOPPING):
+            why += "; the embedded broker is stopped: Broker → Start embedded broker"
         retry = (
             name == self.current_profile_name()
             and worth_retrying(self.session.failure)
-            and not restarting
+            and (not embedded or self.broker.state is BrokerState.READY)
         )
         self._connection_failed(name, why, self.reconnector.failed(retry))
+
+    def _try_again(self) -> None:
+        """The reconnector's turn: connect to the profile in use again."""
+        name = self.current_profile_name()
+        if name == EMBEDDED and self.broker.state is not BrokerState.READY:
+            return  # restarted by its supervisor (then connected), or stopped by the user
+        self._connect_profile(name)
 
     def _connection_failed(self, name: str, why: str, retry_in_s: float | None = None) -> None:
         self.statusBar().clearMessage()  # a "Connected to …" shown a moment ago is over
@@ -570,6 +576,9 @@ class QtMainWindow(QMainWindow):
         )
 
     # -- reactions ----------------------------------------------------------------------------
+
+    def _show_error(self, message: str) -> None:
+        self.statusBar().showMessage(message, 10_000)
 
     def _broker_state(self, state: BrokerState) -> None:
         self.broker_state.setText("Embedded broker: " + state_badge(state))

@@ -4,6 +4,7 @@ recovers by itself, and the generator's count of acknowledged events is what the
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -129,6 +130,7 @@ def test_killing_the_embedded_broker_mid_run_every_view_recovers_and_the_count_i
     _grab(app, tmp_path / "after-crash-producer.png")
     window.tabs.setCurrentWidget(window.event_split)
     _grab(app, tmp_path / "after-crash-events.png")
+    app.quit(qloop)
 
 
 @pytest.fixture
@@ -182,3 +184,20 @@ def test_a_remote_broker_that_comes_back_is_reconnected_by_itself(
     )
     assert app.window.reconnector.attempts == 0
     _grab(app, tmp_path / "remote-back.png")
+    app.quit(qloop)
+
+
+@pytest.mark.timeout(120)
+def test_an_embedded_broker_stopped_by_the_user_stays_stopped(
+    qtbot: QtBot, app: App, qloop: QLoop
+) -> None:
+    app.start(qloop)
+    app.broker.stop()
+    qloop.until(lambda: app.session.client is None, 30, "the lost connection")
+    banner = app.window.connection_banner
+    qloop.until(banner.isVisible, 10, "the banner")
+    qloop.run(asyncio.sleep(4.0))  # longer than the first tries' backoff
+    assert app.broker.state is BrokerState.STOPPED and app.broker.pid is None
+    assert "stopped" in banner.message.text() and "Trying again" not in banner.message.text()
+    assert app.window.reconnector.attempts == 0
+    app.quit(qloop)

@@ -273,7 +273,7 @@ class QtMainWindow(QMainWindow):
         self.session.disconnected.connect(self._disconnected)
         self.session.connection_failed.connect(self._session_failed)
         self.reconnector.attempt.connect(self._try_again)
-        self.session.error.connect(self._show_error)
+        self.session.error.connect(lambda message: self.statusBar().showMessage(message, 10_000))
         self.session.topics_changed.connect(self._topics_changed)
         self.tabs.currentChanged.connect(lambda _index: self.show_tabs())
         self.welcome.run_scenario.connect(self.run_scenario)
@@ -576,9 +576,6 @@ class QtMainWindow(QMainWindow):
         )
 
     # -- reactions ----------------------------------------------------------------------------
-
-    def _show_error(self, message: str) -> None:
-        self.statusBar().showMessage(message, 10_000)
 
     def _broker_state(self, state: BrokerState) -> None:
         self.broker_state.setText("Embedded broker: " + state_badge(state))

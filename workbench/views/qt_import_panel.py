@@ -281,6 +281,10 @@ class QtImportPanel(QWidget):
             text += f"; the broker refused {stats.nacked:,}"
         if skipped:
             text += f"; skipped {len(skipped):,} bad lines (first: {skipped[0]})"
+        if stats.unstored:
+            text += f"; {stats.unstored:,} sent were not stored"
+        if stats.lost:
+            text += f"; {stats.lost:,} sent got no answer (counted when the broker is back)"
         if stats.failure:
             text += f". Stopped at {stats.failure}: nothing after it was sent."
         self.summary.setText(text + ("" if text.endswith(".") else "."))

@@ -308,8 +308,8 @@ class EventGenerator:
             if not events:  # the source is exhausted
                 self._slots.release()
                 return
-            self._sent += len(events)
             call = asyncio.create_task(self._publish(events))
+            self._sent += len(events)  # once it will be sent (it starts after this step)
             self._calls.add(call)
             call.add_done_callback(self._calls.discard)
             if self._failure:

@@ -356,8 +356,11 @@ class EventGenerator:
 
     def _acknowledged(self, result: PublishResult, events: int) -> None:
         self._acked += events
-        if result.count:
-            self._acked_ranges.append((result.first_offset, result.count))
+        ranges, first = self._acked_ranges, result.first_offset
+        if result.count and ranges and sum(ranges[-1]) == first:  # right after the last one
+            ranges[-1] = (ranges[-1][0], ranges[-1][1] + result.count)  # kept short
+        elif result.count:
+            ranges.append((first, result.count))
         self._acked_through = max(self._acked_through, result.first_offset + result.count - 1)
 
     def _unanswered(self, floor: int, events: list[bytes], exc: ClientError) -> None:

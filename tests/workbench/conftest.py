@@ -45,11 +45,39 @@ class QLoop:
             ) from None
 
 
+class _RunningLoop(qasync.QEventLoop):  # type: ignore[misc]
+    """qasync's loop, still asyncio's running loop while ``run_until_complete`` lets Qt
+    process events one last time after the loop stopped.
+
+    In the app the loop runs for good. Here each ``qloop.run`` stops it, and a task step that
+    runs in that last round (a generator resuming after its worker thread, say) found no
+    running loop: its next ``create_task`` raised, and events it had counted as sent were
+    never published.
+    """
+
+    _completing = False
+
+    def run_forever(self) -> Any:
+        try:
+            return super().run_forever()
+        finally:
+            if self._completing:  # for the last round of run_until_complete
+                asyncio.events._set_running_loop(self)
+
+    def run_until_complete(self, future: Any) -> Any:
+        self._completing = True
+        try:
+            return super().run_until_complete(future)
+        finally:
+            self._completing = False
+            asyncio.events._set_running_loop(None)
+
+
 @pytest.fixture(scope="session")
 def _shared_loop(qapp: QApplication) -> Iterator[qasync.QEventLoop]:
     # One loop for the whole run, as in the app: creating and dropping a qasync loop (and its
     # Qt timers, signallers and worker QThreads) per test was seen to crash Qt now and then.
-    loop = qasync.QEventLoop(qapp, already_running=False)
+    loop = _RunningLoop(qapp, already_running=False)
     asyncio.set_event_loop(loop)
     yield loop
     loop.close()

@@ -10,6 +10,11 @@ pyensign reads).
 Exit status: 0 when every event sent was acknowledged; 1 when any was refused or lost, or the
 run failed part-way (a bad line in ``--file``); 2 for a usage or connection error. Each failure
 says why in one line on stderr.
+
+A run that loses its broker has sent events it never heard back about. The command asks the
+broker again for a short while (it may be restarting) which of them it stored: those count as
+acknowledged (``settled`` of them), the others as ``unstored``; only when it cannot tell are
+they reported ``lost``.
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ from workbench.app.command_connection import (
     fail,
     open_topic,
 )
-from workbench.client.broker_client import encode_event
+from workbench.client.broker_client import BrokerClient, encode_event
 from workbench.client.broker_rules import mimetype_number, type_version_parts
 from workbench.client.connection_settings import ConnectionSettings
 from workbench.client.errors import ClientError, InvalidInput
@@ -46,10 +51,13 @@ from workbench.models.event_generator import (
 from workbench.models.event_import import BadLine, FieldMapping, ImportSource, file_format
 from workbench.models.event_templates import TemplateError, TemplateRenderer, load_template
 from workbench.models.rate_shapes import RateShape, ShapeKind
+from workbench.models.reconnect import backoff_s
 from workbench.models.scenarios import ScenarioError
 from workbench.models.template_source import Overrides, TemplateSource
 
 PROGRESS_EVERY_S = 0.1
+SETTLE_FOR_S = 15.0
+"""How long a run that lost its broker keeps asking it which unanswered events it stored."""
 JSON_MIMETYPES = frozenset({50, 51, 52})
 
 
@@ -148,12 +156,34 @@ async def _produce(
         stats = await _with_progress(generator, show=not args.json and sys.stderr.isatty())
     finally:
         await client.close()
+    if generator.unsettled:
+        stats = await _settle(generator, settings)
     skipped = getattr(source, "skipped", [])
     _report(args, stats, skipped, sys.stdout)
     if stats.failure:
         print(f"ensign-workbench produce: {stats.failure}", file=sys.stderr)
     ok = stats.state is RunState.DONE and not stats.nacked and not stats.lost
     return 0 if ok else 1
+
+
+async def _settle(generator: EventGenerator, settings: ConnectionSettings) -> GeneratorStats:
+    """Ask the broker, on a new connection, which unanswered events it stored; try again with
+    the reconnection backoff for up to ``SETTLE_FOR_S`` seconds (it may be restarting)."""
+    attempt, waited = 0, 0.0
+    while True:
+        client = BrokerClient(settings)
+        try:
+            await client.login()
+            return await generator.settle(client)
+        except ClientError:
+            attempt += 1
+            delay = backoff_s(attempt)
+            if waited + delay > SETTLE_FOR_S:
+                return generator.stats()
+        finally:
+            await client.close()
+        waited += delay
+        await asyncio.sleep(delay)
 
 
 def _run_scenario(args: argparse.Namespace) -> int:
@@ -232,6 +262,8 @@ def _report(
             "acked": stats.acked,
             "nacked": stats.nacked,
             "lost": stats.lost,
+            "unstored": stats.unstored,
+            "settled": stats.settled,
             "seconds": round(stats.elapsed_s, 3),
             "events_per_s": round(stats.events_per_s, 1),
             "first_errors": errors,
@@ -247,6 +279,10 @@ def _report(
         f"sent {stats.sent:,}, acked {stats.acked:,}, nacked {stats.nacked:,} in "
         f"{stats.elapsed_s:.2f} s ({stats.events_per_s:,.0f} events/s)"
     )
+    if stats.settled:
+        line += f" ({stats.settled:,} of the acked found stored after the broker answered again)"
+    if stats.unstored:
+        line += f", not stored {stats.unstored:,}"
     if stats.lost:
         line += f", lost {stats.lost:,}"
     if skipped:

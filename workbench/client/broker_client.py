@@ -44,6 +44,7 @@ from workbench.client.records import (
     NewEvent,
     ProjectRow,
     PublishResult,
+    StoredPage,
     TopicRate,
     TopicRow,
 )
@@ -67,6 +68,10 @@ class BrokerClient:
         options = [
             ("grpc.max_receive_message_length", 64 * 1024 * 1024),
             ("grpc.max_send_message_length", 16 * 1024 * 1024),
+            # A connection of its own: with gRPC's shared pool, a new client to a broker that
+            # has just restarted would take over the old client's connection, still backing
+            # off after the crash, and fail at once ("Connection refused") for up to minutes.
+            ("grpc.use_local_subchannel_pool", 1),
         ]
         if settings.tls:
             credentials = grpc.ssl_channel_credentials(root_certificates=settings.ca_certificate)
@@ -258,6 +263,29 @@ class BrokerClient:
             events = events + await self._read_run(topic_id, page.next_offset, limit - len(events))
         return EventPage(
             events, events[-1].offset + 1 if events else page.next_offset, page.last_offset
+        )
+
+    async def read_stored(self, topic_id: bytes, offset: int, limit: int = 1000) -> StoredPage:
+        """Events from ``offset`` on as they are stored: the encoded events their publishers
+        sent, byte for byte (what :meth:`publish_encoded` sent can be recognised exactly).
+
+        Args:
+            topic_id: the topic's 16-byte id.
+            offset: the first offset to read (1 is the topic's first event).
+            limit: the most events (at most 1000); the broker may send fewer, bounded by bytes.
+
+        Raises:
+            NotFound: the topic is not there.
+            ClientError: the call failed otherwise (unreachable, timed out ...).
+        """
+        request = admin_pb2.ReadEventsRequest(topic_id=topic_id, offset=max(1, offset), limit=limit)
+        reply = await self._call(
+            lambda md: self._admin.ReadEvents(request, metadata=md, timeout=CALL_TIMEOUT_S)
+        )
+        return StoredPage(
+            [(int(w.offset), bytes(w.event)) for w in reply.events],
+            int(reply.next_offset),
+            int(reply.last_offset),
         )
 
     async def _read_run(self, topic_id: bytes, offset: int, count: int) -> list[EventRow]:
@@ -589,7 +617,7 @@ def _translate(exc: grpc.aio.AioRpcError, address: str) -> ClientError:
         if key == NACK_CODE_KEY:
             return Refused(str(value), details or code.name)
     if code == grpc.StatusCode.UNAVAILABLE:
-        return Unavailable(f"the broker at {address} is not reachable: {details}")
+        return Unavailable(f"the broker at {address} is not reachable: {_last_words(details)}")
     if code == grpc.StatusCode.UNAUTHENTICATED:
         return AuthError(details)
     if code == grpc.StatusCode.PERMISSION_DENIED:
@@ -599,3 +627,10 @@ def _translate(exc: grpc.aio.AioRpcError, address: str) -> ClientError:
     if code == grpc.StatusCode.INVALID_ARGUMENT:
         return InvalidInput(details)
     return ClientError(details or code.name)
+
+
+def _last_words(details: str) -> str:
+    """What gRPC says last of why a broker is unreachable ("failed to connect to all
+    addresses; last error: UNKNOWN: ipv4:127.0.0.1:5356: Failed to connect to remote host:
+    Connection refused" says "Connection refused"): the part a user can act on."""
+    return details.rsplit(": ", 1)[-1].strip() or "no answer"

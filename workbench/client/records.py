@@ -82,6 +82,19 @@ class EventPage:
 
 
 @dataclass(frozen=True, slots=True)
+class StoredPage:
+    """Events of a topic as the broker stores them: each an encoded ``ensign.v1beta1.Event``,
+    byte for byte what its publisher sent (no envelope)."""
+
+    events: list[tuple[int, bytes]]
+    """(offset, encoded event) pairs, in offset order."""
+    next_offset: int
+    """Where the next page starts."""
+    last_offset: int
+    """The topic's last offset when the page was read (0: an empty topic)."""
+
+
+@dataclass(frozen=True, slots=True)
 class TopicRate:
     """One topic in a metrics sample."""
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import enum
 from collections import deque
 
+from workbench.models.reconnect import backoff_s
+
 LOG_LINES = 2000
 
 
@@ -45,4 +47,4 @@ class LogBuffer:
 
 def restart_delay(crashes: int) -> float:
     """Seconds to wait before restart number ``crashes`` (1 s, doubling, at most 30 s)."""
-    return float(min(30, 2 ** max(0, crashes - 1)))
+    return backoff_s(crashes)

@@ -14,11 +14,17 @@ stores nothing). A batch refused for its topic or key (archived, unknown, no per
 every event as refused with that reason. With ``stop_on_nack`` the run stops at the
 first refused event. A failure that is not a refusal (the broker unreachable) ends the run: the
 events of batches whose fate is unknown are counted as ``lost``.
+
+A broker that dies between committing a batch and acknowledging it has stored events its
+client never heard about. Once it is back, :meth:`EventGenerator.settle` reads the topic from
+where those batches could be and counts each one as acknowledged (it is there, whole: a batch
+is one commit) or as not stored, so that ``acked`` is exactly what the run stored.
 """
 
 from __future__ import annotations
 
 import asyncio
+import bisect
 import enum
 import math
 import time
@@ -27,7 +33,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from workbench.client.errors import ClientError, Refused
-from workbench.client.records import PublishResult
+from workbench.client.records import PublishResult, StoredPage
 from workbench.models.rate_shapes import RateShape
 
 MAX_ERRORS = 5
@@ -42,6 +48,8 @@ PACING_TICK_S = 0.005
 """The shortest sleep between batches of a paced run."""
 PACED_BATCH_S = 0.05
 """A paced run sends about this much of its rate per batch (20 batches a second)."""
+SETTLE_PAGE = 1000
+"""Events per read when :meth:`EventGenerator.settle` looks for unanswered batches."""
 
 
 class Publisher(Protocol):
@@ -51,6 +59,13 @@ class Publisher(Protocol):
         self, topic_id: bytes, events: list[bytes], with_ids: bool = False
     ) -> PublishResult:
         """Publish encoded events in one commit; raise ``Refused`` if the broker refuses."""
+
+
+class StoredReader(Protocol):
+    """What a run is settled with (``BrokerClient`` has it)."""
+
+    async def read_stored(self, topic_id: bytes, offset: int, limit: int = 1000) -> StoredPage:
+        """A topic's events from ``offset`` on, each encoded as its publisher sent it."""
 
 
 EventSource = Callable[[int], list[bytes]]
@@ -121,11 +136,17 @@ class GeneratorStats:
     acked: int
     nacked: int
     lost: int
+    """Events whose fate is unknown: sent in batches the broker never answered (it went
+    away), until :meth:`EventGenerator.settle` finds out."""
     elapsed_s: float
     target: int | None
     """Events the run will send in all, when known (a count)."""
     refusals: tuple[RefusalCount, ...]
     failure: str = ""
+    settled: int = 0
+    """Of ``acked``, events the broker stored without answering, found by ``settle``."""
+    unstored: int = 0
+    """Events of unanswered batches that ``settle`` found the broker did not store."""
 
     @property
     def events_per_s(self) -> float:
@@ -161,6 +182,10 @@ class EventGenerator:
         self._clock = clock
         self._state = RunState.RUNNING
         self._sent = self._acked = self._nacked = self._lost = 0
+        self._settled = self._unstored = 0
+        self._acked_through = 0  # the highest offset acknowledged so far
+        self._acked_ranges: list[tuple[int, int]] = []  # (first offset, count) acknowledged
+        self._in_doubt: list[tuple[int, list[bytes]]] = []  # (offset floor, events) unanswered
         self._refusals: dict[tuple[str, str], int] = {}
         self._failure = ""
         self._started: float | None = None
@@ -214,6 +239,8 @@ class EventGenerator:
                 RefusalCount(code, reason, n) for (code, reason), n in self._refusals.items()
             ),
             failure=self._failure,
+            settled=self._settled,
+            unstored=self._unstored,
         )
 
     def _elapsed(self) -> float:
@@ -282,8 +309,8 @@ class EventGenerator:
             if not events:  # the source is exhausted
                 self._slots.release()
                 return
-            self._sent += len(events)
             call = asyncio.create_task(self._publish(events))
+            self._sent += len(events)  # once it will be sent (it starts after this step)
             self._calls.add(call)
             call.add_done_callback(self._calls.discard)
             if self._failure:
@@ -314,9 +341,10 @@ class EventGenerator:
             self._slots.release()
 
     async def _publish_chunk(self, events: list[bytes]) -> None:
+        floor = self._acked_through  # whatever this batch is stored as comes after it
         try:
-            await self._publisher.publish_encoded(self.settings.topic_id, events)
-            self._acked += len(events)
+            result = await self._publisher.publish_encoded(self.settings.topic_id, events)
+            self._acknowledged(result, len(events))
         except Refused as refused:
             if refused.code in WHOLE_BATCH_CODES:
                 self._refused(refused, len(events))
@@ -325,21 +353,38 @@ class EventGenerator:
             else:
                 await self._one_by_one(events)
         except ClientError as exc:
-            self._lost += len(events)
-            self._fail(str(exc))
+            self._unanswered(floor, events, exc)
+
+    def _acknowledged(self, result: PublishResult, events: int) -> None:
+        self._acked += events
+        ranges, first = self._acked_ranges, result.first_offset
+        if result.count and ranges and sum(ranges[-1]) == first:  # right after the last one
+            ranges[-1] = (ranges[-1][0], ranges[-1][1] + result.count)  # kept short
+        elif result.count:
+            ranges.append((first, result.count))
+        self._acked_through = max(self._acked_through, result.first_offset + result.count - 1)
+
+    def _unanswered(self, floor: int, events: list[bytes], exc: ClientError) -> None:
+        """A call failed without a refusal: its events may or may not be stored."""
+        self._lost += len(events)
+        self._in_doubt.append((floor, events))
+        self._fail(str(exc))
 
     async def _one_by_one(self, events: list[bytes]) -> None:
         """A refused batch stored nothing: publish its events one at a time, so each refused
         one is counted with its reason and the others are published."""
         for index, event in enumerate(events):
-            if self._stop.is_set() and self.settings.stop_on_nack:
+            if (self._stop.is_set() and self.settings.stop_on_nack) or self._failure:
                 self._sent -= len(events) - index  # never sent after all
                 return
+            floor = self._acked_through
             try:
-                await self._publisher.publish_encoded(self.settings.topic_id, [event])
-                self._acked += 1
+                result = await self._publisher.publish_encoded(self.settings.topic_id, [event])
+                self._acknowledged(result, 1)
             except Refused as refused:
                 self._refused(refused)
+            except ClientError as exc:
+                self._unanswered(floor, [event], exc)
 
     def _refused(self, refused: Refused, events: int = 1) -> None:
         self._nacked += events
@@ -361,6 +406,101 @@ class EventGenerator:
     async def _settle_calls(self) -> None:
         if self._calls:
             await asyncio.gather(*list(self._calls), return_exceptions=True)
+
+    # -- after a broker went away -------------------------------------------------------------
+
+    @property
+    def unsettled(self) -> bool:
+        """True while some events' fate is unknown (see :meth:`settle`)."""
+        return bool(self._in_doubt)
+
+    async def settle(self, reader: StoredReader) -> GeneratorStats:
+        """Find out what became of the batches the broker never answered, now that it answers
+        again: each one it stored counts as acknowledged (and in ``settled``), each other one
+        as ``unstored``; ``lost`` drops by both. Only a run that has ended is settled; nothing
+        is published again.
+
+        A batch is committed whole or not at all, at offsets one after the other, above every
+        offset acknowledged before it was sent, and the broker stores each event byte for byte
+        as it was sent. So the topic is read from the lowest such offset to its end (as it is
+        when the first page comes), the events no acknowledgement of this run covers are kept,
+        and each unanswered batch is looked for among them: its events, byte for byte, at
+        offsets one after the other, in a place no other batch took.
+
+        Args:
+            reader: reads the run's topic (a ``BrokerClient`` connected to the run's broker,
+                restarted or reached again).
+
+        Returns:
+            The counters afterwards.
+
+        Raises:
+            ClientError: if the topic cannot be read; the events stay ``lost`` and
+                :attr:`unsettled` stays true: settle again later.
+        """
+        if not self._in_doubt or self._ended_at is None:
+            return self.stats()
+        doubt, self._in_doubt = self._in_doubt, []  # a second call meanwhile has none to count
+        try:
+            stored = await self._unacknowledged(reader, min(floor for floor, _ in doubt))
+        except BaseException:
+            self._in_doubt = doubt + self._in_doubt
+            raise
+        found = _stored_batches([events for _, events in doubt], stored)
+        lost = sum(len(events) for _, events in doubt)
+        self._acked += found
+        self._settled += found
+        self._unstored += lost - found
+        self._lost -= lost
+        return self.stats()
+
+    async def _unacknowledged(self, reader: StoredReader, floor: int) -> list[tuple[int, bytes]]:
+        """The topic's (offset, encoded event) pairs above ``floor``, up to its end when the
+        first page came, that no acknowledgement of this run covers."""
+        covered = sorted(r for r in self._acked_ranges if r[0] + r[1] - 1 > floor)
+        kept: list[tuple[int, bytes]] = []
+        offset, end = floor + 1, None
+        while True:
+            page = await reader.read_stored(self.settings.topic_id, offset, SETTLE_PAGE)
+            end = page.last_offset if end is None else end
+            kept += [
+                (at, event) for at, event in page.events if at <= end and not _covered(at, covered)
+            ]
+            if not page.events or page.next_offset > end:
+                return kept
+            offset = page.next_offset
+
+
+def _covered(offset: int, ranges: list[tuple[int, int]]) -> bool:
+    """Whether ``offset`` lies in one of ``ranges`` ((first, count), sorted by first)."""
+    at = bisect.bisect_right(ranges, offset, key=lambda r: r[0]) - 1
+    return at >= 0 and offset < ranges[at][0] + ranges[at][1]
+
+
+def _stored_batches(batches: list[list[bytes]], stored: list[tuple[int, bytes]]) -> int:
+    """How many events of ``batches`` (encoded) are in ``stored`` ((offset, encoded event),
+    in offset order): a batch counts when its events stand there byte for byte at offsets one
+    after the other, in a place no other batch took."""
+    starts: dict[bytes, list[int]] = {}
+    for index, (_, event) in enumerate(stored):
+        starts.setdefault(event, []).append(index)
+    taken: set[int] = set()
+    found = 0
+    for batch in batches:
+        for index in starts.get(batch[0], []):
+            if index not in taken and _stands_at(stored, index, batch):
+                taken.add(index)
+                found += len(batch)
+                break
+    return found
+
+
+def _stands_at(stored: list[tuple[int, bytes]], index: int, batch: list[bytes]) -> bool:
+    """Whether ``batch`` is stored from ``stored[index]`` on, at consecutive offsets."""
+    run = stored[index : index + len(batch)]
+    if len(run) < len(batch) or run[-1][0] - run[0][0] != len(batch) - 1:
+        return False
+    return all(event == wanted for (_, event), wanted in zip(run, batch, strict=True))
 
 
 def _by_size(events: list[bytes]) -> list[list[bytes]]:

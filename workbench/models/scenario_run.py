@@ -125,4 +125,6 @@ def combined(stats: list[GeneratorStats]) -> GeneratorStats:
         target=None,
         refusals=tuple(RefusalCount(c, r, n) for (c, r), n in list(refusals.items())[:MAX_ERRORS]),
         failure="; ".join(s.failure for s in stats if s.failure),
+        settled=sum(s.settled for s in stats),
+        unstored=sum(s.unstored for s in stats),
     )

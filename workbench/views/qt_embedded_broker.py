@@ -26,6 +26,8 @@ from workbench.models.secret_store import SecretStore
 
 STOP_TIMEOUT_MS = 15_000
 MAX_EARLY_CRASHES = 3
+STEADY_S = 60.0
+"""A broker that ran this long before it died is restarted after the shortest delay again."""
 
 
 STANDARD_PORTS = (STANDARD_GRPC_PORT, STANDARD_AUTH_PORT)
@@ -72,6 +74,8 @@ class QtEmbeddedBroker(QObject):
         self.settings: ConnectionSettings | None = None
         self.started_at: float | None = None
         self.crashes = 0
+        """Times the broker died since the workbench started."""
+        self._crashes_in_a_row = 0  # crashes without a steady run between: the restart backoff
         self.problem = ""
         self._early_crashes = 0
         self._stopping = False
@@ -207,6 +211,8 @@ class QtEmbeddedBroker(QObject):
             return
         was_ready = self.state is BrokerState.READY
         self.crashes += 1
+        steady = self.started_at is not None and time.monotonic() - self.started_at >= STEADY_S
+        self._crashes_in_a_row = 1 if was_ready and steady else self._crashes_in_a_row + 1
         how = (
             f"was killed (signal {_signal_name(exit_code)})"
             if status == QProcess.ExitStatus.CrashExit
@@ -221,7 +227,7 @@ class QtEmbeddedBroker(QObject):
             self._set_state(BrokerState.FAILED)
             return
         self._set_state(BrokerState.CRASHED)
-        delay = restart_delay(self.crashes)
+        delay = restart_delay(self._crashes_in_a_row)
         self._emit_line(f"restarting the broker in {delay:.0f} s")
         self._restart.start(int(delay * 1000))
 

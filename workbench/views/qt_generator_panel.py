@@ -60,7 +60,7 @@ from workbench.views.qt_flow_layout import QtFlowLayout
 from workbench.views.qt_glyph_icons import standard_icon
 from workbench.views.qt_json_highlighter import QtJsonHighlighter
 from workbench.views.qt_long_text import editor_text, show_text
-from workbench.views.qt_run_status import QtRunStatus
+from workbench.views.qt_run_status import QtRunSettler, QtRunStatus
 from workbench.views.qt_session import QtSession
 from workbench.views.qt_themes import error_color, palette_is_dark
 
@@ -112,6 +112,8 @@ class QtGeneratorPanel(QWidget):
         self._check.setSingleShot(True)
         self._check.setInterval(CHECK_DELAY_MS)
         self._check.timeout.connect(self.check_template)
+        self._settler = QtRunSettler(session, self)
+        self._settler.settled.connect(self._finished)
         self._build()
         self.editor.setPlainText(json.dumps(STARTER, indent=2, ensure_ascii=False))
         self._fill_library()
@@ -438,6 +440,7 @@ class QtGeneratorPanel(QWidget):
             topic.id, count, duration, shape, stop_on_nack=self.stop_on_nack.isChecked()
         )
         self._generator = EventGenerator(client, TemplateSource(renderer), settings)
+        self._settler.follow(self._generator)
         self._task = self._session.run(self._generator.run(), self._finished, "generating")
         self.start_button.setEnabled(False)
         self._timer.start()
@@ -470,6 +473,7 @@ class QtGeneratorPanel(QWidget):
         )
         self.start_button.setEnabled(True)
         self._session.refresh_topics()
+        self._settler.settle_now()
 
     def _shape_changed(self, text: str) -> None:
         self.shape_params.setCurrentIndex(list(ShapeKind).index(ShapeKind(text)))

@@ -39,7 +39,7 @@ from workbench.models.event_generator import EventGenerator, GeneratorSettings, 
 from workbench.models.event_import import BadLine, FieldMapping, ImportSource, Record, preview
 from workbench.models.payload_formats import cell_value, shown_text
 from workbench.views.qt_flow_layout import fit_combo
-from workbench.views.qt_run_status import QtRunStatus
+from workbench.views.qt_run_status import QtRunSettler, QtRunStatus
 from workbench.views.qt_session import QtSession
 
 WHOLE_RECORD = "(the whole record, as JSON)"
@@ -66,6 +66,8 @@ class QtImportPanel(QWidget):
         self._timer = QTimer(self)
         self._timer.setInterval(REFRESH_MS)
         self._timer.timeout.connect(self._refresh)
+        self._settler = QtRunSettler(session, self)
+        self._settler.settled.connect(self._finished)
         self._build()
 
     def _build(self) -> None:
@@ -242,6 +244,7 @@ class QtImportPanel(QWidget):
             return
         self._source = ImportSource(path, self.mapping(), skip_bad=self.skip_check.isChecked())
         self._generator = EventGenerator(client, self._source, GeneratorSettings(topic.id))
+        self._settler.follow(self._generator)
         self._task = self._session.run(self._generator.run(), self._finished, "importing")
         self.import_button.setEnabled(False)
         self.summary.setText(f"Importing {path.name} into {topic.name}…")
@@ -278,6 +281,11 @@ class QtImportPanel(QWidget):
             text += f"; the broker refused {stats.nacked:,}"
         if skipped:
             text += f"; skipped {len(skipped):,} bad lines (first: {skipped[0]})"
+        if stats.unstored:
+            text += f"; {stats.unstored:,} sent were not stored"
+        if stats.lost:
+            text += f"; {stats.lost:,} sent got no answer (counted when the broker is back)"
         if stats.failure:
             text += f". Stopped at {stats.failure}: nothing after it was sent."
         self.summary.setText(text + ("" if text.endswith(".") else "."))
+        self._settler.settle_now()

@@ -32,6 +32,7 @@ from workbench.models.broker_status import BrokerState
 from workbench.models.embedded_connection import LOCAL_PROJECT
 from workbench.models.profiles import EMBEDDED, Profile, ProfileStore
 from workbench.models.query_library import QueryLibrary
+from workbench.models.reconnect import worth_retrying
 from workbench.models.template_library import TemplateLibrary
 from workbench.models.time_display import TimeZoneChoice
 from workbench.views.qt_broker_panel import QtBrokerPanel, state_badge
@@ -50,6 +51,7 @@ from workbench.views.qt_page_tabs import QtPageTabs
 from workbench.views.qt_producer import QtProducer
 from workbench.views.qt_profile_dialog import QtProfileDialog
 from workbench.views.qt_query_panel import QtQueryPanel
+from workbench.views.qt_reconnector import QtReconnector
 from workbench.views.qt_scenario_panel import QtScenarioPanel
 from workbench.views.qt_session import QtSession
 from workbench.views.qt_themes import FontScaler, Theme, apply_theme
@@ -140,6 +142,7 @@ class QtMainWindow(QMainWindow):
         self.pages.addWidget(self.tabs)
         self.pages.addWidget(self.welcome)
         self.connection_banner = QtConnectionBanner()
+        self.reconnector = QtReconnector(self)
         central = QWidget()
         column = QVBoxLayout(central)
         column.setContentsMargins(0, 0, 0, 0)
@@ -269,7 +272,8 @@ class QtMainWindow(QMainWindow):
         self.session.connected.connect(self._connected)
         self.session.time_zone_changed.connect(self._show_time_zone)
         self.session.disconnected.connect(self._disconnected)
-        self.session.connection_failed.connect(self._connection_failed)
+        self.session.connection_failed.connect(self._session_failed)
+        self.reconnector.attempt.connect(self._try_again)
         self.session.error.connect(lambda message: self.statusBar().showMessage(message, 10_000))
         self.session.topics_changed.connect(self._topics_changed)
         self.tabs.currentChanged.connect(lambda _index: self.show_tabs())
@@ -501,11 +505,18 @@ class QtMainWindow(QMainWindow):
 
     def switch_to(self, name: str) -> asyncio.Task[None] | None:
         """Connect to the profile called ``name`` (views show nothing until it answers)."""
+        self.reconnector.cancel()  # the user's choice: tries by itself start over from it
+        if self.profiles.get(name) is not None:
+            self.connection_banner.hide()
+        return self._connect_profile(name)
+
+    def _connect_profile(self, name: str) -> asyncio.Task[None] | None:
+        """Connect to the profile called ``name``; the banner stays until it answers (a try
+        by itself) or :meth:`switch_to` hid it (the user's choice)."""
         profile = self.profiles.get(name)
         if profile is None:
             return None
         self._show_profile(name)
-        self.connection_banner.hide()
         if profile.embedded:
             settings = self.broker.settings
             if self.broker.state is not BrokerState.READY or settings is None:
@@ -530,14 +541,40 @@ class QtMainWindow(QMainWindow):
 
     def _connect(self, settings: ConnectionSettings, name: str) -> asyncio.Task[None]:
         self.connection_state.setText(f"Connecting to {name}…")
-        self.connection_banner.hide()
         return self.session.run(
             self.session.connect_to(settings, name), what=f"connecting to {name}"
         )
 
-    def _connection_failed(self, name: str, why: str) -> None:
+    def _session_failed(self, name: str, why: str) -> None:
+        """A connection failed or was lost: say so, and try again by itself when the failure
+        may pass. The embedded broker is tried again only while it runs: its supervisor
+        restarts it after a crash (the session connects when it is ready), and one that was
+        stopped stays stopped."""
+        embedded = name == EMBEDDED
+        if embedded and self.broker.state in (BrokerState.CRASHED, BrokerState.STARTING):
+            why += "; the embedded broker is restarting: the workbench connects when ready"
+        elif embedded and self.broker.state in (BrokerState.STOPPED, BrokerState.STOPPING):
+            why += "; the embedded broker is stopped: Broker → Start embedded broker"
+        retry = (
+            name == self.current_profile_name()
+            and worth_retrying(self.session.failure)
+            and (not embedded or self.broker.state is BrokerState.READY)
+        )
+        self._connection_failed(name, why, self.reconnector.failed(retry))
+
+    def _try_again(self) -> None:
+        """The reconnector's turn: connect to the profile in use again."""
+        name = self.current_profile_name()
+        if name == EMBEDDED and self.broker.state is not BrokerState.READY:
+            return  # restarted by its supervisor (then connected), or stopped by the user
+        self._connect_profile(name)
+
+    def _connection_failed(self, name: str, why: str, retry_in_s: float | None = None) -> None:
+        self.statusBar().clearMessage()  # a "Connected to …" shown a moment ago is over
         self.connection_state.setText(f"Not connected to {name}")
-        self.connection_banner.show_problem(name, why, editable=name != EMBEDDED)
+        self.connection_banner.show_problem(
+            name, why, editable=name != EMBEDDED, retry_in_s=retry_in_s
+        )
 
     # -- reactions ----------------------------------------------------------------------------
 
@@ -587,6 +624,7 @@ class QtMainWindow(QMainWindow):
         self.show_connect_code()
 
     def _connected(self, _client: object) -> None:
+        self.reconnector.cancel()
         self.connection_banner.hide()
         if not self.session.topics:  # a broker with nothing on it yet: the welcome page
             self.show_welcome()

@@ -48,6 +48,7 @@ class QtProducer(QWidget):
         self._session = session
         self._templates = templates
         self._wanted: bytes | None = None
+        self._chosen: bytes | None = None  # the topic chosen while connected
         self._build()
         session.topics_changed.connect(self._fill_topics)
         session.disconnected.connect(self._disconnected)
@@ -121,10 +122,14 @@ class QtProducer(QWidget):
         self._topic_chosen()
 
     def _disconnected(self, _why: str) -> None:
+        if self._chosen is not None:  # chosen again when a broker lists it (this one, back)
+            self._wanted = self._chosen
         self._fill_topics([])
 
     def _topic_chosen(self, *_: object) -> None:
         topic = self.target()
+        if self._session.client is not None:  # not the emptying of a connection that ended
+            self._chosen = topic.id if topic is not None else None
         if self._session.client is None:
             note = "Not connected to a broker."
         elif topic is None:

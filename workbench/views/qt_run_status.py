@@ -1,13 +1,19 @@
 """A running job's progress, counters and controls, for the producer's pages.
 
 The generator and the import show a ``GeneratorStats``: a progress bar (a count, or the time of
-a duration, or busy when neither is known), the acknowledged, refused and lost counters, the
+a duration, or busy when neither is known), the acknowledged, refused and unknown counters, the
 achieved rate, and the first distinct refusal reasons. Pause/Resume and Stop act on the job.
+
+A job that lost its broker has events whose fate is unknown; :class:`QtRunSettler` finds out
+once the session connects to that broker again (see ``EventGenerator.settle``).
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+import asyncio
+import logging
+
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import (
     QGridLayout,
     QLabel,
@@ -18,10 +24,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from workbench.models.event_generator import GeneratorStats, RunState
+from workbench.client.broker_client import BrokerClient
+from workbench.client.errors import ClientError
+from workbench.models.event_generator import EventGenerator, GeneratorStats, RunState
 from workbench.views.qt_glyph_icons import standard_icon
+from workbench.views.qt_session import QtSession
 from workbench.views.qt_themes import error_color
 
+log = logging.getLogger(__name__)
 _RUNNING = (RunState.RUNNING, RunState.PAUSED, RunState.STOPPING)
 
 
@@ -97,8 +107,12 @@ class QtRunStatus(QWidget):
             f"acked {stats.acked:,}",
             f"nacked {stats.nacked:,}",
         ]
+        if stats.settled:
+            parts[2] += f" ({stats.settled:,} of them found stored after the broker came back)"
         if stats.lost:
-            parts.append(f"lost {stats.lost:,}")
+            parts.append(f"unknown {stats.lost:,} (unanswered: counted when the broker is back)")
+        if stats.unstored:
+            parts.append(f"not stored {stats.unstored:,}")
         seconds = f"{stats.elapsed_s:.1f}" if stats.elapsed_s >= 1 else f"{stats.elapsed_s:.3f}"
         parts.append(f"{stats.events_per_s:,.0f} events/s over {seconds} s")
         self.counters.setText(" · ".join(parts))
@@ -129,3 +143,53 @@ class QtRunStatus(QWidget):
     def _pause_toggled(self, paused: bool) -> None:
         self.pause_button.setText("Resume" if paused else "Pause")
         self.pause_toggled.emit(paused)
+
+
+class QtRunSettler(QObject):
+    """Settles a job's unanswered events (``EventGenerator.settle``) as soon as the session is
+    connected to the job's broker again; ``settled`` carries the final counters.
+
+    Only a new connection settles: on the job's own, the broker may not have lost the events
+    yet, only been slow to answer (a batch that timed out can still be committed).
+    """
+
+    settled = Signal(object)  # GeneratorStats
+
+    def __init__(self, session: QtSession, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._session = session
+        self._generator: EventGenerator | None = None
+        self._profile = ""
+        self._client: BrokerClient | None = None  # the connection the job ran on
+        self._settling: asyncio.Task[GeneratorStats] | None = None
+        session.connected.connect(lambda _client: self.settle_now())
+
+    def follow(self, generator: EventGenerator) -> None:
+        """Settle ``generator`` (a job on the session's current broker) once it ends."""
+        self._generator = generator
+        self._profile = self._session.profile_name
+        self._client = self._session.client
+
+    def settle_now(self) -> None:
+        """Settle the job now if it ended unsettled and its broker is connected."""
+        generator, client = self._generator, self._session.client
+        if generator is None or not generator.unsettled or client is None:
+            return
+        if client is self._client or (self._settling is not None and not self._settling.done()):
+            return
+        if self._session.profile_name != self._profile:
+            return  # another broker: it never saw the job's events
+        self._settling = asyncio.ensure_future(generator.settle(client))
+        self._settling.add_done_callback(lambda task: self._done(task, client))
+
+    def _done(self, task: asyncio.Task[GeneratorStats], client: BrokerClient) -> None:
+        if task.cancelled():
+            return
+        exc = task.exception()
+        if exc is None:
+            self.settled.emit(task.result())
+        elif not isinstance(exc, ClientError):
+            log.error("settling a job failed", exc_info=exc)
+        elif self._session.client is not client:  # connected again meanwhile: try that one
+            self.settle_now()
+        # Else the broker is not back yet: the next connection settles the job.

@@ -56,6 +56,8 @@ class QtSession(QObject):
         self._background: list[asyncio.Task[None]] = []
         self._tasks: set[asyncio.Task[Any]] = set()
         self._connecting: asyncio.Task[Any] | None = None  # the latest connect_to
+        self.failure: BaseException | None = None
+        """What made the latest connection fail or end (see :attr:`connection_failed`)."""
         self.time_zone = TimeZoneChoice.LOCAL
         """Where the views tell times (a view setting; exports ignore it)."""
 
@@ -93,10 +95,12 @@ class QtSession(QObject):
             await client.close()
             if not isinstance(exc, asyncio.CancelledError):
                 await self.drop_connection(f"cannot connect to {profile_name}")
+                self.failure = exc
                 self.connection_failed.emit(profile_name, _message(exc))
             raise
         old = self._detach()  # the same broker again: its views keep their state
         self.client = client
+        self.failure = None
         self.profile_name = profile_name
         self._set_topics(topics)
         self._background = [
@@ -138,13 +142,14 @@ class QtSession(QObject):
         finally:
             await client.close()  # ends any stream still open
 
-    async def _lose(self, client: BrokerClient, why: str) -> None:
+    async def _lose(self, client: BrokerClient, failure: ClientError) -> None:
         """The broker stopped answering (or refused the key): drop the connection."""
         if self.client is not client:
             return
         name = self.profile_name
-        await self.drop_connection(f"lost: {why}")
-        self.connection_failed.emit(name, f"the connection was lost: {why}")
+        await self.drop_connection(f"lost: {failure}")
+        self.failure = failure
+        self.connection_failed.emit(name, f"the connection was lost: {failure}")
 
     # -- work ---------------------------------------------------------------------------------
 
@@ -200,7 +205,7 @@ class QtSession(QObject):
             except (Unavailable, AuthError) as exc:
                 failures += 1
                 if failures >= LOST_AFTER_FAILURES:
-                    self.run(self._lose(client, str(exc)))  # it stops this loop
+                    self.run(self._lose(client, exc))  # it stops this loop
                     return
                 continue
             except ClientError as exc:

@@ -194,6 +194,7 @@ class QtTopicBrowser(QWidget):
         self._collapsed: set[bytes] = set()  # projects the user collapsed
         self._selected: bytes | None = None  # the topic last reported on topic_selected
         self._pending_select: bytes | None = None  # a topic to select once it is listed
+        self._chosen: bytes | None = None  # the topic chosen while connected
         self._refiltering = False
         self._number_widths: dict[int, int] = {}  # column -> width, set by _size_columns
         self._name_width = 0
@@ -506,6 +507,8 @@ class QtTopicBrowser(QWidget):
         self._show(self._tree.with_rates(self._rates))
 
     def _disconnected(self, _reason: str) -> None:
+        if self._chosen is not None:  # selected again when a broker lists it (this one, back)
+            self._pending_select = self._chosen
         self._rates = {}
         self._show(TopicTree())
 
@@ -615,6 +618,8 @@ class QtTopicBrowser(QWidget):
         if self._refiltering:
             return  # hidden or shown again by the search, not chosen by the user
         topic_id = topic.id if topic else None
+        if self._session.client is not None:  # not the emptying of a connection that ended
+            self._chosen = topic_id
         if topic_id != self._selected:
             self._selected = topic_id
             self.topic_selected.emit(topic)

@@ -18,6 +18,7 @@ from workbench.client.broker_client import BrokerClient
 from workbench.client.connection_settings import ConnectionSettings
 from workbench.models.broker_status import BrokerState, LogBuffer, restart_delay
 from workbench.models.secret_store import FileSecretStore
+from workbench.views import qt_embedded_broker
 from workbench.views.qt_broker_panel import QtBrokerPanel
 from workbench.views.qt_embedded_broker import STANDARD_PORTS, QtEmbeddedBroker, broker_arguments
 from workbench.views.qt_session import QtSession
@@ -219,3 +220,26 @@ def test_the_broker_log_shows_each_line_from_its_start(
     across.setValue(across.maximum())  # scrolled sideways to read the ends: it stays there
     broker.log_line.emit("one more " + "y" * 400)
     assert across.value() == across.maximum()
+
+
+@pytest.mark.timeout(120)
+def test_restarts_back_off_while_the_broker_keeps_dying_and_start_over_after_a_steady_run(
+    qloop: QLoop, tmp_path: Path, secrets: FileSecretStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    broker = QtEmbeddedBroker(tmp_path / "data", secrets)
+
+    def kill_and_restart() -> str:
+        pid = broker.pid
+        assert pid is not None
+        os.kill(pid, signal.SIGKILL)
+        qloop.until(lambda: broker.state is BrokerState.READY and broker.pid != pid, 60, "back")
+        return next(line for line in reversed(broker.log.lines()) if "restarting" in line)
+
+    broker.start()
+    qloop.until(lambda: broker.state is BrokerState.READY, 60, "the broker to be ready")
+    assert kill_and_restart() == "restarting the broker in 1 s"
+    assert kill_and_restart() == "restarting the broker in 2 s"
+    monkeypatch.setattr(qt_embedded_broker, "STEADY_S", 0.0)  # the last run counts as steady
+    assert kill_and_restart() == "restarting the broker in 1 s"
+    assert broker.crashes == 3
+    broker.stop_and_wait()

@@ -46,6 +46,7 @@ from workbench.client.records import (
     TopicRate,
     TopicRow,
 )
+from workbench.client.stream_client import ENSIGN_CAPABILITIES, Capability
 
 T = TypeVar("T")
 NACK_CODE_KEY = "ensign-nack-code"
@@ -55,7 +56,10 @@ _REFRESH_MARGIN_S = 120
 
 
 class BrokerClient:
-    """One logged-in connection to a broker."""
+    """One logged-in connection to an Ensign-compatible broker (a
+    :class:`~workbench.client.stream_client.StreamClient`)."""
+
+    kind = "Ensign"
 
     def __init__(self, settings: ConnectionSettings) -> None:
         self.settings = settings
@@ -105,6 +109,25 @@ class BrokerClient:
         self._token, self._expires = access, _expiry(access)
         self._refresh_token = refresh
         self._claims = _claims(access)
+
+    @property
+    def address(self) -> str:
+        """The broker's gRPC address (``host:port``)."""
+        return self.settings.grpc_address
+
+    @property
+    def capabilities(self) -> frozenset[Capability]:
+        """Everything but replicas: an Ensign broker keeps a topic on one server."""
+        return ENSIGN_CAPABILITIES
+
+    @property
+    def ensign_settings(self) -> ConnectionSettings:
+        """The addresses and key this client logs in with."""
+        return self.settings
+
+    def topic_ref(self, topic_id: bytes) -> str:
+        """A topic's id as text (its ULID), which names it across projects."""
+        return ulid_str(topic_id)
 
     @property
     def project_id(self) -> bytes:
@@ -182,9 +205,9 @@ class BrokerClient:
         )
         return [_topic_row(t) for t in reply.topics]
 
-    async def create_topic(self, name: str, project_id: bytes = b"") -> bytes:
+    async def create_topic(self, name: str, project_id: bytes = b"", replicas: int = 1) -> bytes:
         """Create a topic in the key's project (or, for a ``broker:admin`` key, in
-        ``project_id``); return its id."""
+        ``project_id``); return its id. ``replicas`` is ignored: a topic lives on one broker."""
         topic = await self._call(
             lambda md: self._ensign.CreateTopic(
                 topic_pb2.Topic(name=name, project_id=project_id),

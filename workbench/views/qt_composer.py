@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from workbench.client.broker_rules import mimetype_number, mimetype_text, ulid_str
+from workbench.client.broker_rules import mimetype_number, mimetype_text, topic_id_text
 from workbench.client.errors import InvalidInput, Refused
 from workbench.client.records import EventRow, NewEvent, PublishResult, TopicRow
 from workbench.models.composed_event import (
@@ -429,7 +429,7 @@ class QtComposer(QWidget):
             f"{'✓' if ok else '✗'} {when} · {topic.name} · {event.type_name} "
             f"v{event.type_version} · {len(event.data):,} bytes\n{outcome}"
         )
-        item.setToolTip(f"topic {topic.name} ({ulid_str(topic.id)})\n{outcome}")
+        item.setToolTip(f"topic {topic.name} ({topic_id_text(topic.id)})\n{outcome}")
         if not ok:
             item.setForeground(error_color(self.palette()))
         self.history_list.insertItem(0, item)

@@ -29,9 +29,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from workbench.client.broker_client import BrokerClient
 from workbench.client.errors import ClientError
 from workbench.client.records import KeyRow, ProjectRow
+from workbench.client.stream_client import StreamClient
 from workbench.models.key_listing import COLUMNS, PERMISSIONS, KeyLine, key_line
 from workbench.models.key_presets import ADMIN
 from workbench.views.qt_connect_code import note_label
@@ -208,7 +208,8 @@ class QtKeyManager(QWidget):
     def _show_keys(self, keys: list[KeyRow]) -> None:
         selected = self.selected_key()
         client = self._session.client
-        own = client.settings.client_id if client is not None else ""
+        settings = client.ensign_settings if client is not None else None
+        own = settings.client_id if settings is not None else ""
         now = int(time.time() * 1000)
         self._keys = keys
         zone = self._session.time_zone
@@ -288,10 +289,10 @@ class QtKeyManager(QWidget):
     def _show_secret(self, created: tuple[KeyRow, str]) -> None:
         key, secret = created
         client = self._session.client
-        if client is None:
+        if client is None or client.ensign_settings is None:
             return
         project = next((p.name for p in self._projects if p.id == key.project_id), "")
-        dialog = QtSecretDialog(key, secret, client.settings, project, self)
+        dialog = QtSecretDialog(key, secret, client.ensign_settings, project, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.destroyed.connect(self._secret_dialog_gone)
         self.secret_dialog = dialog
@@ -337,14 +338,14 @@ class QtKeyManager(QWidget):
     def ask_test_key(self) -> QtKeyCheckDialog | None:
         """Open the key check, with the selected key's ClientID filled in."""
         client = self._session.client
-        if client is None:
+        if client is None or client.ensign_settings is None:
             return None
         project = self.selected_project()
         topics = sorted(
             self._session.topics,
             key=lambda t: (project is None or t.project_id != project.id, t.project_name, t.name),
         )
-        dialog = QtKeyCheckDialog(client.settings, self._keys, topics, self)
+        dialog = QtKeyCheckDialog(client.ensign_settings, self._keys, topics, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         key = self.selected_key()
         if key is not None and not key.revoked_ms:
@@ -356,7 +357,7 @@ class QtKeyManager(QWidget):
 
     # -- helpers ------------------------------------------------------------------------------
 
-    def _admin_client(self) -> BrokerClient | None:
+    def _admin_client(self) -> StreamClient | None:
         client = self._session.client
         if client is None:
             return None

@@ -633,9 +633,17 @@ class QtMainWindow(QMainWindow):
         if client is None:
             self.statusBar().showMessage("Connect to a broker first.", 5000)
             return None
+        settings = client.ensign_settings
+        if settings is None:
+            self.statusBar().showMessage(
+                f"Connect your code… shows Ensign snippets; {client.kind} clients connect to "
+                f"{client.address} with their own SDK.",
+                8000,
+            )
+            return None
         embedded = self.session.profile_name == EMBEDDED
         dialog = QtConnectCodeDialog(
-            client.settings,
+            settings,
             self.session.profile_name,
             self.broker.port_notice if embedded else "",
             f"The workbench's own key is in project {LOCAL_PROJECT}." if embedded else "",

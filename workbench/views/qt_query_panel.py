@@ -43,9 +43,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from workbench.client.broker_client import BrokerClient
 from workbench.client.errors import ClientError
 from workbench.client.records import EventRow, TopicRow
+from workbench.client.stream_client import StreamClient
 from workbench.models.event_export import ExportFormat, iterate, topic_events
 from workbench.models.query_library import QueryLibrary
 from workbench.views.qt_event_list_model import (
@@ -352,7 +352,7 @@ class QtQueryPanel(QWidget):
         if self._task is not None:
             self._task.cancel()
 
-    async def _stream(self, client: BrokerClient, query: str, run_id: int) -> None:
+    async def _stream(self, client: StreamClient, query: str, run_id: int) -> None:
         started = time.monotonic()
         count, note, failure = 0, "", ""
         try:

@@ -24,6 +24,7 @@ from workbench.client.broker_client import BrokerClient
 from workbench.client.connection_settings import ConnectionSettings
 from workbench.client.errors import AuthError, ClientError, Unavailable
 from workbench.client.records import MetricsSample, TopicRow
+from workbench.client.stream_client import StreamClient
 from workbench.models.time_display import TimeZoneChoice
 
 log = logging.getLogger(__name__)
@@ -40,7 +41,7 @@ connection counts as lost (one could be a hiccup)."""
 class QtSession(QObject):
     """The workbench's live connection to one broker."""
 
-    connected = Signal(object)  # BrokerClient
+    connected = Signal(object)  # StreamClient
     disconnected = Signal(str)  # why
     connection_failed = Signal(str, str)  # the profile's name, what went wrong (failed or lost)
     topics_changed = Signal(list)  # list[TopicRow]
@@ -50,7 +51,7 @@ class QtSession(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.client: BrokerClient | None = None
+        self.client: StreamClient | None = None
         self.profile_name = ""
         self.topics: list[TopicRow] = []
         self._background: list[asyncio.Task[None]] = []
@@ -115,7 +116,7 @@ class QtSession(QObject):
             self.disconnected.emit(reason)
             await self._close(*old)
 
-    def _detach(self) -> tuple[BrokerClient, list[asyncio.Task[None]]] | None:
+    def _detach(self) -> tuple[StreamClient, list[asyncio.Task[None]]] | None:
         """Make the current connection no longer current (at once, with no await in between)
         and stop its loops; its client and loops, for :meth:`_close`, or None without one."""
         # The loops end once their client is no longer the current one, so they stop even when
@@ -128,7 +129,7 @@ class QtSession(QObject):
             task.cancel()
         return (client, background) if client is not None else None
 
-    async def _close(self, client: BrokerClient, background: list[asyncio.Task[None]]) -> None:
+    async def _close(self, client: StreamClient, background: list[asyncio.Task[None]]) -> None:
         """Give a detached connection's loops a moment to end, then close its channel."""
         current = asyncio.current_task()
         waited = [task for task in background if task is not current]
@@ -138,7 +139,7 @@ class QtSession(QObject):
         finally:
             await client.close()  # ends any stream still open
 
-    async def _lose(self, client: BrokerClient, why: str) -> None:
+    async def _lose(self, client: StreamClient, why: str) -> None:
         """The broker stopped answering (or refused the key): drop the connection."""
         if self.client is not client:
             return
@@ -189,7 +190,7 @@ class QtSession(QObject):
             self.topics = topics
             self.topics_changed.emit(topics)
 
-    async def _refresh_topics_forever(self, client: BrokerClient) -> None:
+    async def _refresh_topics_forever(self, client: StreamClient) -> None:
         failures = 0
         while True:
             await asyncio.sleep(TOPIC_REFRESH_S)
@@ -210,7 +211,7 @@ class QtSession(QObject):
             if self.client is client:
                 self._set_topics(topics)
 
-    async def _relay_metrics(self, client: BrokerClient) -> None:
+    async def _relay_metrics(self, client: StreamClient) -> None:
         history = 3600
         while self.client is client:
             try:

@@ -49,7 +49,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from workbench.client.broker_rules import ulid_str
+from workbench.client.broker_rules import topic_id_text
 from workbench.client.records import MetricsSample, ProjectRow, TopicRow
 from workbench.models.event_pages import human_bytes
 from workbench.models.time_display import TimeZoneChoice, exact_ms
@@ -807,5 +807,5 @@ def _topic_tooltip(topic: TopicRow, zone: TimeZoneChoice) -> str:
     if topic.dedup_fields:
         policy += f" (fields: {', '.join(topic.dedup_fields)})"
     lines.append(f"Deduplication: {policy}")
-    lines.append(f"ID: {ulid_str(topic.id)}")
+    lines.append(f"ID: {topic_id_text(topic.id)}")
     return "\n".join(lines)

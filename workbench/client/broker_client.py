@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import grpc
 
 from embedded_broker.core import ids
+from embedded_broker.core.ensql import InvalidQuery, parse_query
 from embedded_broker.core.ids import ulid_str
 from embedded_broker.core.model import MAX_EVENT_SIZE
 from embedded_broker.core.timestamps import timestamp_ms
@@ -33,6 +34,7 @@ from workbench.client.errors import (
     PermissionError_,
     Refused,
     Unavailable,
+    Unsupported,
 )
 from workbench.client.records import (
     BrokerInfo,
@@ -43,6 +45,9 @@ from workbench.client.records import (
     NewEvent,
     ProjectRow,
     PublishResult,
+    QueryPlan,
+    QueryProgress,
+    QueryScope,
     TopicRate,
     TopicRow,
 )
@@ -346,12 +351,22 @@ class BrokerClient:
             ids=tuple(reply.ids),
         )
 
-    async def query(self, ensql: str) -> AsyncIterator[EventRow]:
-        """Run an EnSQL query; yield the matching events.
+    async def query(
+        self,
+        ensql: str,
+        scope: QueryScope | None = None,
+        progress: Callable[[QueryProgress], None] | None = None,
+    ) -> AsyncIterator[EventRow]:
+        """Run an EnSQL query on the broker; yield the matching events.
+
+        ``progress`` is never called: the broker scans, and says nothing until it finds events.
 
         Raises:
             ClientError: with the broker's explanation for a bad query.
+            Unsupported: if a ``scope`` is given (the query itself says what to scan).
         """
+        if scope is not None:
+            raise Unsupported("an Ensign broker runs the whole query: put the range in its WHERE")
         md = await self._auth()
         call = self._ensign.EnSQL(query_pb2.Query(query=ensql), metadata=md)
         try:
@@ -361,6 +376,18 @@ class BrokerClient:
             raise _translate(exc, self.settings.grpc_address) from None
         finally:
             call.cancel()
+
+    def query_plan(self, ensql: str, scope: QueryScope | None = None) -> QueryPlan:
+        """The whole query runs on the broker (checked here first).
+
+        Raises:
+            InvalidInput: if the query is malformed.
+        """
+        try:
+            parse_query(ensql)
+        except InvalidQuery as exc:
+            raise InvalidInput(str(exc)) from None
+        return QueryPlan(server="the whole EnSQL query", client="")
 
     async def tail(
         self, topic: str, group: str | None = None, ack: bool = False

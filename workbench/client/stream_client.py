@@ -20,7 +20,7 @@ control instead of failing when it is used.
 from __future__ import annotations
 
 import enum
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Protocol, runtime_checkable
 
 from workbench.client.connection_settings import ConnectionSettings
@@ -33,6 +33,9 @@ from workbench.client.records import (
     NewEvent,
     ProjectRow,
     PublishResult,
+    QueryPlan,
+    QueryProgress,
+    QueryScope,
     TopicRow,
 )
 
@@ -184,8 +187,28 @@ class StreamClient(Protocol):
         """:meth:`publish` for events encoded as ``ensign.v1beta1.Event`` messages."""
         ...
 
-    def query(self, ensql: str) -> AsyncIterator[EventRow]:
-        """Run an EnSQL query and yield the matching events (``InvalidInput`` if malformed)."""
+    def query(
+        self,
+        ensql: str,
+        scope: QueryScope | None = None,
+        progress: Callable[[QueryProgress], None] | None = None,
+    ) -> AsyncIterator[EventRow]:
+        """Run an EnSQL query and yield the matching events; cancel by closing the iterator.
+
+        Args:
+            ensql: the query (``InvalidInput`` if malformed).
+            scope: the events to scan, run on the servers (engines without ``SERVER_QUERY``;
+                others raise ``Unsupported`` if one is given).
+            progress: called now and then while events are scanned (engines that scan here).
+        """
+        ...
+
+    def query_plan(self, ensql: str, scope: QueryScope | None = None) -> QueryPlan:
+        """Which parts of a query the servers run and which the workbench does.
+
+        Raises:
+            InvalidInput: if the query is malformed.
+        """
         ...
 
     def tail(

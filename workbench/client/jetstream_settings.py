@@ -1,0 +1,78 @@
+"""Where a NATS JetStream cluster is and how to log in to it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from workbench.client.errors import InvalidInput
+
+DEFAULT_NATS_URL = "nats://127.0.0.1:4222"
+
+
+@dataclass(frozen=True, slots=True)
+class JetStreamSettings:
+    """A NATS server or cluster and the credentials to use (secrets are held only in memory).
+
+    At most one way of logging in is used: a ``.creds`` file (JWT and NKey seed), an NKey seed
+    file, a token, or a user and password; with none, the connection is anonymous.
+
+    Attributes:
+        servers: ``nats://`` or ``tls://`` URLs of one or more servers of the cluster; the client
+            connects to one and fails over to the others.
+        user, password: a user of the server's ``authorization`` block.
+        token: an authorization token.
+        creds_file: path of a ``.creds`` file (decentralised auth).
+        nkey_seed_file: path of a file holding an NKey seed (``SU…``).
+        ca_file: PEM of the CA to trust for TLS; "" trusts the system's roots (TLS is used when
+            a URL says ``tls://`` or a CA is given).
+    """
+
+    servers: tuple[str, ...]
+    user: str = ""
+    password: str = ""
+    token: str = ""
+    creds_file: str = ""
+    nkey_seed_file: str = ""
+    ca_file: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.servers:
+            raise InvalidInput("give at least one NATS server URL, e.g. " + DEFAULT_NATS_URL)
+        ways = [bool(self.user), bool(self.token), bool(self.creds_file), bool(self.nkey_seed_file)]
+        if sum(ways) > 1:
+            raise InvalidInput(
+                "give one way of logging in: a user and password, a token, a .creds file or "
+                "an NKey seed file"
+            )
+
+    @property
+    def tls(self) -> bool:
+        """True when the connection uses TLS."""
+        return bool(self.ca_file) or any(url.startswith("tls://") for url in self.servers)
+
+    @property
+    def address(self) -> str:
+        """The servers, comma-separated, for people."""
+        return ",".join(self.servers)
+
+
+def parse_servers(text: str) -> tuple[str, ...]:
+    """Server URLs from ``URL[,URL…]`` (``host:port`` alone means ``nats://host:port``).
+
+    Raises:
+        InvalidInput: if no URL is given or one is not ``nats://``, ``tls://`` or ``host:port``.
+    """
+    servers: list[str] = []
+    for part in text.split(","):
+        url = part.strip()
+        if not url:
+            continue
+        if "://" not in url:
+            url = "nats://" + url
+        scheme, _, rest = url.partition("://")
+        if scheme not in ("nats", "tls") or not rest:
+            raise InvalidInput(f"{part.strip()!r} is not a NATS URL (nats://host:port)")
+        servers.append(url)
+    if not servers:
+        raise InvalidInput("give at least one NATS server URL, e.g. " + DEFAULT_NATS_URL)
+    return tuple(servers)

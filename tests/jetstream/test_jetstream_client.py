@@ -190,16 +190,22 @@ def test_a_query_runs_its_range_on_the_servers_and_its_where_here(
         with pytest.raises(InvalidInput):
             client.query_plan("SELECT FROM WHERE")
 
-        # Cancelled: the scan stops and leaves no reader behind.
+        # Cancelled at its first progress report: the scan stops there.
+        reports: list[QueryProgress] = []
+
+        def cancel_at_first(report: QueryProgress) -> None:
+            reports.append(report)
+            task.cancel()
+
         async def consume() -> None:
-            async for _ in client.query(f"SELECT * FROM {name} WHERE data.n = -1"):
+            query = f"SELECT * FROM {name} WHERE data.n = -1"
+            async for _ in client.query(query, progress=cancel_at_first):
                 pass
 
         task = asyncio.ensure_future(consume())
-        await asyncio.sleep(0.1)
-        task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
+        assert [(r.scanned, r.total) for r in reports] == [(500, 2003)]
 
     _run(js_settings, body)
 

@@ -21,7 +21,9 @@ How Ensign's notions map (see the README's "NATS JetStream" section for why):
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
+import dataclasses
 import datetime
 import json
 import ssl
@@ -80,6 +82,8 @@ ACK_WAIT_S = 5.0
 """How long one attempt waits for its PubAcks."""
 READ_IDLE_S = 2.0
 """A page read ends when no message came for this long (the stream has no more)."""
+READER_RETRY_S = 30.0
+"""How long creating a reader's consumer is retried while a cluster recovers from a loss."""
 READER_INACTIVE_S = 30.0
 """A reader's consumer left behind (the workbench died) is removed after this long."""
 PROJECT_NAME = "JetStream"
@@ -346,33 +350,109 @@ class JetStreamClient:
         from_end: bool = False,
         limit: int = 200,
     ) -> EventPage:
-        """A page of a stream read with an ephemeral ordered consumer: ``limit`` events from
-        stream sequence ``offset`` (1 by default), from the first stored after ``after_ms``
-        (ms since the epoch), or the last ``limit``.
+        """A page of a stream: ``limit`` events from stream sequence ``offset`` (1 by default),
+        from the first stored after ``after_ms`` (ms since the epoch), or the last ``limit``.
+
+        Messages are fetched by sequence with JetStream's direct get, many at once, which any
+        replica answers (no consumer is made, so a page reads while a server is down); a
+        stream made without ``allow_direct`` is read through its leader. A time is found by
+        bisecting the sequences on their commit times (messages are stored in time order).
 
         Raises:
-            NotFound: no such stream.
+            NotFound: no such stream. Unavailable: no replica answers.
         """
         stream = stream_of(topic_id)
-        state = (await self._api(f"$JS.API.STREAM.INFO.{stream}"))["state"]
+        info = await self._api(f"$JS.API.STREAM.INFO.{stream}")
+        state, direct = info["state"], bool(info["config"].get("allow_direct"))
         last = int(state.get("last_seq", 0))
-        first = int(state.get("first_seq", 1))
+        first = max(1, int(state.get("first_seq", 1)))
+        if int(state.get("messages", 0)) == 0:
+            return EventPage([], max(offset or 1, last + 1), last)
         if from_end:
             start = max(first, last - limit + 1)
         elif after_ms is not None:
-            start = None
+            start = await self._first_after(stream, direct, first, last, after_ms)
         else:
-            start = max(offset or 1, 1)
-        if int(state.get("messages", 0)) == 0 or (start is not None and start > last):
-            return EventPage([], max(start or 1, last + 1), last)
-        events = [
-            row
-            async for row in self._scan(
-                stream, start_seq=start, start_ms=after_ms, end_seq=last, limit=limit
+            start = max(offset or 1, first)
+        events: list[EventRow] = []
+        seq = start
+        while len(events) < limit and seq <= last:
+            wanted = range(seq, min(last, seq + limit - len(events) - 1) + 1)
+            got = await asyncio.gather(*(self._get(stream, s, direct) for s in wanted))
+            events += [row for row in got if row is not None]  # None: a deleted message
+            seq = wanted[-1] + 1
+        return EventPage(events, events[-1].offset + 1 if events else max(start, last + 1), last)
+
+    async def _first_after(
+        self, stream: str, direct: bool, first: int, last: int, after_ms: int
+    ) -> int:
+        """The first sequence committed after ``after_ms`` (``last + 1`` if none is)."""
+        low, high = first, last + 1
+        while low < high:
+            middle = (low + high) // 2
+            probe = middle
+            row = await self._get(stream, probe, direct)
+            while row is None and probe < high - 1:  # a deleted message: look further on
+                probe += 1
+                row = await self._get(stream, probe, direct)
+            if row is None or row.committed_ms > after_ms:
+                high = middle
+            else:
+                low = probe + 1
+        return low
+
+    async def _get(self, stream: str, seq: int, direct: bool) -> EventRow | None:
+        """One message by sequence, or None if it was deleted; retried while no replica
+        answers (for ``READER_RETRY_S``)."""
+        deadline = time.monotonic() + READER_RETRY_S
+        while True:
+            try:
+                if direct:
+                    return await self._direct_get(stream, seq)
+                return await self._leader_get(stream, seq)
+            except Unavailable:
+                if time.monotonic() > deadline:
+                    raise
+            await asyncio.sleep(0.25)
+
+    async def _direct_get(self, stream: str, seq: int) -> EventRow | None:
+        request = json.dumps({"seq": seq}).encode()
+        try:
+            reply = await self._conn.request(
+                f"$JS.API.DIRECT.GET.{stream}", request, timeout=CALL_TIMEOUT_S / 2
             )
-        ]
-        next_offset = events[-1].offset + 1 if events else last + 1
-        return EventPage(events, next_offset, last)
+        except (nats.errors.TimeoutError, TimeoutError, nats.errors.NoRespondersError):
+            raise Unavailable(f"no replica of {stream} answers at {self.address}") from None
+        headers = {str(k): str(v) for k, v in (reply.headers or {}).items()}
+        status = headers.get("Status", "")
+        if status == "404":
+            return None
+        if status:
+            raise ClientError(f"reading {stream} #{seq}: {headers.get('Description', status)}")
+        committed_ms = _parse_ms(headers.get("Nats-Time-Stamp", ""))
+        subject = headers.get("Nats-Subject", "")
+        for key in _DIRECT_HEADERS:
+            headers.pop(key, None)
+        return message_row(topic_id_of(stream), seq, committed_ms, subject, reply.data, headers)
+
+    async def _leader_get(self, stream: str, seq: int) -> EventRow | None:
+        try:
+            answer = await self._api(f"$JS.API.STREAM.MSG.GET.{stream}", {"seq": seq})
+        except NotFound as exc:
+            if "message" in str(exc).lower():
+                return None
+            raise
+        message = answer["message"]
+        headers = _parse_headers(base64.b64decode(message.get("hdrs") or b""))
+        data = base64.b64decode(message.get("data") or b"")
+        return message_row(
+            topic_id_of(stream),
+            seq,
+            _parse_ms(str(message.get("time", ""))),
+            str(message.get("subject", "")),
+            data,
+            headers,
+        )
 
     async def _scan(
         self,
@@ -398,19 +478,7 @@ class JetStreamClient:
             config.opt_start_time = datetime.datetime.fromtimestamp(
                 (start_ms + 1) / 1000, tz=datetime.UTC
             )
-        js = self._conn.jetstream(timeout=CALL_TIMEOUT_S)
-        try:
-            sub = await js.subscribe(
-                subject,
-                stream=stream,
-                ordered_consumer=True,
-                config=config,
-                pending_msgs_limit=4096,
-            )
-        except nats.js.errors.NotFoundError:
-            raise NotFound(f"no stream {stream}") from None
-        except nats.errors.Error as exc:
-            raise _nats_error(exc, self.address) from None
+        sub = await self._reader(stream, subject, config, 4096)
         topic_id = topic_id_of(stream)
         count = 0
         try:
@@ -441,20 +509,12 @@ class JetStreamClient:
         """
         if group:
             raise Unsupported("consumer groups are not mapped onto JetStream consumers")
-        js = self._conn.jetstream(timeout=CALL_TIMEOUT_S)
-        try:
-            sub = await js.subscribe(
-                "",
-                stream=topic,
-                ordered_consumer=True,
-                deliver_policy=js_api.DeliverPolicy.NEW,
-                inactive_threshold=READER_INACTIVE_S,
-                pending_msgs_limit=65536,
-            )
-        except nats.js.errors.NotFoundError:
-            raise NotFound(f"no stream {topic}") from None
-        except nats.errors.Error as exc:
-            raise _nats_error(exc, self.address) from None
+        config = js_api.ConsumerConfig(
+            deliver_policy=js_api.DeliverPolicy.NEW,
+            ack_policy=js_api.AckPolicy.NONE,
+            inactive_threshold=READER_INACTIVE_S,
+        )
+        sub = await self._reader(topic, "", config, 65536)
         topic_id = topic_id_of(topic)
         try:
             while True:
@@ -465,6 +525,34 @@ class JetStreamClient:
                 yield _msg_row(topic_id, msg)
         finally:
             await self._drop(sub, topic)
+
+    async def _reader(
+        self, stream: str, subject: str, config: js_api.ConsumerConfig, pending: int
+    ) -> Any:
+        """An ordered consumer's subscription; creating it is retried for ``READER_RETRY_S``
+        while the cluster answers nothing (a server died and its groups elect new leaders).
+
+        Raises:
+            NotFound: no such stream. Unavailable: still no answer after the retries.
+        """
+        deadline = time.monotonic() + READER_RETRY_S
+        while True:
+            js = self._conn.jetstream(timeout=CALL_TIMEOUT_S / 2)
+            try:
+                return await js.subscribe(
+                    subject,
+                    stream=stream,
+                    ordered_consumer=True,
+                    config=dataclasses.replace(config),  # subscribe fills it in
+                    pending_msgs_limit=pending,
+                )
+            except nats.js.errors.NotFoundError:
+                raise NotFound(f"no stream {stream}") from None
+            except nats.errors.Error as exc:
+                error = _nats_error(exc, self.address)
+                if not isinstance(error, Unavailable) or time.monotonic() > deadline:
+                    raise error from None
+            await asyncio.sleep(0.25)
 
     async def _drop(self, sub: Any, stream: str) -> None:
         """Unsubscribe and delete the reader's consumer now rather than after its inactivity
@@ -827,6 +915,20 @@ def _topic_row(info: dict[str, Any]) -> TopicRow:
         dedup_keys=tuple(str(s) for s in config.get("subjects") or ()),
         dedup_fields=(f"R{int(config.get('num_replicas', 1))}",),
     )
+
+
+_DIRECT_HEADERS = ("Nats-Stream", "Nats-Subject", "Nats-Sequence", "Nats-Time-Stamp")
+"""Headers a direct get adds to the message's own."""
+
+
+def _parse_headers(block: bytes) -> dict[str, str]:
+    """A NATS header block (``NATS/1.0\r\nKey: value\r\n…``) as a dict."""
+    headers: dict[str, str] = {}
+    for line in block.decode("utf-8", "replace").split("\r\n")[1:]:
+        key, sep, value = line.partition(":")
+        if sep:
+            headers[key.strip()] = value.strip()
+    return headers
 
 
 def _parse_ms(text: str) -> int:

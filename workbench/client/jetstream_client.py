@@ -28,13 +28,14 @@ import datetime
 import json
 import ssl
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import nats
 import nats.errors
 import nats.js.errors
 from nats.aio.client import Client as NatsConnection
+from nats.aio.client import RawCredentials
 from nats.aio.msg import Msg
 from nats.js import api as js_api
 from nats.nuid import NUID
@@ -74,6 +75,8 @@ from workbench.client.stream_client import Capability
 
 JETSTREAM_CAPABILITIES = frozenset({Capability.REPLICAS})
 """What JetStream does of the workbench's list."""
+LOGIN_TIMEOUT_S = 8.0
+"""How long a login tries the servers before it says what went wrong."""
 CALL_TIMEOUT_S = 10.0
 """One JetStream API request."""
 PUBLISH_RETRY_S = 60.0
@@ -154,7 +157,6 @@ class JetStreamClient:
             "allow_reconnect": True,
             "max_reconnect_attempts": -1,
             "reconnect_time_wait": 0.5,
-            "error_cb": _quiet,
             "disconnected_cb": _quiet_none,
             "reconnected_cb": _quiet_none,
             "closed_cb": _quiet_none,
@@ -164,20 +166,33 @@ class JetStreamClient:
             options["user"], options["password"] = s.user, s.password
         if s.token:
             options["token"] = s.token
-        if s.creds_file:
-            options["user_credentials"] = s.creds_file
-        if s.nkey_seed_file:
-            options["nkeys_seed"] = s.nkey_seed_file
+        if s.creds:
+            options["user_credentials"] = RawCredentials(s.creds)
+        if s.nkey_seed:
+            options["nkeys_seed_str"] = s.nkey_seed
         if s.tls:
             context = ssl.create_default_context(cafile=s.ca_file or None)
             options["tls"] = context
+        problems: list[Exception] = []
+        hopeless = asyncio.Event()
+
+        async def remember(exc: Exception) -> None:
+            problems.append(exc)
+            refused = sum(isinstance(p, ConnectionRefusedError) for p in problems)
+            if _is_auth_problem(exc) or refused >= 2 * len(s.servers):
+                hopeless.set()
+
+        options["error_cb"] = remember
         try:
-            self._nc = await nats.connect(**options)
-        except nats.errors.NoServersError as exc:
-            raise Unavailable(f"no NATS server answers at {s.address}: {exc}") from None
+            # nats-py retries a first connection as long as later ones; a login gives up when
+            # the credentials are refused, every server refuses connections, or in time.
+            self._nc = await _first_of(nats.connect(**options), hopeless, LOGIN_TIMEOUT_S)
         except (OSError, TimeoutError, nats.errors.Error) as exc:
-            text = str(exc)
-            if "authorization" in text.lower() or "authentication" in text.lower():
+            last = problems[-1] if problems else exc
+            text = str(last) if str(last) else type(last).__name__
+            if isinstance(exc, TimeoutError | nats.errors.NoServersError) and not problems:
+                raise Unavailable(f"no NATS server answers at {s.address}") from None
+            if _is_auth_problem(last):
                 raise AuthError(f"the NATS server refused the credentials: {text}") from None
             raise Unavailable(
                 f"cannot connect to {s.address}: {text or type(exc).__name__}"
@@ -844,10 +859,10 @@ class JetStreamClient:
         """The connection's own identity and what its account allows (read-only)."""
         self._account = await self._api("$JS.API.INFO")
         s = self.settings
-        if s.creds_file:
-            who = f"creds file {s.creds_file}"
-        elif s.nkey_seed_file:
-            who = f"NKey seed file {s.nkey_seed_file}"
+        if s.creds:
+            who = f"creds {s.creds_source}".strip()
+        elif s.nkey_seed:
+            who = f"NKey {s.creds_source}".strip()
         elif s.token:
             who = "token"
         elif s.user:
@@ -868,15 +883,69 @@ class JetStreamClient:
         raise Unsupported("NATS users are managed in the server's configuration or with nsc")
 
 
+class SubjectPublisher:
+    """Publishes to one subject of a stream (a generator's ``Publisher``).
+
+    Args:
+        client: the connection.
+        subject: the subject every event goes to (one the stream takes).
+    """
+
+    def __init__(self, client: JetStreamClient, subject: str) -> None:
+        self._client = client
+        self.subject = subject
+
+    async def publish_encoded(
+        self, topic_id: bytes, events: list[bytes], with_ids: bool = False
+    ) -> PublishResult:
+        """:meth:`JetStreamClient.publish_encoded` to this subject."""
+        return await self._client.publish_encoded(topic_id, events, with_ids, self.subject)
+
+
+def subject_matches(pattern: str, subject: str) -> bool:
+    """True if ``subject`` matches a NATS subject ``pattern`` (``*``: one token, ``>``: one
+    or more tokens at the end)."""
+    want, have = pattern.split("."), subject.split(".")
+    for index, token in enumerate(want):
+        if token == ">":
+            return len(have) > index
+        if index >= len(have) or (token != "*" and token != have[index]):
+            return False
+    return len(have) == len(want)
+
+
 # -- helpers ----------------------------------------------------------------------------------
 
 
-async def _quiet(exc: Exception) -> None:
-    """nats-py prints connection errors by default; the client reports them as ClientErrors."""
+def _is_auth_problem(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return "authorization" in text or "authentication" in text
+
+
+async def _first_of(
+    connecting: Awaitable[NatsConnection], hopeless: asyncio.Event, timeout_s: float
+) -> NatsConnection:
+    """The connection, unless ``hopeless`` is set or ``timeout_s`` passes first.
+
+    Raises:
+        TimeoutError: if it did not connect (the caller says why from what it saw).
+    """
+    task = asyncio.ensure_future(connecting)
+    gave_up = asyncio.ensure_future(hopeless.wait())
+    try:
+        await asyncio.wait({task, gave_up}, timeout=timeout_s, return_when="FIRST_COMPLETED")
+    finally:
+        gave_up.cancel()
+    if task.done():
+        return task.result()
+    task.cancel()
+    with contextlib.suppress(BaseException):
+        await task
+    raise TimeoutError("no connection")
 
 
 async def _quiet_none() -> None:
-    """See :func:`_quiet`."""
+    """nats-py prints connection events by default; the client reports them as ClientErrors."""
 
 
 def _check_stream_name(name: str) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from workbench.client.errors import InvalidInput
 
@@ -13,37 +13,52 @@ DEFAULT_NATS_URL = "nats://127.0.0.1:4222"
 class JetStreamSettings:
     """A NATS server or cluster and the credentials to use (secrets are held only in memory).
 
-    At most one way of logging in is used: a ``.creds`` file (JWT and NKey seed), an NKey seed
-    file, a token, or a user and password; with none, the connection is anonymous.
+    At most one way of logging in is used: a ``.creds`` file's contents (JWT and NKey seed), an
+    NKey seed, a token, or a user and password; with none, the connection is anonymous. Secrets
+    are held as text (read from a file or the keyring), so no file needs to stay on disk.
 
     Attributes:
         servers: ``nats://`` or ``tls://`` URLs of one or more servers of the cluster; the client
             connects to one and fails over to the others.
         user, password: a user of the server's ``authorization`` block.
         token: an authorization token.
-        creds_file: path of a ``.creds`` file (decentralised auth).
-        nkey_seed_file: path of a file holding an NKey seed (``SU…``).
+        creds: the text of a ``.creds`` file (decentralised auth: a user JWT and its seed).
+        nkey_seed: an NKey user seed (``SU…``).
+        creds_source: where ``creds`` or ``nkey_seed`` was read from, for people ("" if
+            nowhere).
         ca_file: PEM of the CA to trust for TLS; "" trusts the system's roots (TLS is used when
             a URL says ``tls://`` or a CA is given).
     """
 
     servers: tuple[str, ...]
     user: str = ""
-    password: str = ""
-    token: str = ""
-    creds_file: str = ""
-    nkey_seed_file: str = ""
+    password: str = field(default="", repr=False)
+    token: str = field(default="", repr=False)
+    creds: str = field(default="", repr=False)
+    nkey_seed: str = field(default="", repr=False)
+    creds_source: str = ""
     ca_file: str = ""
 
     def __post_init__(self) -> None:
         if not self.servers:
             raise InvalidInput("give at least one NATS server URL, e.g. " + DEFAULT_NATS_URL)
-        ways = [bool(self.user), bool(self.token), bool(self.creds_file), bool(self.nkey_seed_file)]
+        ways = [bool(self.user), bool(self.token), bool(self.creds), bool(self.nkey_seed)]
         if sum(ways) > 1:
             raise InvalidInput(
                 "give one way of logging in: a user and password, a token, a .creds file or "
-                "an NKey seed file"
+                "an NKey seed"
             )
+
+    @property
+    def auth_kind(self) -> str:
+        """How the connection logs in: "creds", "nkey", "token", "user" or "none"."""
+        if self.creds:
+            return "creds"
+        if self.nkey_seed:
+            return "nkey"
+        if self.token:
+            return "token"
+        return "user" if self.user else "none"
 
     @property
     def tls(self) -> bool:

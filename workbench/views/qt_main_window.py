@@ -24,7 +24,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workbench.client.clients import AnySettings
 from workbench.client.connection_settings import ConnectionSettings
+from workbench.client.errors import ClientError
 from workbench.client.records import EventRow, TopicRow
 from workbench.models.broker_status import BrokerState
 from workbench.models.embedded_connection import LOCAL_PROJECT
@@ -508,20 +510,23 @@ class QtMainWindow(QMainWindow):
                 self.connection_state.setText("Waiting for the embedded broker…")
                 return None
             return self._connect(settings, EMBEDDED)
-        secret = self.profiles.secret(profile)
-        if not secret:
-            return self._cannot_connect(name, "no ClientSecret is stored for it; edit the profile.")
+        secret = self.profiles.secret(profile) or ""
+        if not secret and profile.needs_secret:
+            what = "credentials are" if profile.is_nats else "ClientSecret is"
+            return self._cannot_connect(name, f"no {what} stored for it; edit the profile.")
         try:
             remote = profile.settings(secret)
         except OSError as exc:
             return self._cannot_connect(name, f"its CA certificate cannot be read: {exc}")
+        except ClientError as exc:
+            return self._cannot_connect(name, str(exc))
         return self._connect(remote, name)
 
     def _cannot_connect(self, name: str, why: str) -> asyncio.Task[None]:
         self._connection_failed(name, why)
         return self.session.run(self.session.drop_connection(f"cannot connect to {name}"))
 
-    def _connect(self, settings: ConnectionSettings, name: str) -> asyncio.Task[None]:
+    def _connect(self, settings: AnySettings, name: str) -> asyncio.Task[None]:
         self.connection_state.setText(f"Connecting to {name}…")
         self.connection_banner.hide()
         return self.session.run(

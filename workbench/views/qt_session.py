@@ -20,8 +20,7 @@ from typing import Any, TypeVar
 
 from PySide6.QtCore import QObject, Signal
 
-from workbench.client.broker_client import BrokerClient
-from workbench.client.connection_settings import ConnectionSettings
+from workbench.client.clients import AnySettings, client_for, settings_address
 from workbench.client.errors import AuthError, ClientError, Unavailable
 from workbench.client.records import MetricsSample, TopicRow
 from workbench.client.stream_client import StreamClient
@@ -68,8 +67,8 @@ class QtSession(QObject):
 
     # -- connection ---------------------------------------------------------------------------
 
-    async def connect_to(self, settings: ConnectionSettings, profile_name: str = "") -> None:
-        """Log in to a broker and make it the current one.
+    async def connect_to(self, settings: AnySettings, profile_name: str = "") -> None:
+        """Log in to a broker (Ensign, or a NATS JetStream cluster) and make it the current one.
 
         Connecting to another profile drops the current connection first, so that no view
         shows one broker's data under another's name. Connecting again to the current profile
@@ -85,8 +84,9 @@ class QtSession(QObject):
         if previous is not None and not previous.done():
             previous.cancel()
         if self.client is not None and profile_name != self.profile_name:
-            await self.drop_connection(f"switching to {profile_name or settings.grpc_address}")
-        client = BrokerClient(settings)
+            where = profile_name or settings_address(settings)
+            await self.drop_connection(f"switching to {where}")
+        client = client_for(settings)
         try:
             await client.login()
             topics = await client.topics(all_projects=True)

@@ -75,12 +75,13 @@ def test_streams_are_created_listed_and_deleted_with_their_replicas(
         assert rows[r1].events == 0
         assert (rows[r3].events, rows[r3].first_offset, rows[r3].last_offset) == (5, 1, 5)
         assert rows[r3].bytes > 0
-        assert rows[r3].dedup_keys == (r3, f"{r3}.>")  # the subjects
+        assert rows[r3].subjects == (r3, f"{r3}.>")
+        assert (rows[r1].replicas, rows[r3].replicas) == (1, 3)
         assert client.topic_ref(three) == r3
         assert isinstance(client, JetStreamClient)
         assert await client.stream_replicas(three) == 3
         assert await client.stream_replicas(one) == 1
-        with pytest.raises(InvalidInput, match="cannot name"):
+        with pytest.raises(InvalidInput, match="cannot name a JetStream stream"):
             await client.create_topic("has.dot")
         await client.destroy_topic(one)
         await client.destroy_topic(three)

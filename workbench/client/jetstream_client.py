@@ -55,7 +55,7 @@ from workbench.client.errors import (
     Unsupported,
 )
 from workbench.client.jetstream_headers import event_headers, message_row, row_record
-from workbench.client.jetstream_settings import JetStreamSettings
+from workbench.client.jetstream_settings import JetStreamSettings, validate_stream_name
 from workbench.client.records import (
     BrokerInfo,
     EventPage,
@@ -115,6 +115,7 @@ class JetStreamClient:
         self._nuid = NUID()
         self._subjects: dict[str, str] = {}
         self._account: dict[str, Any] = {}
+        self._cleanups: set[asyncio.Task[None]] = set()
 
     # -- session ------------------------------------------------------------------------------
 
@@ -205,6 +206,8 @@ class JetStreamClient:
 
     async def close(self) -> None:
         """Close the connection (pending publishes are dropped)."""
+        if self._cleanups:
+            await asyncio.wait(set(self._cleanups), timeout=2)
         nc, self._nc = self._nc, None
         if nc is not None and not nc.is_closed:
             with contextlib.suppress(Exception):
@@ -300,7 +303,7 @@ class JetStreamClient:
         Raises:
             InvalidInput: a bad name or replica count, or more replicas than servers.
         """
-        _check_stream_name(name)
+        validate_stream_name(name)
         if not 1 <= replicas <= MAX_REPLICAS:
             raise InvalidInput(f"replicas must be 1 to {MAX_REPLICAS}, not {replicas}")
         config = {
@@ -510,7 +513,7 @@ class JetStreamClient:
                 if end_seq is not None and row.offset >= end_seq:
                     return
         finally:
-            await self._drop(sub, stream)
+            self._drop_soon(sub, stream)
 
     async def tail(
         self, topic: str, group: str | None = None, ack: bool = False
@@ -539,7 +542,7 @@ class JetStreamClient:
                     return
                 yield _msg_row(topic_id, msg)
         finally:
-            await self._drop(sub, topic)
+            self._drop_soon(sub, topic)
 
     async def _reader(
         self, stream: str, subject: str, config: js_api.ConsumerConfig, pending: int
@@ -568,6 +571,13 @@ class JetStreamClient:
                 if not isinstance(error, Unavailable) or time.monotonic() > deadline:
                     raise error from None
             await asyncio.sleep(0.25)
+
+    def _drop_soon(self, sub: Any, stream: str) -> None:
+        """:meth:`_drop` in a task of its own: a reader's generator may be closed where it
+        cannot await (collected unfinished), and its cleanup must not need to."""
+        task = asyncio.ensure_future(self._drop(sub, stream))
+        self._cleanups.add(task)
+        task.add_done_callback(self._cleanups.discard)
 
     async def _drop(self, sub: Any, stream: str) -> None:
         """Unsubscribe and delete the reader's consumer now rather than after its inactivity
@@ -948,14 +958,6 @@ async def _quiet_none() -> None:
     """nats-py prints connection events by default; the client reports them as ClientErrors."""
 
 
-def _check_stream_name(name: str) -> None:
-    if not name or len(name) > 255 or any(c in name for c in ".*> \t\r\n/\\"):
-        raise InvalidInput(
-            f"{name!r} cannot name a JetStream stream: use letters, digits, '-' and '_' "
-            "(no '.', '*', '>', '/', '\\' or spaces)"
-        )
-
-
 def _publish_subject(stream: str, config: dict[str, Any]) -> str:
     subjects = [str(s) for s in config.get("subjects") or []]
     if not subjects or stream in subjects or f"{stream}.>" in subjects:
@@ -981,8 +983,8 @@ def _topic_row(info: dict[str, Any]) -> TopicRow:
         last_offset=int(state.get("last_seq", 0)),
         last_committed_ms=_parse_ms(last_ts) if int(state.get("messages", 0)) else 0,
         dedup_strategy="NONE",
-        dedup_keys=tuple(str(s) for s in config.get("subjects") or ()),
-        dedup_fields=(f"R{int(config.get('num_replicas', 1))}",),
+        subjects=tuple(str(s) for s in config.get("subjects") or ()),
+        replicas=int(config.get("num_replicas", 1)),
     )
 
 

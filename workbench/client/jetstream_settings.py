@@ -91,3 +91,18 @@ def parse_servers(text: str) -> tuple[str, ...]:
     if not servers:
         raise InvalidInput("give at least one NATS server URL, e.g. " + DEFAULT_NATS_URL)
     return tuple(servers)
+
+
+STREAM_NAME_HINT = "Letters, digits, '-' and '_' (no '.', '*', '>', '/', '\\' or spaces)."
+
+
+def validate_stream_name(name: str) -> str:
+    """Return ``name`` if it can name a JetStream stream (and so a topic there).
+
+    Raises:
+        InvalidInput: if it is empty, longer than 255 characters, or holds ``.``, ``*``, ``>``,
+            ``/``, ``\\`` or whitespace (which subjects and the JetStream API reserve).
+    """
+    if not name or len(name) > 255 or any(c in name for c in ".*> \t\r\n/\\"):
+        raise InvalidInput(f"{name!r} cannot name a JetStream stream: {STREAM_NAME_HINT}")
+    return name

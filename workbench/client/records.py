@@ -34,6 +34,10 @@ class TopicRow:
     dedup_strategy: str
     dedup_keys: tuple[str, ...] = ()
     dedup_fields: tuple[str, ...] = ()
+    subjects: tuple[str, ...] = ()
+    """The NATS subjects a JetStream stream listens on (empty for an Ensign topic)."""
+    replicas: int = 1
+    """How many servers keep a copy (a JetStream stream's replication factor)."""
 
 
 @dataclass(frozen=True, slots=True)

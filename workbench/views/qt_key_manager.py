@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 
 from workbench.client.errors import ClientError
 from workbench.client.records import KeyRow, ProjectRow
-from workbench.client.stream_client import StreamClient
+from workbench.client.stream_client import Capability, StreamClient
 from workbench.models.key_listing import COLUMNS, PERMISSIONS, KeyLine, key_line
 from workbench.models.key_presets import ADMIN
 from workbench.views.qt_connect_code import note_label
@@ -361,6 +361,12 @@ class QtKeyManager(QWidget):
         client = self._session.client
         if client is None:
             return None
+        if Capability.KEY_ADMIN not in client.capabilities:
+            self.hint.setText(
+                f"{client.kind}: what this connection's account allows, read-only. Its users "
+                "are managed in the servers' configuration (or with nsc), not here."
+            )
+            return client
         if ADMIN not in client.permissions:
             self.hint.setText(
                 f"Managing keys needs a {ADMIN} key; the key of {self._session.profile_name} "
@@ -388,14 +394,21 @@ class QtKeyManager(QWidget):
         return task
 
     def _update_actions(self) -> None:
-        admin = self._session.client is not None and ADMIN in self._session.client.permissions
+        client = self._session.client
+        admin = (
+            client is not None
+            and Capability.KEY_ADMIN in client.capabilities
+            and ADMIN in client.permissions
+        )
         key = self.selected_key()
         own = key is not None and any(
             line.own and line.client_id == key.client_id for line in self._lines
         )
-        for widget in (self.new_project_button, self.new_key_button, self.refresh_button):
+        for widget in (self.new_project_button, self.new_key_button):
             widget.setEnabled(admin)
-        self.test_button.setEnabled(self._session.client is not None)
+        read_only = client is not None and Capability.KEY_ADMIN not in client.capabilities
+        self.refresh_button.setEnabled(admin or read_only)
+        self.test_button.setEnabled(client is not None and client.ensign_settings is not None)
         self.revoke_button.setEnabled(admin and key is not None and not key.revoked_ms and not own)
         if own:
             self.revoke_button.setToolTip("The workbench is connected with this key: it stays")

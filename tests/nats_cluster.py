@@ -200,5 +200,11 @@ class NatsCluster:
                 except subprocess.TimeoutExpired:
                     node.process.kill()
                     node.process.wait(5)
+        keep = os.environ.get("NATS_CLUSTER_LOGS")
+        if keep:  # for looking into a failure: where to copy the servers' logs
+            Path(keep).mkdir(parents=True, exist_ok=True)
+            for node in self.nodes:
+                with contextlib.suppress(OSError):
+                    shutil.copy(node.log_file, Path(keep) / node.log_file.name)
         with contextlib.suppress(OSError):
             shutil.rmtree(self.root)

@@ -316,15 +316,20 @@ class JetStreamClient:
             "allow_direct": True,
             "discard": "old",
         }
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 30
+        unanswered = False
         while True:
             try:
                 await self._api(f"$JS.API.STREAM.CREATE.{name}", config)
                 break
             except Unavailable:
+                # A busy cluster may create the stream and answer too late: look for it.
+                unanswered = True
                 if time.monotonic() > deadline:
                     raise
             except ClientError as exc:
+                if unanswered and "already in use" in str(exc) and await self._made_as(config):
+                    break  # the unanswered request made it
                 # A cluster electing its meta leader says "insufficient resources" or "no
                 # suitable peers" for a while.
                 if time.monotonic() > deadline or "already in use" in str(exc):
@@ -334,6 +339,15 @@ class JetStreamClient:
             await asyncio.sleep(0.5)
         self._subjects[name] = name
         return topic_id_of(name)
+
+    async def _made_as(self, config: dict[str, Any]) -> bool:
+        """True if the stream exists with ``config``'s subjects and replicas."""
+        info = await self._api(f"$JS.API.STREAM.INFO.{config['name']}")
+        made = info["config"]
+        return bool(
+            made.get("subjects") == config["subjects"]
+            and made.get("num_replicas") == config["num_replicas"]
+        )
 
     async def archive_topic(self, topic_id: bytes) -> None:
         """Raises ``Unsupported`` (a stream has no read-only mode in nats-server 2.9)."""

@@ -82,6 +82,8 @@ CALL_TIMEOUT_S = 10.0
 PUBLISH_RETRY_S = 60.0
 """How long a publish keeps retrying unacknowledged events (a leader election takes seconds)."""
 ACK_WAIT_S = 5.0
+PUBLISH_WINDOW = 20_000
+"""The most messages awaiting their PubAck at once (nats-py's own default is 4,000)."""
 """How long one attempt waits for its PubAcks."""
 READ_IDLE_S = 2.0
 """A page read ends when no message came for this long (the stream has no more)."""
@@ -116,6 +118,7 @@ class JetStreamClient:
         self._subjects: dict[str, str] = {}
         self._account: dict[str, Any] = {}
         self._cleanups: set[asyncio.Task[None]] = set()
+        self._js: Any = None
 
     # -- session ------------------------------------------------------------------------------
 
@@ -208,7 +211,7 @@ class JetStreamClient:
         """Close the connection (pending publishes are dropped)."""
         if self._cleanups:
             await asyncio.wait(set(self._cleanups), timeout=2)
-        nc, self._nc = self._nc, None
+        nc, self._nc, self._js = self._nc, None, None
         if nc is not None and not nc.is_closed:
             with contextlib.suppress(Exception):
                 await nc.close()
@@ -696,7 +699,7 @@ class JetStreamClient:
                     f"{len(waiting)} of {len(messages)} events were not acknowledged by "
                     f"{stream} within {PUBLISH_RETRY_S:.0f} s: {last_problem}"
                 )
-            js = self._conn.jetstream(timeout=ACK_WAIT_S)
+            js = self._publishing()
             futures: dict[int, asyncio.Future[js_api.PubAck]] = {}
             try:
                 for i in waiting:
@@ -726,6 +729,15 @@ class JetStreamClient:
                 await asyncio.sleep(0.2)
                 if not await self._stream_exists(stream):
                     raise Refused("TOPIC_UNKNOWN", f"there is no stream {stream}")
+
+    def _publishing(self) -> Any:
+        """The connection's JetStream context for publishing, made once: each context
+        subscribes an inbox of its own for PubAcks on its first ``publish_async``."""
+        if self._js is None:
+            self._js = self._conn.jetstream(
+                timeout=ACK_WAIT_S, publish_async_max_pending=PUBLISH_WINDOW
+            )
+        return self._js
 
     async def _stream_exists(self, stream: str) -> bool:
         try:

@@ -49,6 +49,7 @@ from workbench.views.qt_page_tabs import QtPageTabs
 from workbench.views.qt_producer import QtProducer
 from workbench.views.qt_profile_dialog import QtProfileDialog
 from workbench.views.qt_query_panel import QtQueryPanel
+from workbench.views.qt_replay_panel import OtherBrokers
 from workbench.views.qt_scenario_panel import QtScenarioPanel
 from workbench.views.qt_session import QtSession
 from workbench.views.qt_themes import FontScaler, Theme, apply_theme
@@ -104,7 +105,11 @@ class QtMainWindow(QMainWindow):
         self.events = QtEventTable(session)
         self.detail = QtEventDetail()
         self.query = QtQueryPanel(session, library)
-        self.producer = QtProducer(session, templates)
+        self.producer = QtProducer(
+            session,
+            templates,
+            others=OtherBrokers(lambda: [p.name for p in profiles.all()], self.profile_settings),
+        )
         self.charts = QtCharts(session)
         self.fields = QtFieldsPanel(session)
         self.demo = QtScenarioPanel(session)
@@ -521,6 +526,25 @@ class QtMainWindow(QMainWindow):
         except ClientError as exc:
             return self._cannot_connect(name, str(exc))
         return self._connect(remote, name)
+
+    def profile_settings(self, name: str) -> AnySettings:
+        """The connection settings of the profile called ``name``, with its secret.
+
+        Raises:
+            ClientError: no such profile, no stored secret, or the embedded broker not running.
+            OSError: its CA certificate cannot be read.
+        """
+        profile = self.profiles.get(name)
+        if profile is None:
+            raise ClientError(f"there is no profile {name!r}")
+        if profile.embedded:
+            if self.broker.settings is None:
+                raise ClientError("the embedded broker is not running")
+            return self.broker.settings
+        secret = self.profiles.secret(profile) or ""
+        if not secret and profile.needs_secret:
+            raise ClientError(f"no credentials are stored for {name}; edit the profile")
+        return profile.settings(secret)
 
     def _cannot_connect(self, name: str, why: str) -> asyncio.Task[None]:
         self._connection_failed(name, why)

@@ -28,7 +28,7 @@ from workbench.views.qt_flow_layout import QtFlowLayout, fit_combo
 from workbench.views.qt_generator_panel import QtGeneratorPanel
 from workbench.views.qt_import_panel import QtImportPanel
 from workbench.views.qt_page_tabs import QtPageTabs
-from workbench.views.qt_replay_panel import QtReplayPanel
+from workbench.views.qt_replay_panel import OtherBrokers, QtReplayPanel
 from workbench.views.qt_session import QtSession
 from workbench.views.qt_topic_dialogs import QtNewTopicDialog
 
@@ -43,10 +43,19 @@ class QtProducer(QWidget):
         session: QtSession,
         templates: TemplateLibrary | None = None,
         parent: QWidget | None = None,
+        others: OtherBrokers | None = None,
     ) -> None:
+        """
+        Args:
+            session: the connection.
+            templates: the saved templates (None: none).
+            parent: the window.
+            others: the other profiles' brokers a replay may read from (None: only this one).
+        """
         super().__init__(parent)
         self._session = session
         self._templates = templates
+        self._others = others
         self._wanted: bytes | None = None
         self._build()
         session.topics_changed.connect(self._fill_topics)
@@ -73,7 +82,7 @@ class QtProducer(QWidget):
         self.composer = QtComposer(self._session, self.target)
         self.generator = QtGeneratorPanel(self._session, self.target, self._templates)
         self.importer = QtImportPanel(self._session, self.target)
-        self.replayer = QtReplayPanel(self._session, self.target)
+        self.replayer = QtReplayPanel(self._session, self.target, others=self._others)
         self.pages = QtPageTabs()
         self.pages.setObjectName("producerPages")
         self.pages.setDocumentMode(True)

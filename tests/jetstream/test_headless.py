@@ -169,3 +169,13 @@ def test_profile_reads_a_stream(nats_cluster: NatsCluster) -> None:
     assert {f["path"] for f in report["fields"]} >= {"price", "sku"}
     missing = _headless("profile", "--nats", _urls(nats_cluster), "--topic", "nope", "--json")
     assert missing.returncode == 2 and "no stream" in missing.stderr
+
+
+def test_a_demo_scenario_runs_on_the_cluster(nats_cluster: NatsCluster) -> None:
+    done = _headless(
+        "produce", "--nats", _urls(nats_cluster), "--scenario", "bank", "--duration", "2", "--json"
+    )
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert summary["scenario"] and summary["acked"] > 0 and summary["nacked"] == 0
+    assert {t["topic"] for t in summary["topics"]} == {"bank.accounts"}

@@ -82,7 +82,7 @@ def test_streams_are_created_listed_and_deleted_with_their_replicas(
         assert await client.stream_replicas(three) == 3
         assert await client.stream_replicas(one) == 1
         with pytest.raises(InvalidInput, match="cannot name a JetStream stream"):
-            await client.create_topic("has.dot")
+            await client.create_topic("has space")
         await client.destroy_topic(one)
         await client.destroy_topic(three)
         assert not {r1, r3} & {t.name for t in await client.topics()}
@@ -259,5 +259,26 @@ def test_what_jetstream_lacks_is_said_not_crashed_on(js_settings: JetStreamSetti
         assert "jetstream" in keys[0].permissions
         info = await client.broker_info()
         assert info.version.startswith("nats-server 2.")
+
+    _run(js_settings, body)
+
+
+def test_a_dotted_topic_name_becomes_a_stream_with_that_subject(
+    js_settings: JetStreamSettings,
+) -> None:
+    topic = f"bank.accounts{os.urandom(2).hex()}"
+
+    async def body(client: StreamClient) -> None:
+        topic_id = await client.create_topic(topic, replicas=3)
+        stream = topic.replace(".", "_")
+        assert client.topic_ref(topic_id) == stream
+        await client.publish(topic_id, _orders(5))
+        row = next(t for t in await client.topics() if t.id == topic_id)
+        assert (row.name, row.subjects, row.events) == (topic, (topic, f"{topic}.>"), 5)
+        page = await client.read_events(topic_id, limit=5)
+        assert {e.subject for e in page.events} == {topic}
+        rows = [r async for r in client.query(f'SELECT * FROM "{topic}" WHERE data.n >= 3')]
+        assert [r.offset for r in rows] == [4, 5]
+        assert client.query_plan(f'SELECT * FROM "{topic}"').server.startswith(f"stream {stream}")
 
     _run(js_settings, body)

@@ -91,6 +91,8 @@ READER_RETRY_S = 30.0
 """How long creating a reader's consumer is retried while a cluster recovers from a loss."""
 READER_INACTIVE_S = 30.0
 """A reader's consumer left behind (the workbench died) is removed after this long."""
+TOPIC_DESCRIPTION = "Ensign topic "
+"""A stream made for a dotted topic name keeps the name in its description, after this."""
 PROJECT_NAME = "JetStream"
 """The stand-in project every stream is listed under."""
 MAX_REPLICAS = 5
@@ -276,7 +278,8 @@ class JetStreamClient:
             streams = answer.get("streams") or []
             for info in streams:
                 row = _topic_row(info)
-                self._subjects[row.name] = _publish_subject(row.name, info["config"])
+                stream = stream_of(row.id)
+                self._subjects[stream] = _publish_subject(stream, info["config"])
                 rows.append(row)
             offset += len(streams)
             if not streams or offset >= int(answer.get("total", 0)):
@@ -294,11 +297,14 @@ class JetStreamClient:
         return int(info["config"].get("num_replicas", 1))
 
     async def create_topic(self, name: str, project_id: bytes = b"", replicas: int = 1) -> bytes:
-        """Create a file-backed stream ``name`` on the subjects ``name`` and ``name.>``.
+        """Create a file-backed stream for topic ``name`` on the subjects ``name`` and
+        ``name.>``.
 
         Args:
-            name: letters, digits, ``-`` and ``_`` (a stream name cannot hold ``.``, ``*``,
-                ``>`` or spaces).
+            name: a stream name (letters, digits, ``-`` and ``_``), or an Ensign topic name
+                with dots (``bank.accounts``): its stream is then named with ``_`` for each
+                ``.`` (``bank_accounts``), keeps the dotted name as its subject, and is listed
+                under that name (kept in the stream's description).
             project_id: ignored (no projects).
             replicas: 1 to 5 copies, each on its own server; a cluster that is still electing
                 its leader is retried for a few seconds.
@@ -306,11 +312,11 @@ class JetStreamClient:
         Raises:
             InvalidInput: a bad name or replica count, or more replicas than servers.
         """
-        validate_stream_name(name)
+        stream = stream_for_topic(name)
         if not 1 <= replicas <= MAX_REPLICAS:
             raise InvalidInput(f"replicas must be 1 to {MAX_REPLICAS}, not {replicas}")
-        config = {
-            "name": name,
+        config: dict[str, Any] = {
+            "name": stream,
             "subjects": [name, f"{name}.>"],
             "retention": "limits",
             "storage": "file",
@@ -319,11 +325,13 @@ class JetStreamClient:
             "allow_direct": True,
             "discard": "old",
         }
+        if stream != name:
+            config["description"] = TOPIC_DESCRIPTION + name
         deadline = time.monotonic() + 30
         unanswered = False
         while True:
             try:
-                await self._api(f"$JS.API.STREAM.CREATE.{name}", config)
+                await self._api(f"$JS.API.STREAM.CREATE.{stream}", config)
                 break
             except Unavailable:
                 # A busy cluster may create the stream and answer too late: look for it.
@@ -340,8 +348,8 @@ class JetStreamClient:
                 if "insufficient" not in str(exc) and "peers" not in str(exc):
                     raise
             await asyncio.sleep(0.5)
-        self._subjects[name] = name
-        return topic_id_of(name)
+        self._subjects[stream] = name
+        return topic_id_of(stream)
 
     async def _made_as(self, config: dict[str, Any]) -> bool:
         """True if the stream exists with ``config``'s subjects and replicas."""
@@ -759,7 +767,7 @@ class JetStreamClient:
         """
         query = _parse(ensql)
         scope = scope or QueryScope()
-        server = [f"stream {query.topic}"]
+        server = [f"stream {stream_for_topic(query.topic)}"]
         server.append(f"subject {scope.subject}" if scope.subject else "all subjects")
         if scope.first_offset is not None or scope.last_offset is not None:
             server.append(
@@ -803,7 +811,7 @@ class JetStreamClient:
         """
         query = _parse(ensql)
         scope = scope or QueryScope()
-        stream = query.topic
+        stream = stream_for_topic(query.topic)
         state = (await self._api(f"$JS.API.STREAM.INFO.{stream}"))["state"]
         last = int(state.get("last_seq", 0))
         end = min(last, scope.last_offset) if scope.last_offset is not None else last
@@ -859,7 +867,7 @@ class JetStreamClient:
                 events_rate = (topic.events - before[1]) / elapsed if before and elapsed else 0.0
                 bytes_rate = (topic.bytes - before[2]) / elapsed if before and elapsed else 0.0
                 previous[topic.name] = (now, topic.events, topic.bytes)
-                lags = await self._lags(topic.name)
+                lags = await self._lags(stream_of(topic.id))
                 rates.append(
                     TopicRate(
                         topic.id,
@@ -992,12 +1000,31 @@ def _publish_subject(stream: str, config: dict[str, Any]) -> str:
     return plain[0] if plain else subjects[0].replace(".>", "").replace(".*", "")
 
 
+def stream_for_topic(name: str) -> str:
+    """The stream a topic name maps to: itself, or with ``_`` for each ``.``.
+
+    Raises:
+        InvalidInput: if neither can name a stream.
+    """
+    if "." in name and name.replace(".", "_") != name:
+        dotted = name.replace(".", "_")
+        if not name.startswith(".") and not name.endswith(".") and ".." not in name:
+            return validate_stream_name(dotted)
+    return validate_stream_name(name)
+
+
 def _topic_row(info: dict[str, Any]) -> TopicRow:
     config, state = info["config"], info.get("state") or {}
-    name = str(config["name"])
+    stream = str(config["name"])
+    description = str(config.get("description") or "")
+    name = (
+        description.removeprefix(TOPIC_DESCRIPTION)
+        if description.startswith(TOPIC_DESCRIPTION)
+        else stream
+    )
     last_ts = str(state.get("last_ts") or "")
     return TopicRow(
-        id=topic_id_of(name),
+        id=topic_id_of(stream),
         project_id=b"",
         project_name=PROJECT_NAME,
         name=name,

@@ -22,6 +22,7 @@ from workbench.client.records import NewEvent, TopicRow
 from workbench.models.chart_series import BYTES_PER_SECOND, EVENTS_PER_SECOND, LAG
 from workbench.models.composed_event import BodyMode
 from workbench.views.qt_charts import QtCharts
+from workbench.views.qt_event_detail import QtEventDetail
 from workbench.views.qt_event_table import QtEventTable
 from workbench.views.qt_producer import QtProducer
 from workbench.views.qt_query_panel import QtQueryPanel
@@ -141,6 +142,18 @@ def test_the_event_table_pages_jumps_and_tails_a_replicated_stream(
         table._go_to_offset_box()
         qloop.until(lambda: bool(selected) and selected[-1] is not None, what="offset 1,234")
         event = selected[-1]
+        detail = QtEventDetail()
+        qtbot.addWidget(detail)
+        detail.show_event(event)  # type: ignore[arg-type]
+        headers = detail.metadata.topLevelItem(0)
+        shown = {
+            headers.child(i).text(0): headers.child(i).text(1) for i in range(headers.childCount())
+        }
+        assert (shown["topic"], shown["subject"], shown["offset"]) == (
+            topic.name,
+            topic.name,
+            "1234",
+        )
         assert event.offset == 1234 and json.loads(event.data) == {"n": 1233, "region": "eu"}  # type: ignore[attr-defined]
         selected.clear()
         table.go_to_time(event.committed_ms)  # type: ignore[attr-defined]

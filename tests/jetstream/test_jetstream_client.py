@@ -282,3 +282,28 @@ def test_a_dotted_topic_name_becomes_a_stream_with_that_subject(
         assert client.query_plan(f'SELECT * FROM "{topic}"').server.startswith(f"stream {stream}")
 
     _run(js_settings, body)
+
+
+def test_a_query_time_range_starts_on_the_servers_and_stops_at_its_end(
+    js_settings: JetStreamSettings,
+) -> None:
+    name = _name("when")
+
+    async def body(client: StreamClient) -> None:
+        topic = await client.create_topic(name)
+        await client.publish(topic, _orders(100))
+        await asyncio.sleep(0.05)
+        await client.publish(topic, _orders(100, 100))
+        await asyncio.sleep(0.05)
+        await client.publish(topic, _orders(100, 200))
+        rows = (await client.read_events(topic, limit=300)).events
+        after, before = rows[99].committed_ms, rows[200].committed_ms
+        seen: list[QueryProgress] = []
+        scope = QueryScope(after_ms=after, before_ms=before)
+        found = [r async for r in client.query(f"SELECT * FROM {name}", scope, seen.append)]
+        assert [r.offset for r in found] == list(range(101, 201))
+        assert seen[-1].total == 200  # the scan started at offset 101, found on the servers
+        plan = client.query_plan(f"SELECT * FROM {name}", scope)
+        assert "from " in plan.server and "stop at " in plan.client
+
+    _run(js_settings, body)

@@ -783,7 +783,7 @@ class JetStreamClient:
         if where:
             client.append(f"WHERE {where}")
         if scope.before_ms is not None:
-            client.append(f"before {_rfc3339(scope.before_ms)}")
+            client.append(f"stop at {_rfc3339(scope.before_ms)}")
         if query.offset:
             client.append(f"OFFSET {query.offset}")
         if query.limit is not None:
@@ -812,23 +812,24 @@ class JetStreamClient:
         query = _parse(ensql)
         scope = scope or QueryScope()
         stream = stream_for_topic(query.topic)
-        state = (await self._api(f"$JS.API.STREAM.INFO.{stream}"))["state"]
+        info = await self._api(f"$JS.API.STREAM.INFO.{stream}")
+        state = info["state"]
         last = int(state.get("last_seq", 0))
+        first = max(1, int(state.get("first_seq", 1)))
         end = min(last, scope.last_offset) if scope.last_offset is not None else last
-        start = scope.first_offset
-        total = max(0, end - max(start or int(state.get("first_seq", 1)), 1) + 1)
+        start = max(scope.first_offset or first, first)
+        if scope.after_ms is not None and int(state.get("messages", 0)):
+            # The first sequence after the time, found on the servers by bisection.
+            direct = bool(info["config"].get("allow_direct"))
+            after = await self._first_after(stream, direct, first, last, scope.after_ms)
+            start = max(start, after)
+        total = max(0, end - start + 1)
         scanned = matched = skipped = 0
         if total == 0 or int(state.get("messages", 0)) == 0:
             if progress is not None:
                 progress(QueryProgress(0, 0, 0))
             return
-        async for row in self._scan(
-            stream,
-            start_seq=start,
-            start_ms=scope.after_ms if start is None else None,
-            end_seq=end,
-            subject=scope.subject,
-        ):
+        async for row in self._scan(stream, start_seq=start, end_seq=end, subject=scope.subject):
             scanned += 1
             if progress is not None and scanned % 500 == 0:
                 progress(QueryProgress(scanned, total, matched))

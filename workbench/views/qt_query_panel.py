@@ -50,6 +50,7 @@ from workbench.client.records import EventRow, QueryProgress, QueryScope, TopicR
 from workbench.client.stream_client import Capability, StreamClient
 from workbench.models.event_export import ExportFormat, iterate, topic_events
 from workbench.models.query_library import QueryLibrary
+from workbench.models.time_display import parse_time_ms
 from workbench.views.qt_event_list_model import (
     COMMITTED,
     MIMETYPE,
@@ -344,7 +345,11 @@ class QtQueryPanel(QWidget):
         if client is None:
             self._show_status("Not connected to a broker", error=True)
             return
-        scope = self.query_scope() if self._scoped(client) else None
+        try:
+            scope = self.query_scope() if self._scoped(client) else None
+        except ValueError as exc:
+            self._show_status(str(exc), error=True)
+            return
         if scope is not None:
             try:
                 plan = client.query_plan(query, scope)
@@ -619,10 +624,20 @@ class QtQueryPanel(QWidget):
         for edit in (self.first_edit, self.last_edit):
             edit.setValidator(QIntValidator(1, 2**31 - 1, edit))
             edit.setMaximumWidth(self.fontMetrics().averageCharWidth() * 12)
+        self.after_edit = QLineEdit()
+        self.after_edit.setPlaceholderText("from (YYYY-MM-DD HH:MM)")
+        self.after_edit.setToolTip("Only events committed after this time (in the views' zone)")
+        self.before_edit = QLineEdit()
+        self.before_edit.setPlaceholderText("until")
+        self.before_edit.setToolTip("Only events committed before this time")
+        for edit in (self.after_edit, self.before_edit):
+            edit.setMaximumWidth(self.fontMetrics().averageCharWidth() * 24)
         row = QtFlowLayout()
         row.add_group(_buddy("Su&bject:", self.subject_edit), self.subject_edit)
         row.add_group(_buddy("O&ffsets:", self.first_edit), self.first_edit, QLabel("to"),
                       self.last_edit)  # fmt: skip
+        row.add_group(_buddy("T&ime:", self.after_edit), self.after_edit, QLabel("to"),
+                      self.before_edit)  # fmt: skip
         self.scope_box = QWidget()
         self.scope_box.setLayout(row)
         self.scope_box.setToolTip(
@@ -635,12 +650,20 @@ class QtQueryPanel(QWidget):
         self.plan_label.hide()
 
     def query_scope(self) -> QueryScope:
-        """The server-side range as entered."""
+        """The server-side range as entered.
+
+        Raises:
+            ValueError: if a time is not one (the message says what to write).
+        """
         first, last = self.first_edit.text(), self.last_edit.text()
+        after, before = self.after_edit.text().strip(), self.before_edit.text().strip()
+        zone = self._session.time_zone
         return QueryScope(
             subject=self.subject_edit.text().strip(),
             first_offset=int(first) if first else None,
             last_offset=int(last) if last else None,
+            after_ms=parse_time_ms(after, zone) if after else None,
+            before_ms=parse_time_ms(before, zone) if before else None,
         )
 
     def _scoped(self, client: StreamClient | None) -> bool:

@@ -215,6 +215,12 @@ def test_the_query_panel_says_what_ran_on_the_servers_and_what_here(
         )
         assert panel.status_label.text().startswith("50 events in")
         assert "100 scanned here" in panel.status_label.text()
+        panel.after_edit.setText("yesterday-ish")
+        panel.run_query()
+        assert not panel.is_running()
+        assert panel.status_label.text() == (
+            "'yesterday-ish' is not a time: write YYYY-MM-DD HH:MM:SS"
+        )
 
 
 def test_charts_show_stream_rates_and_consumer_pending_as_lag(

@@ -4,9 +4,10 @@ How Ensign's notions map (see the README's "NATS JetStream" section for why):
 
 - A topic is a stream of the same name. A stream the workbench creates listens on the subjects
   ``<topic>`` and ``<topic>.>``: events go to ``<topic>`` unless a producer names a
-  sub-subject (``orders.eu``), and a query can filter on subjects. A stream made elsewhere is
-  listed too; events are published to its name if its subjects take it, else to its first
-  subject without wildcards.
+  sub-subject (``orders.eu``), and a query can filter on subjects. A dotted topic name
+  (``bank.accounts``) names its stream with ``_`` (``bank_accounts``) and keeps the dotted
+  name as subject and listed name. A stream made elsewhere is listed too; events are published
+  to its name if its subjects take it, else to its first subject without wildcards.
 - A topic's id is the stream's name in UTF-8 (streams have no other id).
 - An event's offset is its stream sequence (both start at 1; a deleted message leaves a gap).
 - An event's data is the message payload; its type, mimetype, creation time and metadata travel
@@ -54,7 +55,7 @@ from workbench.client.errors import (
     Unavailable,
     Unsupported,
 )
-from workbench.client.jetstream_headers import event_headers, message_row, row_record
+from workbench.client.jetstream_headers import event_headers, event_id, message_row, row_record
 from workbench.client.jetstream_settings import JetStreamSettings, validate_stream_name
 from workbench.client.records import (
     BrokerInfo,
@@ -501,13 +502,14 @@ class JetStreamClient:
         self,
         stream: str,
         start_seq: int | None = None,
-        start_ms: int | None = None,
         end_seq: int | None = None,
         limit: int | None = None,
         subject: str = "",
     ) -> AsyncIterator[EventRow]:
-        """Messages of ``stream`` in order through an ephemeral ordered consumer, from a
-        sequence or a time, up to sequence ``end_seq`` (inclusive) or ``limit`` messages."""
+        """Messages of ``stream`` (on ``subject``, a filter; "" for all) in order through an
+        ephemeral ordered consumer, from sequence ``start_seq`` up to ``end_seq`` (inclusive)
+        or ``limit`` messages; it ends early when nothing comes for ``READ_IDLE_S`` (a subject
+        filter can leave the rest of the range empty)."""
         config = js_api.ConsumerConfig(
             deliver_policy=js_api.DeliverPolicy.ALL,
             ack_policy=js_api.AckPolicy.NONE,
@@ -516,11 +518,6 @@ class JetStreamClient:
         if start_seq is not None and start_seq > 1:
             config.deliver_policy = js_api.DeliverPolicy.BY_START_SEQUENCE
             config.opt_start_seq = start_seq
-        elif start_ms is not None:
-            config.deliver_policy = js_api.DeliverPolicy.BY_START_TIME
-            config.opt_start_time = datetime.datetime.fromtimestamp(
-                (start_ms + 1) / 1000, tz=datetime.UTC
-            )
         sub = await self._reader(stream, subject, config, 4096)
         topic_id = topic_id_of(stream)
         count = 0
@@ -683,7 +680,7 @@ class JetStreamClient:
             count=len(acks),
             committed_ms=committed_ms,
             duplicates=sum(1 for ack in acks if ack.duplicate),
-            ids=tuple(b"" for _ in acks) if not with_ids else tuple(_ids(acks, committed_ms)),
+            ids=tuple(event_id(committed_ms, ack.seq) for ack in acks) if with_ids else (),
         )
 
     async def _subject(self, stream: str) -> str:
@@ -1081,12 +1078,6 @@ def _msg_row(topic_id: bytes, msg: Msg) -> EventRow:
     committed_ms = int(committed.timestamp() * 1000) if committed else 0
     headers = {str(k): str(v) for k, v in (msg.headers or {}).items()}
     return message_row(topic_id, meta.sequence.stream, committed_ms, msg.subject, msg.data, headers)
-
-
-def _ids(acks: list[js_api.PubAck], committed_ms: int) -> list[bytes]:
-    from workbench.client.jetstream_headers import event_id
-
-    return [event_id(committed_ms, ack.seq) for ack in acks]
 
 
 def _parse(ensql: str) -> EnsqlQuery:

@@ -235,6 +235,9 @@ def test_metrics_give_rates_and_consumer_lag(
             assert rate.events_per_second > 100
             assert rate.bytes_per_second > rate.events_per_second
             assert rate.lags == {"billing": 300}
+            assert 0 < rate.ack_latency_p50_ms <= rate.ack_latency_p99_ms < 5_000
+            quiet = next(t for t in (await anext(samples)).topics if t.name == name)
+            assert (quiet.ack_latency_p50_ms, quiet.events_per_second) == (0.0, 0.0)
             await samples.aclose()  # type: ignore[attr-defined]
         finally:
             await nc.close()

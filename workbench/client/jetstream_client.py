@@ -122,6 +122,7 @@ class JetStreamClient:
         self._account: dict[str, Any] = {}
         self._cleanups: set[asyncio.Task[None]] = set()
         self._js: Any = None
+        self._ack_ms: dict[str, list[float]] = {}
 
     # -- session ------------------------------------------------------------------------------
 
@@ -180,6 +181,35 @@ class JetStreamClient:
         if s.tls:
             context = ssl.create_default_context(cafile=s.ca_file or None)
             options["tls"] = context
+        deadline = time.monotonic() + LOGIN_TIMEOUT_S
+        while True:
+            try:
+                self._nc = await self._connect(options, deadline)
+                break
+            except ConnectionResetError:
+                # The server closed the connection before its reason was read (it does so
+                # right after an authorization error): try again to read the reason.
+                if time.monotonic() > deadline:
+                    raise Unavailable(
+                        f"cannot connect to {s.address}: the server closed the connection"
+                    ) from None
+                await asyncio.sleep(0.2)
+        try:
+            self._account = await self._api("$JS.API.INFO")
+        except ClientError:
+            await self.close()
+            raise
+
+    async def _connect(self, options: dict[str, Any], deadline: float) -> NatsConnection:
+        """One try at connecting, given up when the credentials are refused, every server
+        refuses connections, or at ``deadline`` (nats-py retries a first connection as long as
+        later ones).
+
+        Raises:
+            AuthError: the credentials were refused. Unavailable: no server would do.
+            ConnectionResetError: a server closed the connection and said nothing else.
+        """
+        s = self.settings
         problems: list[Exception] = []
         hopeless = asyncio.Event()
 
@@ -189,26 +219,21 @@ class JetStreamClient:
             if _is_auth_problem(exc) or refused >= 2 * len(s.servers):
                 hopeless.set()
 
-        options["error_cb"] = remember
+        timeout_s = max(0.5, deadline - time.monotonic())
         try:
-            # nats-py retries a first connection as long as later ones; a login gives up when
-            # the credentials are refused, every server refuses connections, or in time.
-            self._nc = await _first_of(nats.connect(**options), hopeless, LOGIN_TIMEOUT_S)
+            return await _first_of(nats.connect(**options, error_cb=remember), hopeless, timeout_s)
         except (OSError, TimeoutError, nats.errors.Error) as exc:
-            last = problems[-1] if problems else exc
-            text = str(last) if str(last) else type(last).__name__
+            refusal = next((p for p in problems if _is_auth_problem(p)), None)
+            if refusal is not None or _is_auth_problem(exc):
+                reason = str(refusal or exc)
+                raise AuthError(f"the NATS server refused the credentials: {reason}") from None
             if isinstance(exc, TimeoutError | nats.errors.NoServersError) and not problems:
                 raise Unavailable(f"no NATS server answers at {s.address}") from None
-            if _is_auth_problem(last):
-                raise AuthError(f"the NATS server refused the credentials: {text}") from None
-            raise Unavailable(
-                f"cannot connect to {s.address}: {text or type(exc).__name__}"
-            ) from None
-        try:
-            self._account = await self._api("$JS.API.INFO")
-        except ClientError:
-            await self.close()
-            raise
+            last = problems[-1] if problems else exc
+            if isinstance(last, ConnectionResetError) and time.monotonic() < deadline:
+                raise ConnectionResetError from None
+            text = str(last) or type(last).__name__
+            raise Unavailable(f"cannot connect to {s.address}: {text}") from None
 
     async def close(self) -> None:
         """Close the connection (pending publishes are dropped)."""
@@ -706,12 +731,15 @@ class JetStreamClient:
                 )
             js = self._publishing()
             futures: dict[int, asyncio.Future[js_api.PubAck]] = {}
+            latencies = self._ack_ms.setdefault(stream, [])
             try:
                 for i in waiting:
                     data, headers = messages[i]
+                    sent = time.perf_counter()
                     futures[i] = await js.publish_async(
-                        subject, data, headers=dict(headers), wait_stall=ACK_WAIT_S
+                        subject, data, headers=headers, wait_stall=ACK_WAIT_S
                     )
+                    futures[i].add_done_callback(_ack_timer(latencies, sent))
             except (nats.errors.Error, OSError) as exc:
                 last_problem = str(exc) or type(exc).__name__
             if futures:
@@ -851,8 +879,9 @@ class JetStreamClient:
 
     async def metrics(self, history_seconds: int = 3600) -> AsyncIterator[MetricsSample]:
         """A sample each second: every stream's messages, bytes and their rates since the
-        previous sample, and each durable consumer's pending count as its lag (JetStream keeps
-        no history, so none comes first)."""
+        previous sample, the publish → PubAck latency of this connection's own publishes (p50,
+        p99; JetStream keeps no such figure), and each durable consumer's pending count as its
+        lag (JetStream keeps no history, so none comes first)."""
         previous: dict[str, tuple[float, int, int]] = {}
         while True:
             started = time.monotonic()
@@ -874,14 +903,22 @@ class JetStreamClient:
                         topic.bytes,
                         max(0.0, events_rate),
                         max(0.0, bytes_rate),
-                        0.0,
-                        0.0,
+                        *self._ack_percentiles(stream_of(topic.id)),
                         len(lags),
                         lags,
                     )
                 )
             yield MetricsSample(int(time.time() * 1000), rates, False)
             await asyncio.sleep(max(0.0, 1.0 - (time.monotonic() - started)))
+
+    def _ack_percentiles(self, stream: str) -> tuple[float, float]:
+        """This connection's publish → PubAck latency to ``stream`` since the last sample, as
+        (p50, p99) in milliseconds; (0, 0) when it published nothing there."""
+        latencies = sorted(self._ack_ms.pop(stream, []))
+        if not latencies:
+            return 0.0, 0.0
+        last = len(latencies) - 1
+        return latencies[last // 2], latencies[min(last, round(last * 0.99))]
 
     async def _lags(self, stream: str) -> dict[str, int]:
         """Each durable consumer's pending messages (not yet delivered, or not yet acked)."""
@@ -957,6 +994,18 @@ def subject_matches(pattern: str, subject: str) -> bool:
 
 
 # -- helpers ----------------------------------------------------------------------------------
+
+
+def _ack_timer(
+    latencies: list[float], sent: float
+) -> Callable[[asyncio.Future[js_api.PubAck]], None]:
+    """A PubAck future's callback that records its latency since ``sent`` (perf_counter s)."""
+
+    def acked(future: asyncio.Future[js_api.PubAck]) -> None:
+        if not future.cancelled() and future.exception() is None:
+            latencies.append((time.perf_counter() - sent) * 1000)
+
+    return acked
 
 
 def _is_auth_problem(exc: BaseException) -> bool:

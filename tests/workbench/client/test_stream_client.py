@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from workbench.client.broker_client import BrokerClient
 from workbench.client.broker_rules import topic_id_text
 from workbench.client.connection_settings import ConnectionSettings
@@ -10,7 +12,11 @@ from workbench.client.stream_client import Capability, StreamClient
 
 def test_broker_client_is_a_stream_client_with_ensign_capabilities() -> None:
     settings = ConnectionSettings("127.0.0.1:1", "http://127.0.0.1:2", "id", "secret")
-    client: StreamClient = BrokerClient(settings)  # mypy checks the protocol here
+
+    async def make() -> StreamClient:
+        return BrokerClient(settings)  # mypy checks the protocol here; grpc wants a loop
+
+    client = asyncio.run(make())
     assert isinstance(client, StreamClient)
     assert client.kind == "Ensign"
     assert client.address == "127.0.0.1:1"

@@ -45,7 +45,7 @@ def _orders(count: int, start: int = 0) -> list[NewEvent]:
             mimetype=APPLICATION_JSON,
             type_name="Order",
             type_version="1.2.3",
-            metadata={"n": str(i), "note with spaces": "100% é"},
+            metadata={"n": str(i), "note with spaces": "100% é", "pad": "  kept  "},
         )
         for i in range(start, start + count)
     ]
@@ -108,7 +108,7 @@ def test_published_events_page_by_sequence_with_their_ensign_fields(
         assert json.loads(event.data) == {"n": 400, "region": "us"}
         assert (event.type_name, event.type_version) == ("Order", "1.2.3")
         assert event.mimetype_text == "application/json"
-        assert event.metadata == {"n": "400", "note with spaces": "100% é"}
+        assert event.metadata == {"n": "400", "note with spaces": "100% é", "pad": "  kept  "}
         assert event.subject == name
         assert event.created_ms > 0 and event.committed_ms >= event.created_ms - 1000
         last = await client.read_events(topic, from_end=True, limit=30)

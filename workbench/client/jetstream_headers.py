@@ -58,12 +58,21 @@ def event_headers(event: Event, msg_id: str) -> dict[str, str]:
     if event.HasField("created"):
         headers[CREATED] = str(event.created.seconds * 1000 + event.created.nanos // 1_000_000)
     for key, value in event.metadata.items():
-        headers[META_PREFIX + quote(key, safe=_SAFE_KEY)] = _value(value)
+        headers[META_PREFIX + _key(key)] = _value(value)
     return headers
 
 
 def _value(text: str) -> str:
-    return quote(text, safe=_SAFE_VALUE)
+    if text.isascii() and text.isprintable() and "%" not in text and text == text.strip():
+        return text  # nothing to encode (the common case, and quote() is slow)
+    # NATS trims a header value's ends, so spaces there are encoded too.
+    return quote(text, safe=_SAFE_VALUE if text == text.strip() else _SAFE_VALUE.replace(" ", ""))
+
+
+def _key(text: str) -> str:
+    if text and text.isascii() and (text.replace("-", "").replace("_", "").isalnum()):
+        return text
+    return quote(text, safe=_SAFE_KEY)
 
 
 def header_event(payload: bytes, headers: dict[str, str] | None) -> Event:

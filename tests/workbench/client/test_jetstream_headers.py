@@ -21,7 +21,12 @@ from workbench.client.records import NewEvent
 
 
 def test_fields_travel_as_readable_headers_and_come_back_whole() -> None:
-    metadata = {"region": "eu", "odd key: ünïcode": "100% sure\nnext line", "": "empty key"}
+    metadata = {
+        "region": "eu",
+        "odd key: ünïcode": "100% sure\nnext line",
+        "": "empty key",
+        "padded": "  spaced  ",
+    }
     new = NewEvent(b'{"n": 1}', 50, "Order", "2.1.3", metadata, created_ms=1_700_000_000_123)
     event = Event.FromString(encode_event(new))
     headers = event_headers(event, "id-1")

@@ -83,9 +83,13 @@ CALL_TIMEOUT_S = 10.0
 PUBLISH_RETRY_S = 60.0
 """How long a publish keeps retrying unacknowledged events (a leader election takes seconds)."""
 ACK_WAIT_S = 5.0
-PUBLISH_WINDOW = 20_000
-"""The most messages awaiting their PubAck at once (nats-py's own default is 4,000)."""
 """How long one attempt waits for its PubAcks."""
+ROUND_MAX = 10_000
+"""The most messages one publish sends before awaiting their PubAcks."""
+PUBLISH_WINDOW = 1_000_000
+"""nats-py's limit of messages awaiting a PubAck per connection (its default: 4,000), set so
+high that it never makes a publish wait: waiting on it costs a turn of the event loop per
+message (a socket write each), and ``ROUND_MAX`` per call bounds what is outstanding."""
 READ_IDLE_S = 2.0
 """A page read ends when no message came for this long (the stream has no more)."""
 READER_RETRY_S = 30.0
@@ -721,7 +725,7 @@ class JetStreamClient:
         deadline = time.monotonic() + PUBLISH_RETRY_S
         last_problem = ""
         while True:
-            waiting = [i for i, ack in enumerate(acks) if ack is None]
+            waiting = [i for i, ack in enumerate(acks) if ack is None][:ROUND_MAX]
             if not waiting:
                 return [ack for ack in acks if ack is not None]
             if time.monotonic() > deadline:
@@ -736,9 +740,7 @@ class JetStreamClient:
                 for i in waiting:
                     data, headers = messages[i]
                     sent = time.perf_counter()
-                    futures[i] = await js.publish_async(
-                        subject, data, headers=headers, wait_stall=ACK_WAIT_S
-                    )
+                    futures[i] = await js.publish_async(subject, data, headers=headers)
                     futures[i].add_done_callback(_ack_timer(latencies, sent))
             except (nats.errors.Error, OSError) as exc:
                 last_problem = str(exc) or type(exc).__name__
@@ -758,7 +760,7 @@ class JetStreamClient:
                             last_problem = str(problem)
                 if pending:
                     last_problem = last_problem or "acknowledgements timed out"
-            if any(ack is None for ack in acks):
+            if any(acks[i] is None for i in waiting):
                 await asyncio.sleep(0.2)
                 if not await self._stream_exists(stream):
                     raise Refused("TOPIC_UNKNOWN", f"there is no stream {stream}")

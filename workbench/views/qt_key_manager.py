@@ -383,7 +383,7 @@ class QtKeyManager(QWidget):
             failure = None if done.cancelled() else done.exception()
             if isinstance(failure, ClientError):
                 self.hint.setText(f"{what} failed: {failure}")
-            elif failure is None and not done.cancelled():
+            elif failure is None and not done.cancelled() and self._manages_keys():
                 self.hint.setText(
                     "A key's secret is shown once, when it is created; the broker keeps only a "
                     "hash of it. Revoking a key stops it at once, open streams included."
@@ -392,6 +392,10 @@ class QtKeyManager(QWidget):
         task = self._session.run(work, on_done, what)
         task.add_done_callback(report)
         return task
+
+    def _manages_keys(self) -> bool:
+        client = self._session.client
+        return client is not None and Capability.KEY_ADMIN in client.capabilities
 
     def _update_actions(self) -> None:
         client = self._session.client

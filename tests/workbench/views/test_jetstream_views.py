@@ -24,6 +24,7 @@ from workbench.models.composed_event import BodyMode
 from workbench.views.qt_charts import QtCharts
 from workbench.views.qt_event_detail import QtEventDetail
 from workbench.views.qt_event_table import QtEventTable
+from workbench.views.qt_key_manager import QtKeyManager
 from workbench.views.qt_producer import QtProducer
 from workbench.views.qt_query_panel import QtQueryPanel
 from workbench.views.qt_session import QtSession
@@ -301,3 +302,24 @@ def _library(qtbot: QtBot) -> object:
     from workbench.models.query_library import QueryLibrary
 
     return QueryLibrary(Path(tempfile.mkdtemp()))
+
+
+def test_the_key_manager_shows_what_the_account_allows_read_only(
+    qtbot: QtBot, qloop: QLoop, js_settings: JetStreamSettings
+) -> None:
+    with _connected(qloop, js_settings) as session:
+        _stream(qloop, session, "counted")
+        view = QtKeyManager(session)
+        qtbot.addWidget(view)
+        view.show()
+        view.refresh_projects()
+        qloop.until(lambda: bool(view.listed_keys()), what="the connection's allowances")
+        (row,) = view.listed_keys()
+        assert row.client_id == "anonymous" and "jetstream" in row.permissions
+        assert any(
+            p.startswith("streams: ") and p.endswith(" of unlimited") for p in row.permissions
+        )
+        assert view.hint.text().startswith("NATS JetStream: what this connection's account allows")
+        assert not view.new_key_button.isEnabled() and not view.new_project_button.isEnabled()
+        assert not view.revoke_button.isEnabled() and not view.test_button.isEnabled()
+        assert view.refresh_button.isEnabled()

@@ -278,9 +278,12 @@ class JetStreamClient:
     async def broker_info(self) -> BrokerInfo:
         """The server this client is connected to: version, address and TLS."""
         nc = self._conn
-        info = nc._server_info or {}
+        # nats-py keeps the server's INFO (its name too) only here; the version is public.
+        info: dict[str, Any] = getattr(nc, "_server_info", None) or {}
+        name = f" ({info['server_name']})" if info.get("server_name") else ""
+        v = nc.connected_server_version
         return BrokerInfo(
-            version=f"nats-server {info.get('version', '?')} ({info.get('server_name', '')})",
+            version=f"nats-server {v.major}.{v.minor}.{v.patch}{name}",
             uptime_seconds=0.0,
             data_dir="",
             grpc_address=str(nc.connected_url.netloc if nc.connected_url else self.address),
@@ -690,7 +693,7 @@ class JetStreamClient:
         stream = stream_of(topic_id)
         target = subject or await self._subject(stream)
         messages = []
-        max_payload = int((self._conn._server_info or {}).get("max_payload", 1 << 20))
+        max_payload = self._conn.max_payload
         for index, raw in enumerate(events):
             event = Event.FromString(raw)
             headers = event_headers(event, self._nuid.next().decode())

@@ -220,7 +220,8 @@ class JetStreamClient:
         async def remember(exc: Exception) -> None:
             problems.append(exc)
             refused = sum(isinstance(p, ConnectionRefusedError) for p in problems)
-            if _is_auth_problem(exc) or refused >= 2 * len(s.servers):
+            untrusted = isinstance(exc, ssl.SSLCertVerificationError)
+            if _is_auth_problem(exc) or untrusted or refused >= 2 * len(s.servers):
                 hopeless.set()
 
         timeout_s = max(0.5, deadline - time.monotonic())

@@ -182,7 +182,8 @@ class PublishResult:
     """A batch the broker acknowledged: every event in it is durably committed."""
 
     first_offset: int
-    """The first event's offset; the others follow it without gaps."""
+    """The first event's offset; on Ensign the others follow it without gaps (on JetStream,
+    another publisher's messages may come between them)."""
     count: int
     committed_ms: int
     """When the batch was committed, in milliseconds since the epoch."""

@@ -179,3 +179,25 @@ def test_a_demo_scenario_runs_on_the_cluster(nats_cluster: NatsCluster) -> None:
     summary = json.loads(done.stdout)
     assert summary["scenario"] and summary["acked"] > 0 and summary["nacked"] == 0
     assert {t["topic"] for t in summary["topics"]} == {"bank.accounts"}
+
+
+def test_an_nkey_seed_file_logs_in(tmp_path: Path) -> None:
+    import nkeys
+
+    if server_binary() is None:
+        pytest.skip("nats-server is not installed: apt-get install nats-server")
+    seed = nkeys.encode_seed(os.urandom(32), nkeys.PREFIX_BYTE_USER)
+    public = nkeys.from_seed(bytearray(seed)).public_key.decode()
+    config = f'jetstream: enabled\nauthorization {{ users = [ {{ nkey: "{public}" }} ] }}\n'
+    server = NatsCluster.start(1, config=config)
+    try:
+        seed_file = tmp_path / "user.nk"
+        seed_file.write_bytes(seed + b"\n")
+        base = ["--nats", server.urls[0], "--topic", "keyed", "--create-topic", "--body", "x"]
+        done = _headless("produce", *base, "--nats-nkey", str(seed_file))
+        assert done.returncode == 0, done.stderr
+        assert seed.decode() not in done.stderr + done.stdout
+        anonymous = _headless("produce", *base)
+        assert anonymous.returncode == 2 and "refused the credentials" in anonymous.stderr
+    finally:
+        server.stop()

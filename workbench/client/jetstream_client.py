@@ -84,6 +84,8 @@ PUBLISH_RETRY_S = 60.0
 """How long a publish keeps retrying unacknowledged events (a leader election takes seconds)."""
 ACK_WAIT_S = 5.0
 """How long one attempt waits for its PubAcks."""
+LATENCIES_KEPT = 10_000
+"""PubAck latencies kept per stream between two metrics samples (the newest)."""
 ROUND_MAX = 10_000
 """The most messages one publish sends before awaiting their PubAcks."""
 PUBLISH_WINDOW = 1_000_000
@@ -1010,6 +1012,8 @@ def _ack_timer(
     def acked(future: asyncio.Future[js_api.PubAck]) -> None:
         if not future.cancelled() and future.exception() is None:
             latencies.append((time.perf_counter() - sent) * 1000)
+            if len(latencies) > 2 * LATENCIES_KEPT:  # nobody reads the metrics (headless)
+                del latencies[:-LATENCIES_KEPT]
 
     return acked
 

@@ -13,7 +13,7 @@ import pytest
 from nats.js import api as js_api
 
 from workbench.client.broker_rules import APPLICATION_JSON
-from workbench.client.errors import InvalidInput, NotFound, Unsupported
+from workbench.client.errors import InvalidInput, NotFound, Refused, Unsupported
 from workbench.client.jetstream_client import JetStreamClient
 from workbench.client.jetstream_settings import JetStreamSettings
 from workbench.client.records import EventRow, NewEvent, QueryProgress, QueryScope
@@ -308,5 +308,27 @@ def test_a_query_time_range_starts_on_the_servers_and_stops_at_its_end(
         assert seen[-1].total == 200  # the scan started at offset 101, found on the servers
         plan = client.query_plan(f"SELECT * FROM {name}", scope)
         assert "from " in plan.server and "stop at " in plan.client
+
+    _run(js_settings, body)
+
+
+def test_a_subject_target_publishes_to_that_subject_and_a_foreign_one_is_refused(
+    js_settings: JetStreamSettings,
+) -> None:
+    name = _name("subjects")
+
+    async def body(client: StreamClient) -> None:
+        topic = await client.create_topic(name)
+        target = client.subject_target(topic, f"{name}.eu.paris")
+        result = await client.publish(target, _orders(3))
+        assert (result.first_offset, result.count) == (1, 3)
+        page = await client.read_events(topic, limit=10)
+        assert {e.subject for e in page.events} == {f"{name}.eu.paris"}
+        with pytest.raises(Refused, match="does not take subject") as refused:
+            await client.publish(client.subject_target(topic, "other.place"), _orders(1))
+        assert refused.value.code == "TOPIC_UNKNOWN"
+        for bad in ("", "a..b", "a b", f"{name}.*"):
+            with pytest.raises(InvalidInput):
+                client.subject_target(topic, bad)
 
     _run(js_settings, body)

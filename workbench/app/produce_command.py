@@ -35,7 +35,8 @@ from workbench.client.broker_client import encode_event
 from workbench.client.broker_rules import mimetype_number
 from workbench.client.clients import AnySettings
 from workbench.client.errors import ClientError, InvalidInput
-from workbench.client.jetstream_client import JetStreamClient, SubjectPublisher, subject_matches
+from workbench.client.jetstream_client import JetStreamClient, SubjectPublisher
+from workbench.client.jetstream_settings import subject_matches
 from workbench.client.records import NewEvent
 from workbench.client.stream_client import StreamClient
 from workbench.models.embedded_connection import NotRunning

@@ -134,6 +134,10 @@ class BrokerClient:
         """A topic's id as text (its ULID), which names it across projects."""
         return ulid_str(topic_id)
 
+    def subject_target(self, topic_id: bytes, subject: str) -> bytes:
+        """Raises ``Unsupported``: an Ensign topic has no subjects."""
+        raise Unsupported("an Ensign topic has no subjects")
+
     @property
     def project_id(self) -> bytes:
         """The key's project, as its last token says (empty before a login)."""

@@ -56,7 +56,11 @@ from workbench.client.errors import (
     Unsupported,
 )
 from workbench.client.jetstream_headers import event_headers, event_id, message_row, row_record
-from workbench.client.jetstream_settings import JetStreamSettings, validate_stream_name
+from workbench.client.jetstream_settings import (
+    JetStreamSettings,
+    subject_matches,
+    validate_stream_name,
+)
 from workbench.client.records import (
     BrokerInfo,
     EventPage,
@@ -74,7 +78,7 @@ from workbench.client.records import (
 )
 from workbench.client.stream_client import Capability
 
-JETSTREAM_CAPABILITIES = frozenset({Capability.REPLICAS})
+JETSTREAM_CAPABILITIES = frozenset({Capability.REPLICAS, Capability.SUBJECTS})
 """What JetStream does of the workbench's list."""
 LOGIN_TIMEOUT_S = 8.0
 """How long a login tries the servers before it says what went wrong."""
@@ -105,14 +109,23 @@ PROJECT_NAME = "JetStream"
 MAX_REPLICAS = 5
 
 
+SUBJECT_SEPARATOR = b"\x00"
+"""Between a stream's name and a subject in a subject target (neither can hold it)."""
+
+
 def topic_id_of(stream: str) -> bytes:
     """A stream's topic id: its name in UTF-8."""
     return stream.encode()
 
 
 def stream_of(topic_id: bytes) -> str:
-    """The stream a topic id names."""
-    return topic_id.decode("utf-8", "replace")
+    """The stream a topic id (or a subject target) names."""
+    return topic_id.partition(SUBJECT_SEPARATOR)[0].decode("utf-8", "replace")
+
+
+def subject_of(topic_id: bytes) -> str:
+    """The subject a subject target names ("" for a plain topic id)."""
+    return topic_id.partition(SUBJECT_SEPARATOR)[2].decode("utf-8", "replace")
 
 
 class JetStreamClient:
@@ -129,6 +142,8 @@ class JetStreamClient:
         self._cleanups: set[asyncio.Task[None]] = set()
         self._js: Any = None
         self._ack_ms: dict[str, list[float]] = {}
+        self._checked: set[tuple[str, str]] = set()
+        """(stream, subject) pairs found to match the stream's subjects."""
 
     # -- session ------------------------------------------------------------------------------
 
@@ -419,6 +434,19 @@ class JetStreamClient:
         """The stream's name."""
         return stream_of(topic_id)
 
+    def subject_target(self, topic_id: bytes, subject: str) -> bytes:
+        """``subject`` of the stream as a publish target (the stream's id, a NUL, the subject).
+
+        Raises:
+            InvalidInput: for an empty subject, or one with spaces, NULs or empty tokens.
+        """
+        tokens = subject.split(".")
+        if not subject or any(not t or any(c in t for c in " \t\r\n\x00") for t in tokens):
+            raise InvalidInput(f"{subject!r} is not a NATS subject (tokens separated by '.')")
+        if "*" in subject or ">" in subject:
+            raise InvalidInput("publish to a subject without wildcards ('*', '>')")
+        return topic_id_of(stream_of(topic_id)) + SUBJECT_SEPARATOR + subject.encode()
+
     # -- reading ------------------------------------------------------------------------------
 
     async def read_events(
@@ -694,7 +722,10 @@ class JetStreamClient:
             Unavailable: still unacknowledged after ``PUBLISH_RETRY_S``.
         """
         stream = stream_of(topic_id)
-        target = subject or await self._subject(stream)
+        target = subject or subject_of(topic_id) or await self._subject(stream)
+        if target != self._subjects.get(stream) and (stream, target) not in self._checked:
+            await self._check_subject(stream, target)
+            self._checked.add((stream, target))
         messages = []
         max_payload = self._conn.max_payload
         for index, raw in enumerate(events):
@@ -717,6 +748,22 @@ class JetStreamClient:
             duplicates=sum(1 for ack in acks if ack.duplicate),
             ids=tuple(event_id(committed_ms, ack.seq) for ack in acks) if with_ids else (),
         )
+
+    async def _check_subject(self, stream: str, subject: str) -> None:
+        """Refuse, before sending, a subject the stream does not take."""
+        try:
+            info = await self._api(f"$JS.API.STREAM.INFO.{stream}")
+        except NotFound:
+            raise Refused("TOPIC_UNKNOWN", f"there is no stream {stream}") from None
+        except ClientError:
+            return  # cannot tell now; the publish finds out
+        patterns = [str(p) for p in info["config"].get("subjects") or ()]
+        if patterns and not any(subject_matches(p, subject) for p in patterns):
+            raise Refused(
+                "TOPIC_UNKNOWN",
+                f"stream {stream} does not take subject {subject} (its subjects: "
+                f"{', '.join(patterns)})",
+            )
 
     async def _subject(self, stream: str) -> str:
         if stream not in self._subjects:
@@ -987,18 +1034,6 @@ class SubjectPublisher:
     ) -> PublishResult:
         """:meth:`JetStreamClient.publish_encoded` to this subject."""
         return await self._client.publish_encoded(topic_id, events, with_ids, self.subject)
-
-
-def subject_matches(pattern: str, subject: str) -> bool:
-    """True if ``subject`` matches a NATS subject ``pattern`` (``*``: one token, ``>``: one
-    or more tokens at the end)."""
-    want, have = pattern.split("."), subject.split(".")
-    for index, token in enumerate(want):
-        if token == ">":
-            return len(have) > index
-        if index >= len(have) or (token != "*" and token != have[index]):
-            return False
-    return len(have) == len(want)
 
 
 # -- helpers ----------------------------------------------------------------------------------

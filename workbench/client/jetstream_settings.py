@@ -106,3 +106,15 @@ def validate_stream_name(name: str) -> str:
     if not name or len(name) > 255 or any(c in name for c in ".*> \t\r\n/\\"):
         raise InvalidInput(f"{name!r} cannot name a JetStream stream: {STREAM_NAME_HINT}")
     return name
+
+
+def subject_matches(pattern: str, subject: str) -> bool:
+    """True if ``subject`` matches a NATS subject ``pattern`` (``*``: one token, ``>``: one
+    or more tokens at the end)."""
+    want, have = pattern.split("."), subject.split(".")
+    for index, token in enumerate(want):
+        if token == ">":
+            return len(have) > index
+        if index >= len(have) or (token != "*" and token != have[index]):
+            return False
+    return len(have) == len(want)

@@ -57,9 +57,11 @@ class Capability(enum.StrEnum):
     """API keys can be listed, created and revoked here."""
     REPLICAS = "replicas"
     """A topic is created with a replication factor (copies on that many servers)."""
+    SUBJECTS = "subjects"
+    """Events can be published to a chosen subject of a topic (see ``subject_target``)."""
 
 
-ENSIGN_CAPABILITIES = frozenset(Capability) - {Capability.REPLICAS}
+ENSIGN_CAPABILITIES = frozenset(Capability) - {Capability.REPLICAS, Capability.SUBJECTS}
 """What an Ensign-compatible broker does."""
 
 
@@ -161,6 +163,15 @@ class StreamClient(Protocol):
 
     def topic_ref(self, topic_id: bytes) -> str:
         """The text that names a topic in :meth:`tail` and :meth:`check_subscribe`."""
+        ...
+
+    def subject_target(self, topic_id: bytes, subject: str) -> bytes:
+        """A publish target: ``subject`` of topic ``topic_id``, to give :meth:`publish` and
+        :meth:`publish_encoded` in place of the topic's id (for publishing only).
+
+        Raises:
+            Unsupported: without ``SUBJECTS``. InvalidInput: a subject that is not one.
+        """
         ...
 
     async def read_events(

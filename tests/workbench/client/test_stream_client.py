@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from workbench.client.broker_client import BrokerClient
 from workbench.client.broker_rules import topic_id_text
 from workbench.client.connection_settings import ConnectionSettings
+from workbench.client.errors import Unsupported
 from workbench.client.stream_client import Capability, StreamClient
 
 
@@ -27,6 +30,9 @@ def test_broker_client_is_a_stream_client_with_ensign_capabilities() -> None:
     topic_id = bytes(range(16))
     assert client.topic_ref(topic_id) == topic_id_text(topic_id)
     assert len(client.topic_ref(topic_id)) == 26
+    assert Capability.SUBJECTS not in client.capabilities
+    with pytest.raises(Unsupported):
+        client.subject_target(topic_id, "orders.eu")
 
 
 def test_topic_id_text_shows_a_stream_name_as_itself() -> None:

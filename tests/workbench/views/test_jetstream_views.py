@@ -293,6 +293,20 @@ def test_the_producer_publishes_to_a_stream_with_pubacks_as_acks(
         page = qloop.run(client.read_events(name.encode(), offset=1, limit=2000))
         assert len(page.events) == 1_001
         assert (page.events[0].type_name, page.events[0].metadata) == ("Order", {"region": "eu"})
+        assert {e.subject for e in page.events} == {name}
+
+        # A subject of the stream: every page publishes there.
+        assert producer.subject_edit.isVisible()
+        producer.subject_edit.setText("elsewhere")
+        assert producer.topic_note.text().startswith(f"{name} does not take elsewhere")
+        producer.subject_edit.setText(f"{name}.eu")
+        composer.send()
+        qloop.until(lambda: len(composer.history) == 2, what="the send to a subject")
+        panel.count_spin.setValue(10)
+        panel.start()
+        qloop.until(lambda: not panel.is_running(), what="the run to a subject")
+        page = qloop.run(client.read_events(name.encode(), offset=1002, limit=100))
+        assert [e.subject for e in page.events] == [f"{name}.eu"] * 11
 
 
 def _library(qtbot: QtBot) -> object:

@@ -11,7 +11,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.report import Row, format_table
 
-BENCHMARKS = ("store", "api", "producer", "gui", "first_run", "capture")
+BENCHMARKS = ("store", "api", "producer", "gui", "first_run", "capture", "jetstream")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -38,14 +38,19 @@ from workbench.app.command_connection import (
 )
 from workbench.client.broker_client import BrokerClient, encode_event
 from workbench.client.broker_rules import mimetype_number, type_version_parts
+from workbench.client.clients import AnySettings
 from workbench.client.connection_settings import ConnectionSettings
 from workbench.client.errors import ClientError, InvalidInput
+from workbench.client.jetstream_client import JetStreamClient, SubjectPublisher
+from workbench.client.jetstream_settings import subject_matches
 from workbench.client.records import NewEvent
+from workbench.client.stream_client import StreamClient
 from workbench.models.embedded_connection import NotRunning
 from workbench.models.event_generator import (
     EventGenerator,
     GeneratorSettings,
     GeneratorStats,
+    Publisher,
     RunState,
 )
 from workbench.models.event_import import BadLine, FieldMapping, ImportSource, file_format
@@ -87,6 +92,17 @@ def add_parser(commands: Any) -> None:
         "--meta", action="append", default=[], metavar="KEY=VALUE", help="metadata (repeatable)"
     )
     what.add_argument("--create-topic", action="store_true", help="create the topic if missing")
+    what.add_argument(
+        "--subject", help="with --nats: publish to this subject of the stream (default: its own)"
+    )
+    what.add_argument(
+        "--replicas",
+        type=int,
+        choices=range(1, 6),
+        default=1,
+        metavar="N",
+        help="with --nats --create-topic: copies of the stream (1-5, default 1)",
+    )
     what.add_argument("--seed", type=int, help="make a template's values reproducible")
 
     mapping = parser.add_argument_group("--file mapping")
@@ -123,6 +139,8 @@ def run(args: argparse.Namespace) -> int:
         return _run_scenario(args)
     if not args.topic:
         return fail("produce", "--topic NAME is required (except with --scenario)", 2)
+    if (args.subject or args.replicas != 1) and not args.nats:
+        return fail("produce", "--subject and --replicas need --nats (a JetStream cluster)", 2)
     try:
         settings = connection_settings(args)
         source, count = _source(args)
@@ -139,15 +157,20 @@ def run(args: argparse.Namespace) -> int:
 
 async def _produce(
     args: argparse.Namespace,
-    settings: ConnectionSettings,
+    settings: AnySettings,
     source: Callable[[int], list[bytes]],
     count: int | None,
     shape: RateShape,
 ) -> int:
-    client, topic_id = await open_topic(settings, args.topic, bool(args.create_topic))
+    client, topic_id = await open_topic(
+        settings, args.topic, bool(args.create_topic), args.replicas
+    )
+    publisher: Publisher = client
     try:
+        if args.subject:
+            publisher = await _subject_publisher(client, topic_id, args.subject)
         generator = EventGenerator(
-            client,
+            publisher,
             source,
             GeneratorSettings(
                 topic_id, count, args.duration, shape, stop_on_nack=args.stop_on_nack
@@ -166,9 +189,15 @@ async def _produce(
     return 0 if ok else 1
 
 
-async def _settle(generator: EventGenerator, settings: ConnectionSettings) -> GeneratorStats:
+async def _settle(generator: EventGenerator, settings: AnySettings) -> GeneratorStats:
     """Ask the broker, on a new connection, which unanswered events it stored; try again with
-    the reconnection backoff for up to ``SETTLE_FOR_S`` seconds (it may be restarting)."""
+    the reconnection backoff for up to ``SETTLE_FOR_S`` seconds (it may be restarting).
+
+    On JetStream there is nothing to ask: each event carries a ``Nats-Msg-Id``, and the
+    generator's own retries are stored once; what stayed unanswered is reported as lost.
+    """
+    if not isinstance(settings, ConnectionSettings):
+        return generator.stats()
     attempt, waited = 0, 0.0
     while True:
         client = BrokerClient(settings)
@@ -184,6 +213,28 @@ async def _settle(generator: EventGenerator, settings: ConnectionSettings) -> Ge
             await client.close()
         waited += delay
         await asyncio.sleep(delay)
+
+
+async def _subject_publisher(client: StreamClient, topic_id: bytes, subject: str) -> Publisher:
+    """A publisher to ``subject`` of the stream.
+
+    Raises:
+        UsageError: if the stream does not take the subject.
+    """
+    if not isinstance(client, JetStreamClient):
+        raise UsageError("--subject needs --nats (a JetStream cluster)")
+    subjects = await client.stream_subjects(topic_id)
+    if not any(subject_matches(pattern, subject) for pattern in subjects):
+        raise UsageError(
+            f"stream {_stream_name(topic_id)} does not take subject {subject!r}; "
+            f"its subjects: {', '.join(subjects)}"
+        )
+    return SubjectPublisher(client, subject)
+
+
+def _stream_name(topic_id: bytes) -> str:
+    """A stream's name from its topic id."""
+    return topic_id.decode("utf-8", "replace")
 
 
 def _run_scenario(args: argparse.Namespace) -> int:

@@ -28,7 +28,7 @@ from workbench.app.command_connection import (
     fail,
     open_topic,
 )
-from workbench.client.connection_settings import ConnectionSettings
+from workbench.client.clients import AnySettings
 from workbench.client.errors import ClientError
 from workbench.models.embedded_connection import NotRunning
 from workbench.models.profile_reading import Progress, read_topic
@@ -70,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
         return fail("profile", "interrupted", 1)
 
 
-async def _profile(args: argparse.Namespace, settings: ConnectionSettings) -> int:
+async def _profile(args: argparse.Namespace, settings: AnySettings) -> int:
     client, topic_id = await open_topic(settings, args.topic)
     profiler = TopicProfiler()
     try:

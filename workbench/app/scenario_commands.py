@@ -13,8 +13,7 @@ import json
 import sys
 from typing import Any
 
-from workbench.client.broker_client import BrokerClient
-from workbench.client.connection_settings import ConnectionSettings
+from workbench.client.clients import AnySettings, client_for
 from workbench.models.event_generator import GeneratorStats, RunState
 from workbench.models.scenario_run import ScenarioRun, combined
 from workbench.models.scenarios import (
@@ -66,7 +65,7 @@ def scenario_for(name: str) -> Scenario:
 
 
 async def run_scenario(
-    args: argparse.Namespace, settings: ConnectionSettings, scenario: Scenario
+    args: argparse.Namespace, settings: AnySettings, scenario: Scenario
 ) -> tuple[GeneratorStats, list[dict[str, Any]]]:
     """Run a scenario for ``args.duration`` seconds; its combined counters and one summary per
     topic.
@@ -75,7 +74,7 @@ async def run_scenario(
         ClientError: if the broker cannot be used.
         TemplateError: if a template does not compile.
     """
-    client = BrokerClient(settings)
+    client = client_for(settings)
     try:
         await client.login()
         run = ScenarioRun(client, scenario, args.duration)

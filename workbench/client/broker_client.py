@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import grpc
 
 from embedded_broker.core import ids
+from embedded_broker.core.ensql import InvalidQuery, parse_query
 from embedded_broker.core.ids import ulid_str
 from embedded_broker.core.model import MAX_EVENT_SIZE
 from embedded_broker.core.timestamps import timestamp_ms
@@ -34,6 +35,7 @@ from workbench.client.errors import (
     PermissionError_,
     Refused,
     Unavailable,
+    Unsupported,
 )
 from workbench.client.records import (
     BrokerInfo,
@@ -44,10 +46,14 @@ from workbench.client.records import (
     NewEvent,
     ProjectRow,
     PublishResult,
+    QueryPlan,
+    QueryProgress,
+    QueryScope,
     StoredPage,
     TopicRate,
     TopicRow,
 )
+from workbench.client.stream_client import ENSIGN_CAPABILITIES, Capability
 
 T = TypeVar("T")
 NACK_CODE_KEY = "ensign-nack-code"
@@ -57,7 +63,10 @@ _REFRESH_MARGIN_S = 120
 
 
 class BrokerClient:
-    """One logged-in connection to a broker."""
+    """One logged-in connection to an Ensign-compatible broker (a
+    :class:`~workbench.client.stream_client.StreamClient`)."""
+
+    kind = "Ensign"
 
     def __init__(self, settings: ConnectionSettings) -> None:
         self.settings = settings
@@ -111,6 +120,29 @@ class BrokerClient:
         self._token, self._expires = access, _expiry(access)
         self._refresh_token = refresh
         self._claims = _claims(access)
+
+    @property
+    def address(self) -> str:
+        """The broker's gRPC address (``host:port``)."""
+        return self.settings.grpc_address
+
+    @property
+    def capabilities(self) -> frozenset[Capability]:
+        """Everything but replicas: an Ensign broker keeps a topic on one server."""
+        return ENSIGN_CAPABILITIES
+
+    @property
+    def ensign_settings(self) -> ConnectionSettings:
+        """The addresses and key this client logs in with."""
+        return self.settings
+
+    def topic_ref(self, topic_id: bytes) -> str:
+        """A topic's id as text (its ULID), which names it across projects."""
+        return ulid_str(topic_id)
+
+    def subject_target(self, topic_id: bytes, subject: str) -> bytes:
+        """Raises ``Unsupported``: an Ensign topic has no subjects."""
+        raise Unsupported("an Ensign topic has no subjects")
 
     @property
     def project_id(self) -> bytes:
@@ -188,9 +220,9 @@ class BrokerClient:
         )
         return [_topic_row(t) for t in reply.topics]
 
-    async def create_topic(self, name: str, project_id: bytes = b"") -> bytes:
+    async def create_topic(self, name: str, project_id: bytes = b"", replicas: int = 1) -> bytes:
         """Create a topic in the key's project (or, for a ``broker:admin`` key, in
-        ``project_id``); return its id."""
+        ``project_id``); return its id. ``replicas`` is ignored: a topic lives on one broker."""
         topic = await self._call(
             lambda md: self._ensign.CreateTopic(
                 topic_pb2.Topic(name=name, project_id=project_id),
@@ -352,12 +384,22 @@ class BrokerClient:
             ids=tuple(reply.ids),
         )
 
-    async def query(self, ensql: str) -> AsyncIterator[EventRow]:
-        """Run an EnSQL query; yield the matching events.
+    async def query(
+        self,
+        ensql: str,
+        scope: QueryScope | None = None,
+        progress: Callable[[QueryProgress], None] | None = None,
+    ) -> AsyncIterator[EventRow]:
+        """Run an EnSQL query on the broker; yield the matching events.
+
+        ``progress`` is never called: the broker scans, and says nothing until it finds events.
 
         Raises:
             ClientError: with the broker's explanation for a bad query.
+            Unsupported: if a ``scope`` is given (the query itself says what to scan).
         """
+        if scope is not None:
+            raise Unsupported("an Ensign broker runs the whole query: put the range in its WHERE")
         md = await self._auth()
         call = self._ensign.EnSQL(query_pb2.Query(query=ensql), metadata=md)
         try:
@@ -367,6 +409,18 @@ class BrokerClient:
             raise _translate(exc, self.settings.grpc_address) from None
         finally:
             call.cancel()
+
+    def query_plan(self, ensql: str, scope: QueryScope | None = None) -> QueryPlan:
+        """The whole query runs on the broker (checked here first).
+
+        Raises:
+            InvalidInput: if the query is malformed.
+        """
+        try:
+            parse_query(ensql)
+        except InvalidQuery as exc:
+            raise InvalidInput(str(exc)) from None
+        return QueryPlan(server="the whole EnSQL query", client="")
 
     async def tail(
         self, topic: str, group: str | None = None, ack: bool = False

@@ -166,6 +166,17 @@ def validate_dedup_policy(
         raise InvalidInput(str(exc)) from None
 
 
+def topic_id_text(topic_id: bytes) -> str:
+    """A topic's id for people: an Ensign topic's ULID text, or a JetStream stream's name
+    (whose id is the name itself, in UTF-8)."""
+    if len(topic_id) == 16:
+        try:
+            return ids.ulid_str(topic_id)
+        except InvalidArgument:
+            pass
+    return topic_id.decode("utf-8", "replace")
+
+
 def ulid_str(raw: bytes) -> str:
     """A topic's or event's 16-byte ULID as its 26-character Crockford base32 text.
 

@@ -47,3 +47,11 @@ class Refused(ClientError):
         super().__init__(f"{code}: {reason}")
         self.code = code
         self.reason = reason
+
+
+class Unsupported(ClientError):
+    """The broker's engine cannot do this (e.g. key admin on NATS JetStream).
+
+    Views check :attr:`~workbench.client.stream_client.StreamClient.capabilities` first and
+    hide such controls; this error is what a call to one raises all the same.
+    """

@@ -33,6 +33,10 @@ class TopicRow:
     dedup_strategy: str
     dedup_keys: tuple[str, ...] = ()
     dedup_fields: tuple[str, ...] = ()
+    subjects: tuple[str, ...] = ()
+    """The NATS subjects a JetStream stream listens on (empty for an Ensign topic)."""
+    replicas: int = 1
+    """How many servers keep a copy (a JetStream stream's replication factor)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +54,8 @@ class EventRow:
     data: bytes
     metadata: dict[str, str] = field(default_factory=dict)
     is_duplicate: bool = False
+    subject: str = ""
+    """The NATS subject it was published to (JetStream only; "" for Ensign)."""
 
     @property
     def mimetype_text(self) -> str:
@@ -163,7 +169,8 @@ class PublishResult:
     """A batch the broker acknowledged: every event in it is durably committed."""
 
     first_offset: int
-    """The first event's offset; the others follow it without gaps."""
+    """The first event's offset; on Ensign the others follow it without gaps (on JetStream,
+    another publisher's messages may come between them)."""
     count: int
     committed_ms: int
     """When the batch was committed, in milliseconds since the epoch."""
@@ -171,3 +178,40 @@ class PublishResult:
     """How many events the topic's deduplication policy found to be duplicates."""
     ids: tuple[bytes, ...] = ()
     """Each event's 10-byte id, in order (only when asked for)."""
+
+
+@dataclass(frozen=True, slots=True)
+class QueryScope:
+    """The part of a query an engine without EnSQL runs on its servers: which events to scan.
+
+    Attributes:
+        subject: a NATS subject filter (wildcards ``*`` and ``>`` allowed); "" for all.
+        first_offset, last_offset: an inclusive offset range (None: from the first / to the
+            last event).
+        after_ms, before_ms: a commit-time range, ms since the epoch (None: open).
+    """
+
+    subject: str = ""
+    first_offset: int | None = None
+    last_offset: int | None = None
+    after_ms: int | None = None
+    before_ms: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class QueryPlan:
+    """Which parts of a query run where, in words for people."""
+
+    server: str
+    """What the broker's servers do (e.g. "stream orders, subject orders.eu, offsets 1-500")."""
+    client: str
+    """What the workbench does over what they send ("" when nothing)."""
+
+
+@dataclass(frozen=True, slots=True)
+class QueryProgress:
+    """How far a query scanned: ``scanned`` of ``total`` events, ``matched`` of them kept."""
+
+    scanned: int
+    total: int
+    matched: int

@@ -354,7 +354,7 @@ async def iterate(rows: Iterable[EventRow]) -> AsyncIterator[EventRow]:
 
 
 class EventReader(Protocol):
-    """What :func:`topic_events` needs of a client (``BrokerClient`` has it)."""
+    """What :func:`topic_events` needs of a client (a ``StreamClient`` has it)."""
 
     async def read_events(
         self,

@@ -53,7 +53,7 @@ SETTLE_PAGE = 1000
 
 
 class Publisher(Protocol):
-    """What the generator publishes with (``BrokerClient`` has it)."""
+    """What the generator publishes with (a ``StreamClient`` has it)."""
 
     async def publish_encoded(
         self, topic_id: bytes, events: list[bytes], with_ids: bool = False
@@ -163,7 +163,7 @@ class EventGenerator:
     """One generator run. Create it, ``await run()``; ``pause``/``resume``/``stop`` any time.
 
     Args:
-        publisher: publishes batches (a ``BrokerClient``).
+        publisher: publishes batches (a ``StreamClient``).
         source: renders the next n encoded events.
         settings: what, how many, how fast.
         clock: a monotonic clock in seconds (tests pass their own).

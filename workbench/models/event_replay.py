@@ -4,7 +4,7 @@ Each event is copied whole: its data, mimetype, type and version, metadata and c
 Paced, an event is sent when as much time has passed since the first one as passed between them
 originally (by commit time), divided by the speed factor (0.1 = ten times slower, 100 = a hundred
 times faster); unpaced, events go as fast as the broker acknowledges them, in batches.
-``models.event_export.topic_events`` reads a whole topic; ``BrokerClient.query`` a query's rows.
+``models.event_export.topic_events`` reads a whole topic; ``StreamClient.query`` a query's rows.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ PACED_BATCH_S = 0.05
 
 
 class ReplayTarget(Protocol):
-    """Where a replay publishes (``BrokerClient`` has it)."""
+    """Where a replay publishes (a ``StreamClient`` has it)."""
 
     async def publish(self, topic_id: bytes, events: list[NewEvent]) -> PublishResult:
         """Publish a batch in one commit; raise ``Refused`` if the broker refuses it."""
@@ -61,7 +61,7 @@ class Replay:
     """One replay: ``await run()``; :meth:`stop` ends it after the batch in flight.
 
     Args:
-        target: publishes (``BrokerClient.publish``).
+        target: publishes (``StreamClient.publish``).
         topic_id: the topic to publish into.
         events: the events to copy, in order (a topic read or a query's results).
         factor: the speed against the original pacing (``MIN_FACTOR`` to ``MAX_FACTOR``), or

@@ -30,7 +30,7 @@ class TopicFollower:
     """Keeps one topic's field series up to date until cancelled.
 
     Args:
-        client: reads pages (``BrokerClient.read_events``).
+        client: reads pages (``StreamClient.read_events``).
         topic_id: the topic's 16-byte id.
         series: the field series of this topic (more may be added while it runs).
         on_update: called after each read that took events (e.g. to schedule a redraw).

@@ -1,7 +1,11 @@
 """Connection profiles: the embedded broker, and remote brokers a user adds.
 
-The profile list is a JSON file in the workbench's config directory; ClientSecrets are kept in
-the secret store (OS keyring or a 0600 file), never in this file or in QSettings.
+A remote profile is of one of two kinds: an Ensign broker (a gRPC address, an auth URL and an
+API key) or a NATS JetStream cluster (server URLs and, optionally, a user and password, a
+token, or a ``.creds``/NKey seed file). The profile list is a JSON file in the workbench's
+config directory; secrets (ClientSecrets, NATS passwords and tokens, and the text of ``.creds``
+and NKey seed files) are kept in the secret store (OS keyring or a 0600 file), never in this
+file or in QSettings.
 """
 
 from __future__ import annotations
@@ -13,10 +17,19 @@ from pathlib import Path
 
 from platformdirs import user_config_path
 
+from workbench.client.clients import AnySettings
 from workbench.client.connection_settings import ConnectionSettings
+from workbench.client.jetstream_settings import JetStreamSettings, parse_servers
 from workbench.models.secret_store import SecretStore
 
 EMBEDDED = "Embedded broker"
+ENSIGN = "Ensign"
+NATS_JETSTREAM = "NATS JetStream"
+KINDS = (ENSIGN, NATS_JETSTREAM)
+"""The kinds of remote profile."""
+NATS_AUTH = ("none", "user", "token", "creds", "nkey")
+"""How a NATS JetStream profile logs in: anonymously, a user and password, a token, a
+``.creds`` file or an NKey seed file."""
 
 
 def config_dir() -> Path:
@@ -38,18 +51,44 @@ class Profile:
     tls: bool = False
     ca_file: str = ""
     embedded: bool = False
+    kind: str = ENSIGN
+    """:data:`ENSIGN` or :data:`NATS_JETSTREAM`."""
+    nats_servers: str = ""
+    """A NATS JetStream profile's server URLs, comma-separated."""
+    nats_auth: str = "none"
+    """How a NATS JetStream profile logs in (one of :data:`NATS_AUTH`)."""
+    nats_user: str = ""
+    """The NATS user (``nats_auth`` "user")."""
+    creds_file: str = ""
+    """Where the ``.creds`` or NKey seed file was read from (its text is in the secret store)."""
+
+    @property
+    def is_nats(self) -> bool:
+        """True for a NATS JetStream profile."""
+        return self.kind == NATS_JETSTREAM
+
+    @property
+    def needs_secret(self) -> bool:
+        """True when connecting needs a stored secret (all but an anonymous NATS login)."""
+        return not (self.is_nats and self.nats_auth == "none")
 
     @property
     def secret_name(self) -> str:
-        """The secret store's name for this profile's ClientSecret."""
+        """The secret store's name for this profile's secret (a ClientSecret; a NATS
+        password, token, or ``.creds``/NKey seed text)."""
+        if self.is_nats:
+            return f"profile:{self.name}:nats:{self.nats_auth}:{self.nats_user}"
         return f"profile:{self.name}:{self.client_id}"
 
-    def settings(self, secret: str) -> ConnectionSettings:
+    def settings(self, secret: str) -> AnySettings:
         """Connection settings with the secret filled in.
 
         Raises:
             OSError: if the CA file cannot be read.
+            InvalidInput: if a NATS profile's server URLs are malformed.
         """
+        if self.is_nats:
+            return self._jetstream_settings(secret)
         ca = Path(self.ca_file).expanduser().read_bytes() if self.ca_file else None
         return ConnectionSettings(
             self.grpc_address,
@@ -59,6 +98,22 @@ class Profile:
             self.tls,
             ca,
             str(Path(self.ca_file).expanduser()) if self.ca_file else "",
+        )
+
+    def _jetstream_settings(self, secret: str) -> JetStreamSettings:
+        ca_file = str(Path(self.ca_file).expanduser()) if self.ca_file else ""
+        if ca_file and not Path(ca_file).is_file():
+            raise FileNotFoundError(f"no CA file {ca_file}")
+        auth = self.nats_auth
+        return JetStreamSettings(
+            parse_servers(self.nats_servers),
+            user=self.nats_user if auth == "user" else "",
+            password=secret if auth == "user" else "",
+            token=secret if auth == "token" else "",
+            creds=secret if auth == "creds" else "",
+            nkey_seed=secret.strip() if auth == "nkey" else "",
+            creds_source=self.creds_file,
+            ca_file=ca_file,
         )
 
 

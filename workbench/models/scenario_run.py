@@ -27,7 +27,7 @@ from workbench.models.template_source import TemplateSource
 
 
 class ScenarioClient(Protocol):
-    """What a scenario run needs of a client (``BrokerClient`` has it)."""
+    """What a scenario run needs of a client (a ``StreamClient`` has it)."""
 
     async def topics(self, all_projects: bool = False) -> list[TopicRow]: ...
 

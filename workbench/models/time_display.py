@@ -111,3 +111,19 @@ def time_ago(then_ms: int | None, now_ms: int, zone: TimeZoneChoice = LOCAL) -> 
     if then_ms and now_ms - then_ms >= _RELATIVE_S * 1000:
         return f"{moment(then_ms, zone).strftime('%Y-%m-%d')} {zone.label}"
     return _relative(then_ms, now_ms)
+
+
+def parse_time_ms(text: str, zone: TimeZoneChoice = TimeZoneChoice.LOCAL) -> int:
+    """A time typed as ``YYYY-MM-DD[ HH:MM[:SS[.fff]]]`` (or ISO 8601 with an offset), in
+    milliseconds since the epoch; without an offset it is read in ``zone``.
+
+    Raises:
+        ValueError: if the text is not such a time (the message says what is expected).
+    """
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"{text.strip()!r} is not a time: write YYYY-MM-DD HH:MM:SS") from None
+    if moment.tzinfo is None and zone is TimeZoneChoice.UTC:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp() * 1000)

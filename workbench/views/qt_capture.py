@@ -348,8 +348,14 @@ class QtCapturesPanel(QGroupBox):
         if client is None:
             self._session.error.emit("Connect to a broker first.")
             return None
+        settings = client.ensign_settings
+        if settings is None:
+            self._session.error.emit(
+                f"Capture publishes with an Ensign key; {client.kind} is not supported yet."
+            )
+            return None
         dialog = QtCaptureDialog(self._settings, self)
-        dialog.accepted.connect(lambda: self._accepted(dialog, client.settings))
+        dialog.accepted.connect(lambda: self._accepted(dialog, settings))
         dialog.open()
         return dialog
 

@@ -46,8 +46,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from workbench.client.broker_client import BrokerClient
 from workbench.client.records import MetricsSample
+from workbench.client.stream_client import StreamClient
 from workbench.models.chart_series import (
     ACK_P50,
     ACK_P99,
@@ -419,8 +419,8 @@ class QtCharts(QWidget):
 
     # -- samples and redraws ------------------------------------------------------------------
 
-    def _on_connected(self, client: BrokerClient) -> None:
-        source = self._session.profile_name or client.settings.grpc_address
+    def _on_connected(self, client: StreamClient) -> None:
+        source = self._session.profile_name or client.address
         if source != self._source:
             # Another broker: start over (its last hour follows). The same one again (say,
             # restarted) keeps what is shown; replayed samples already held are skipped.

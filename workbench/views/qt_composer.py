@@ -37,8 +37,8 @@ from PySide6.QtWidgets import (
 from workbench.client.broker_rules import (
     mimetype_number,
     mimetype_text,
+    topic_id_text,
     type_version_parts,
-    ulid_str,
 )
 from workbench.client.errors import InvalidInput, Refused
 from workbench.client.records import EventRow, NewEvent, PublishResult, TopicRow
@@ -435,7 +435,7 @@ class QtComposer(QWidget):
             f"{'✓' if ok else '✗'} {when} · {topic.name} · {event.type_name} "
             f"v{event.type_version} · {len(event.data):,} bytes\n{outcome}"
         )
-        item.setToolTip(f"topic {topic.name} ({ulid_str(topic.id)})\n{outcome}")
+        item.setToolTip(f"topic {topic.name} ({topic_id_text(topic.id)})\n{outcome}")
         if not ok:
             item.setForeground(error_color(self.palette()))
         self.history_list.insertItem(0, item)

@@ -39,7 +39,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from workbench.client.broker_rules import ulid_str
+from workbench.client.broker_rules import topic_id_text
 from workbench.client.records import EventRow
 from workbench.models.event_export import record_text
 from workbench.models.event_pages import human_bytes, type_text
@@ -304,8 +304,10 @@ class QtEventDetail(QWidget):
             ("committed", stamp_ms(event.committed_ms, self._zone)),
             ("size", f"{event.size:,} bytes"),
             ("duplicate", "yes" if event.is_duplicate else "no"),
-            ("topic", ulid_str(event.topic_id) if len(event.topic_id) == 16 else ""),
+            ("topic", topic_id_text(event.topic_id)),
         ]
+        if event.subject:
+            rows.append(("subject", event.subject))
         for name, value in rows:
             QTreeWidgetItem(headers, [name, value])
         count = len(event.metadata)

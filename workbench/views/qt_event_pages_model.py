@@ -21,8 +21,8 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QFont, QFontDatabase, QGuiApplication, QPalette
 
-from workbench.client.broker_client import BrokerClient
 from workbench.client.records import EventPage, EventRow, TopicRow
+from workbench.client.stream_client import StreamClient
 from workbench.models.event_pages import (
     NUMERIC_COLUMNS,
     TIME_COLUMNS,
@@ -225,7 +225,7 @@ class QtEventPagesModel(QAbstractTableModel):
             )
 
     async def _fetch(
-        self, client: BrokerClient, topic_id: bytes, page_no: int, generation: int
+        self, client: StreamClient, topic_id: bytes, page_no: int, generation: int
     ) -> None:
         try:
             page = await client.read_events(

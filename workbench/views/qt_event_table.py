@@ -42,9 +42,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from workbench.client.broker_client import BrokerClient
-from workbench.client.broker_rules import ulid_str
 from workbench.client.records import EventPage, EventRow, TopicRow
+from workbench.client.stream_client import StreamClient
 from workbench.models.event_export import ExportFormat, record_text
 from workbench.models.event_pages import Column
 from workbench.models.live_tail import LiveTailPolicy, TailMode
@@ -530,17 +529,17 @@ class QtEventTable(QWidget):
             self._tail_task.cancel()
             self._tail_task = None
 
-    async def _tail(self, client: BrokerClient, topic_id: bytes) -> None:
+    async def _tail(self, client: StreamClient, topic_id: bytes) -> None:
         # Events stream in one by one; under a flood (more than anyone can read) the tail
         # polls the end of the topic instead, so the GUI's work no longer grows with the rate.
         while await self._stream_tail(client, topic_id):
             await self._poll_tail(client, topic_id)
 
-    async def _stream_tail(self, client: BrokerClient, topic_id: bytes) -> bool:
+    async def _stream_tail(self, client: StreamClient, topic_id: bytes) -> bool:
         """Receive every new event; return True when a flood calls for polling."""
         policy = self.tail_policy
         policy.stream(time.monotonic())
-        async for event in client.tail(ulid_str(topic_id)):
+        async for event in client.tail(client.topic_ref(topic_id)):
             if self.topic is None or event.topic_id != self.topic.id:
                 continue
             self._incoming.append(event)
@@ -549,7 +548,7 @@ class QtEventTable(QWidget):
                 return True
         return False
 
-    async def _poll_tail(self, client: BrokerClient, topic_id: bytes) -> None:
+    async def _poll_tail(self, client: StreamClient, topic_id: bytes) -> None:
         """Fetch the newest page every tick until the rate drops."""
         policy = self.tail_policy
         while policy.mode == "poll":

@@ -19,8 +19,8 @@ from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QPalette
 from PySide6.QtWidgets import QButtonGroup, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from workbench.client.broker_client import BrokerClient
 from workbench.client.errors import ClientError
+from workbench.client.stream_client import StreamClient
 from workbench.models.field_feed import TopicFollower
 from workbench.models.field_series import FieldKind, FieldSeries
 from workbench.views.qt_charts import WINDOWS, series_color
@@ -168,7 +168,7 @@ class QtFieldChart(QWidget):
         self._followers[topic_id] = follower
         self._tasks[topic_id] = asyncio.ensure_future(self._follow(client, follower))
 
-    async def _follow(self, client: BrokerClient, follower: TopicFollower) -> None:
+    async def _follow(self, client: StreamClient, follower: TopicFollower) -> None:
         while self._session.client is client:
             try:
                 await follower.run()

@@ -29,9 +29,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from workbench.client.broker_client import BrokerClient
 from workbench.client.errors import ClientError
 from workbench.client.records import KeyRow, ProjectRow
+from workbench.client.stream_client import Capability, StreamClient
 from workbench.models.key_listing import COLUMNS, PERMISSIONS, KeyLine, key_line
 from workbench.models.key_presets import ADMIN
 from workbench.views.qt_connect_code import note_label
@@ -208,7 +208,8 @@ class QtKeyManager(QWidget):
     def _show_keys(self, keys: list[KeyRow]) -> None:
         selected = self.selected_key()
         client = self._session.client
-        own = client.settings.client_id if client is not None else ""
+        settings = client.ensign_settings if client is not None else None
+        own = settings.client_id if settings is not None else ""
         now = int(time.time() * 1000)
         self._keys = keys
         zone = self._session.time_zone
@@ -288,10 +289,10 @@ class QtKeyManager(QWidget):
     def _show_secret(self, created: tuple[KeyRow, str]) -> None:
         key, secret = created
         client = self._session.client
-        if client is None:
+        if client is None or client.ensign_settings is None:
             return
         project = next((p.name for p in self._projects if p.id == key.project_id), "")
-        dialog = QtSecretDialog(key, secret, client.settings, project, self)
+        dialog = QtSecretDialog(key, secret, client.ensign_settings, project, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.destroyed.connect(self._secret_dialog_gone)
         self.secret_dialog = dialog
@@ -337,14 +338,14 @@ class QtKeyManager(QWidget):
     def ask_test_key(self) -> QtKeyCheckDialog | None:
         """Open the key check, with the selected key's ClientID filled in."""
         client = self._session.client
-        if client is None:
+        if client is None or client.ensign_settings is None:
             return None
         project = self.selected_project()
         topics = sorted(
             self._session.topics,
             key=lambda t: (project is None or t.project_id != project.id, t.project_name, t.name),
         )
-        dialog = QtKeyCheckDialog(client.settings, self._keys, topics, self)
+        dialog = QtKeyCheckDialog(client.ensign_settings, self._keys, topics, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         key = self.selected_key()
         if key is not None and not key.revoked_ms:
@@ -356,10 +357,16 @@ class QtKeyManager(QWidget):
 
     # -- helpers ------------------------------------------------------------------------------
 
-    def _admin_client(self) -> BrokerClient | None:
+    def _admin_client(self) -> StreamClient | None:
         client = self._session.client
         if client is None:
             return None
+        if Capability.KEY_ADMIN not in client.capabilities:
+            self.hint.setText(
+                f"{client.kind}: what this connection's account allows, read-only. Its users "
+                "are managed in the servers' configuration (or with nsc), not here."
+            )
+            return client
         if ADMIN not in client.permissions:
             self.hint.setText(
                 f"Managing keys needs a {ADMIN} key; the key of {self._session.profile_name} "
@@ -376,7 +383,7 @@ class QtKeyManager(QWidget):
             failure = None if done.cancelled() else done.exception()
             if isinstance(failure, ClientError):
                 self.hint.setText(f"{what} failed: {failure}")
-            elif failure is None and not done.cancelled():
+            elif failure is None and not done.cancelled() and self._manages_keys():
                 self.hint.setText(
                     "A key's secret is shown once, when it is created; the broker keeps only a "
                     "hash of it. Revoking a key stops it at once, open streams included."
@@ -386,15 +393,26 @@ class QtKeyManager(QWidget):
         task.add_done_callback(report)
         return task
 
+    def _manages_keys(self) -> bool:
+        client = self._session.client
+        return client is not None and Capability.KEY_ADMIN in client.capabilities
+
     def _update_actions(self) -> None:
-        admin = self._session.client is not None and ADMIN in self._session.client.permissions
+        client = self._session.client
+        admin = (
+            client is not None
+            and Capability.KEY_ADMIN in client.capabilities
+            and ADMIN in client.permissions
+        )
         key = self.selected_key()
         own = key is not None and any(
             line.own and line.client_id == key.client_id for line in self._lines
         )
-        for widget in (self.new_project_button, self.new_key_button, self.refresh_button):
+        for widget in (self.new_project_button, self.new_key_button):
             widget.setEnabled(admin)
-        self.test_button.setEnabled(self._session.client is not None)
+        read_only = client is not None and Capability.KEY_ADMIN not in client.capabilities
+        self.refresh_button.setEnabled(admin or read_only)
+        self.test_button.setEnabled(client is not None and client.ensign_settings is not None)
         self.revoke_button.setEnabled(admin and key is not None and not key.revoked_ms and not own)
         if own:
             self.revoke_button.setToolTip("The workbench is connected with this key: it stays")

@@ -25,7 +25,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workbench.client.clients import AnySettings
 from workbench.client.connection_settings import ConnectionSettings
+from workbench.client.errors import ClientError
 from workbench.client.records import EventRow, TopicRow
 from workbench.models.about import window_title
 from workbench.models.broker_status import BrokerState
@@ -52,6 +54,7 @@ from workbench.views.qt_producer import QtProducer
 from workbench.views.qt_profile_dialog import QtProfileDialog
 from workbench.views.qt_query_panel import QtQueryPanel
 from workbench.views.qt_reconnector import QtReconnector
+from workbench.views.qt_replay_panel import OtherBrokers
 from workbench.views.qt_scenario_panel import QtScenarioPanel
 from workbench.views.qt_session import QtSession
 from workbench.views.qt_themes import FontScaler, Theme, apply_theme
@@ -107,7 +110,11 @@ class QtMainWindow(QMainWindow):
         self.events = QtEventTable(session)
         self.detail = QtEventDetail()
         self.query = QtQueryPanel(session, library)
-        self.producer = QtProducer(session, templates)
+        self.producer = QtProducer(
+            session,
+            templates,
+            others=OtherBrokers(lambda: [p.name for p in profiles.all()], self.profile_settings),
+        )
         self.charts = QtCharts(session)
         self.fields = QtFieldsPanel(session)
         self.demo = QtScenarioPanel(session)
@@ -526,20 +533,42 @@ class QtMainWindow(QMainWindow):
                 self.connection_state.setText("Waiting for the embedded broker…")
                 return None
             return self._connect(settings, EMBEDDED)
-        secret = self.profiles.secret(profile)
-        if not secret:
-            return self._cannot_connect(name, "no ClientSecret is stored for it; edit the profile.")
+        secret = self.profiles.secret(profile) or ""
+        if not secret and profile.needs_secret:
+            what = "credentials are" if profile.is_nats else "ClientSecret is"
+            return self._cannot_connect(name, f"no {what} stored for it; edit the profile.")
         try:
             remote = profile.settings(secret)
         except OSError as exc:
             return self._cannot_connect(name, f"its CA certificate cannot be read: {exc}")
+        except ClientError as exc:
+            return self._cannot_connect(name, str(exc))
         return self._connect(remote, name)
+
+    def profile_settings(self, name: str) -> AnySettings:
+        """The connection settings of the profile called ``name``, with its secret.
+
+        Raises:
+            ClientError: no such profile, no stored secret, or the embedded broker not running.
+            OSError: its CA certificate cannot be read.
+        """
+        profile = self.profiles.get(name)
+        if profile is None:
+            raise ClientError(f"there is no profile {name!r}")
+        if profile.embedded:
+            if self.broker.settings is None:
+                raise ClientError("the embedded broker is not running")
+            return self.broker.settings
+        secret = self.profiles.secret(profile) or ""
+        if not secret and profile.needs_secret:
+            raise ClientError(f"no credentials are stored for {name}; edit the profile")
+        return profile.settings(secret)
 
     def _cannot_connect(self, name: str, why: str) -> asyncio.Task[None]:
         self._connection_failed(name, why)
         return self.session.run(self.session.drop_connection(f"cannot connect to {name}"))
 
-    def _connect(self, settings: ConnectionSettings, name: str) -> asyncio.Task[None]:
+    def _connect(self, settings: AnySettings, name: str) -> asyncio.Task[None]:
         self.connection_state.setText(f"Connecting to {name}…")
         return self.session.run(
             self.session.connect_to(settings, name), what=f"connecting to {name}"
@@ -629,7 +658,7 @@ class QtMainWindow(QMainWindow):
         if not self.session.topics:  # a broker with nothing on it yet: the welcome page
             self.show_welcome()
         self.connection_state.setText(f"Connected to {self.session.profile_name}")
-        address = self.session.client.settings.grpc_address if self.session.client else ""
+        address = self.session.client.address if self.session.client else ""
         self.setWindowTitle(window_title(self.session.profile_name, address))
         self.statusBar().showMessage(f"Connected to {self.session.profile_name}", 5000)
 
@@ -681,9 +710,17 @@ class QtMainWindow(QMainWindow):
         if client is None:
             self.statusBar().showMessage("Connect to a broker first.", 5000)
             return None
+        settings = client.ensign_settings
+        if settings is None:
+            self.statusBar().showMessage(
+                f"Connect your code… shows Ensign snippets; {client.kind} clients connect to "
+                f"{client.address} with their own SDK.",
+                8000,
+            )
+            return None
         embedded = self.session.profile_name == EMBEDDED
         dialog = QtConnectCodeDialog(
-            client.settings,
+            settings,
             self.session.profile_name,
             self.broker.port_notice if embedded else "",
             f"The workbench's own key is in project {LOCAL_PROJECT}." if embedded else "",

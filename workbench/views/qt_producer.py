@@ -11,24 +11,30 @@ projects); "New topic…" creates one in place and selects it.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QLabel,
+    QLineEdit,
     QPushButton,
     QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
 
+from workbench.client.errors import ClientError
+from workbench.client.jetstream_settings import subject_matches
 from workbench.client.records import EventRow, TopicRow
+from workbench.client.stream_client import Capability
 from workbench.models.template_library import TemplateLibrary
 from workbench.views.qt_composer import QtComposer
 from workbench.views.qt_flow_layout import QtFlowLayout, fit_combo
 from workbench.views.qt_generator_panel import QtGeneratorPanel
 from workbench.views.qt_import_panel import QtImportPanel
 from workbench.views.qt_page_tabs import QtPageTabs
-from workbench.views.qt_replay_panel import QtReplayPanel
+from workbench.views.qt_replay_panel import OtherBrokers, QtReplayPanel
 from workbench.views.qt_session import QtSession
 from workbench.views.qt_topic_dialogs import QtNewTopicDialog
 
@@ -43,10 +49,19 @@ class QtProducer(QWidget):
         session: QtSession,
         templates: TemplateLibrary | None = None,
         parent: QWidget | None = None,
+        others: OtherBrokers | None = None,
     ) -> None:
+        """
+        Args:
+            session: the connection.
+            templates: the saved templates (None: none).
+            parent: the window.
+            others: the other profiles' brokers a replay may read from (None: only this one).
+        """
         super().__init__(parent)
         self._session = session
         self._templates = templates
+        self._others = others
         self._wanted: bytes | None = None
         self._chosen: bytes | None = None  # the topic chosen while connected
         self._build()
@@ -67,14 +82,23 @@ class QtProducer(QWidget):
         self.topic_note.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         label = QLabel("Send to &topic:")
         label.setBuddy(self.topic_combo)
+        self.subject_edit = QLineEdit()
+        self.subject_edit.setPlaceholderText("the stream's own")
+        self.subject_edit.setToolTip(
+            "The subject every page publishes to (a JetStream stream's; empty: its own)"
+        )
+        self.subject_edit.textChanged.connect(self._topic_chosen)
+        self.subject_label = QLabel("S&ubject:")
+        self.subject_label.setBuddy(self.subject_edit)
         top = QtFlowLayout()  # wraps on a narrow window instead of widening it
         top.add_group(label, self.topic_combo, self.new_topic_button)
+        top.add_group(self.subject_label, self.subject_edit)
         top.addWidget(self.topic_note)
 
         self.composer = QtComposer(self._session, self.target)
         self.generator = QtGeneratorPanel(self._session, self.target, self._templates)
         self.importer = QtImportPanel(self._session, self.target)
-        self.replayer = QtReplayPanel(self._session, self.target)
+        self.replayer = QtReplayPanel(self._session, self.target, others=self._others)
         self.pages = QtPageTabs()
         self.pages.setObjectName("producerPages")
         self.pages.setDocumentMode(True)
@@ -89,9 +113,34 @@ class QtProducer(QWidget):
     # -- the target topic ---------------------------------------------------------------------
 
     def target(self) -> TopicRow | None:
-        """The topic chosen to send to (the broker's latest state of it), or None."""
+        """The topic chosen to send to (the broker's latest state of it), or None; on an engine
+        with subjects and a subject typed, its id is that subject's publish target."""
+        topic = self._topic()
+        subject = self.subject_edit.text().strip()
+        client = self._session.client
+        if topic is None or client is None or not subject or self._subject_problem(topic):
+            return topic
+        return replace(topic, id=client.subject_target(topic.id, subject))
+
+    def _topic(self) -> TopicRow | None:
         topic_hex = self.topic_combo.currentData(Qt.ItemDataRole.UserRole)
         return self._session.topic(bytes.fromhex(topic_hex)) if topic_hex else None
+
+    def _subject_problem(self, topic: TopicRow) -> str:
+        """Why the typed subject cannot be published to ("" if it can, or none is typed)."""
+        subject = self.subject_edit.text().strip()
+        client = self._session.client
+        if not subject or client is None or Capability.SUBJECTS not in client.capabilities:
+            return ""
+        try:
+            client.subject_target(topic.id, subject)
+        except ClientError as exc:
+            return str(exc)
+        if topic.subjects and not any(subject_matches(p, subject) for p in topic.subjects):
+            return (
+                f"{topic.name} does not take {subject} (its subjects: {', '.join(topic.subjects)})"
+            )
+        return ""
 
     def select_topic(self, topic_id: bytes) -> None:
         """Choose a topic (as soon as it is listed, if it is not yet)."""
@@ -127,9 +176,17 @@ class QtProducer(QWidget):
         self._fill_topics([])
 
     def _topic_chosen(self, *_: object) -> None:
-        topic = self.target()
-        if self._session.client is not None:  # not the emptying of a connection that ended
+        topic = self._topic()
+        client = self._session.client
+        if client is not None:  # not the emptying of a connection that ended
             self._chosen = topic.id if topic is not None else None
+        subjects = client is not None and Capability.SUBJECTS in client.capabilities
+        self.subject_label.setVisible(subjects)
+        self.subject_edit.setVisible(subjects)
+        problem = self._subject_problem(topic) if topic is not None else ""
+        if problem:
+            self.topic_note.setText(problem)
+            return
         if self._session.client is None:
             note = "Not connected to a broker."
         elif topic is None:

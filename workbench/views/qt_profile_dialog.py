@@ -1,5 +1,9 @@
 """Adding or editing a remote broker's connection profile, with a connection test.
 
+A profile is of one of two kinds, chosen at the top: an Ensign broker (address, auth URL, API
+key) or a NATS JetStream cluster (server URLs; anonymous, a user and password, a token, or a
+``.creds``/NKey seed file whose text goes to the secret store; a CA for TLS).
+
 OK saves only a profile whose connection test passed: it runs the test (unless the fields
 passed one already) and closes when it passes. When it fails, the reason is shown with a
 "Save anyway" button, for a broker that is down for now or not reachable from here.
@@ -8,9 +12,11 @@ passed one already) and closes when it passes. When it fails, the reason is show
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 from PySide6.QtWidgets import (
     QCheckBox,
+    QComboBox,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
@@ -23,9 +29,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from workbench.client.broker_client import BrokerClient
+from workbench.client.clients import client_for
 from workbench.client.errors import ClientError
-from workbench.models.profiles import EMBEDDED, Profile
+from workbench.client.jetstream_settings import parse_servers
+from workbench.models.profiles import EMBEDDED, ENSIGN, KINDS, NATS_AUTH, NATS_JETSTREAM, Profile
+
+NATS_AUTH_TEXT = {
+    "none": "No credentials",
+    "user": "User and password",
+    "token": "Token",
+    "creds": ".creds file",
+    "nkey": "NKey seed file",
+}
 
 
 class QtProfileDialog(QDialog):
@@ -73,13 +88,31 @@ class QtProfileDialog(QDialog):
         ca_row.addWidget(self.ca_file, 1)
         ca_row.addWidget(browse)
 
+        self.kind = QComboBox()
+        self.kind.addItems(list(KINDS))
+        self.kind.setCurrentText(profile.kind if profile else ENSIGN)
+        self._build_nats_fields(profile)
+
         form = QFormLayout()
         form.addRow("Name", self.name)
-        form.addRow("gRPC address", self.address)
-        form.addRow("Auth URL", self.auth_url)
-        form.addRow("ClientID", self.client_id)
-        form.addRow("ClientSecret", self.client_secret)
-        form.addRow("", self.tls)
+        form.addRow("Kind", self.kind)
+        self._ensign_rows = [
+            ("gRPC address", self.address),
+            ("Auth URL", self.auth_url),
+            ("ClientID", self.client_id),
+            ("ClientSecret", self.client_secret),
+            ("", self.tls),
+        ]
+        self._nats_rows = [
+            ("Servers", self.nats_servers),
+            ("Log in with", self.nats_auth),
+            ("User", self.nats_user),
+            ("Password or token", self.nats_secret),
+            ("Credentials file", self.creds_row_widget),
+        ]
+        self._form = form
+        for label, widget in self._ensign_rows + self._nats_rows:
+            form.addRow(label, widget)
         form.addRow("CA certificate", ca_row)
 
         self.status = QLabel()
@@ -106,10 +139,57 @@ class QtProfileDialog(QDialog):
             field.textChanged.connect(self._validate)
         self.ca_file.textChanged.connect(self._validate)
         self.tls.toggled.connect(self._validate)
+        for field in (self.nats_servers, self.nats_user, self.nats_secret, self.creds_file):
+            field.textChanged.connect(self._validate)
+        self.kind.currentTextChanged.connect(self._show_kind)
+        self.nats_auth.currentIndexChanged.connect(self._show_kind)
         self._had_secret = profile is not None
+        self._had_auth = (profile.nats_auth, profile.nats_user) if profile else None
         self.test_task: asyncio.Task[bool] | None = None
-        self._validate()
+        self._show_kind()
         self.finished.connect(self._cancel_test)
+
+    def _build_nats_fields(self, profile: Profile | None) -> None:
+        nats = profile if profile is not None and profile.is_nats else None
+        self.nats_servers = QLineEdit(nats.nats_servers if nats else "")
+        self.nats_servers.setPlaceholderText("nats://host1:4222,nats://host2:4222")
+        self.nats_auth = QComboBox()
+        for key in NATS_AUTH:
+            self.nats_auth.addItem(NATS_AUTH_TEXT[key], key)
+        self.nats_auth.setCurrentIndex(NATS_AUTH.index(nats.nats_auth) if nats else 0)
+        self.nats_user = QLineEdit(nats.nats_user if nats else "")
+        self.nats_secret = QLineEdit()
+        self.nats_secret.setEchoMode(QLineEdit.EchoMode.Password)
+        self.nats_secret.setPlaceholderText("unchanged" if nats else "")
+        self.creds_file = QLineEdit(nats.creds_file if nats else "")
+        self.creds_file.setPlaceholderText("read into the keyring when saved")
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._browse_creds)
+        self.creds_row_widget = QWidget()
+        row = QHBoxLayout(self.creds_row_widget)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.creds_file, 1)
+        row.addWidget(browse)
+
+    def _browse_creds(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Credentials", "", "NATS credentials (*.creds *.nk *.seed);;All files (*)"
+        )
+        if path:
+            self.creds_file.setText(path)
+
+    def _show_kind(self) -> None:
+        nats = self.kind.currentText() == NATS_JETSTREAM
+        auth = self.nats_auth.currentData()
+        for _, widget in self._ensign_rows:
+            self._form.setRowVisible(widget, not nats)
+        for _, widget in self._nats_rows:
+            self._form.setRowVisible(widget, nats)
+        if nats:
+            self._form.setRowVisible(self.nats_user, auth == "user")
+            self._form.setRowVisible(self.nats_secret, auth in ("user", "token"))
+            self._form.setRowVisible(self.creds_row_widget, auth in ("creds", "nkey"))
+        self._validate()
 
     @property
     def ok_button(self) -> QPushButton:
@@ -136,6 +216,8 @@ class QtProfileDialog(QDialog):
             return "Give the profile a name."
         if self.name.text().strip() == EMBEDDED:
             return f"{EMBEDDED!r} is the built-in profile; choose another name."
+        if self.kind.currentText() == NATS_JETSTREAM:
+            return self._nats_problem()
         host, sep, port = self.address.text().strip().rpartition(":")
         if not sep or not host or not port.isdigit():
             return "The gRPC address must be host:port."
@@ -143,6 +225,21 @@ class QtProfileDialog(QDialog):
             return "The auth URL must start with http:// or https://."
         if not self.client_id.text().strip():
             return "Enter the key's ClientID."
+        return ""
+
+    def _nats_problem(self) -> str:
+        try:
+            parse_servers(self.nats_servers.text())
+        except ClientError as exc:
+            return f"Servers: {exc}."
+        auth = self.nats_auth.currentData()
+        if auth == "user" and not self.nats_user.text().strip():
+            return "Enter the NATS user."
+        unchanged = self._had_auth == (auth, self.nats_user.text().strip())
+        if auth in ("user", "token") and not self.nats_secret.text() and not unchanged:
+            return "Enter the password." if auth == "user" else "Enter the token."
+        if auth in ("creds", "nkey") and not Path(self.creds_file.text()).expanduser().is_file():
+            return "Choose the credentials file."
         return ""
 
     def _validate(self) -> None:
@@ -156,7 +253,7 @@ class QtProfileDialog(QDialog):
         self.test_button.setEnabled(not problem)
 
     def _fields(self) -> tuple[object, ...]:
-        return (self.result_profile(), self.client_secret.text())
+        return (self.result_profile(), self.client_secret.text(), self.nats_secret.text())
 
     def _cancel_test(self) -> None:
         if self.test_task is not None and not self.test_task.done():
@@ -164,6 +261,19 @@ class QtProfileDialog(QDialog):
 
     def result_profile(self) -> Profile:
         """The profile as entered."""
+        if self.kind.currentText() == NATS_JETSTREAM:
+            auth = str(self.nats_auth.currentData())
+            return Profile(
+                name=self.name.text().strip(),
+                kind=NATS_JETSTREAM,
+                nats_servers=",".join(parse_servers(self.nats_servers.text()))
+                if not self._nats_problem()
+                else self.nats_servers.text().strip(),
+                nats_auth=auth,
+                nats_user=self.nats_user.text().strip() if auth == "user" else "",
+                creds_file=self.creds_file.text().strip() if auth in ("creds", "nkey") else "",
+                ca_file=self.ca_file.text().strip(),
+            )
         return Profile(
             name=self.name.text().strip(),
             grpc_address=self.address.text().strip(),
@@ -174,7 +284,19 @@ class QtProfileDialog(QDialog):
         )
 
     def secret(self) -> str | None:
-        """The typed ClientSecret, or None to keep the stored one."""
+        """The secret to store: the typed ClientSecret, NATS password or token, or the text of
+        the chosen ``.creds``/NKey file; None to keep the stored one.
+
+        Raises:
+            OSError: if the credentials file cannot be read.
+        """
+        if self.kind.currentText() == NATS_JETSTREAM:
+            auth = self.nats_auth.currentData()
+            if auth in ("creds", "nkey"):
+                return Path(self.creds_file.text().strip()).expanduser().read_text()
+            if auth == "none":
+                return ""
+            return self.nats_secret.text() or (None if self._had_secret else "")
         text = self.client_secret.text()
         return text if text or not self._had_secret else None
 
@@ -199,13 +321,17 @@ class QtProfileDialog(QDialog):
     async def test_connection(self, secret: str | None = None) -> bool:
         """Log in and list topics; show the outcome. Returns True on success."""
         fields = self._fields()
-        secret = secret or self.client_secret.text() or self._stored_secret
         try:
+            typed = self.secret()
+            secret = secret or typed or self._stored_secret
             settings = self.result_profile().settings(secret)
         except OSError as exc:
-            self.status.setText(f"Cannot read the CA certificate: {exc}")
+            self.status.setText(f"Cannot read a file: {exc}")
             return False
-        client = BrokerClient(settings)
+        except ClientError as exc:
+            self.status.setText(str(exc))
+            return False
+        client = client_for(settings)
         try:
             await client.login()
             topics = await client.topics()
@@ -214,6 +340,7 @@ class QtProfileDialog(QDialog):
             return False
         finally:
             await client.close()
-        self.status.setText(f"Connected: {len(topics)} topic(s) visible with this key.")
+        seen = "stream(s) in the account" if client.kind == NATS_JETSTREAM else "topic(s) visible"
+        self.status.setText(f"Connected: {len(topics)} {seen} with this key.")
         self._passed = fields
         return True

@@ -18,6 +18,7 @@ from PySide6.QtGui import (
     QColor,
     QFont,
     QFontDatabase,
+    QIntValidator,
     QKeySequence,
     QPalette,
     QShortcut,
@@ -32,6 +33,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QInputDialog,
     QLabel,
+    QLineEdit,
     QMenu,
     QPlainTextEdit,
     QPushButton,
@@ -43,11 +45,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from workbench.client.broker_client import BrokerClient
 from workbench.client.errors import ClientError
-from workbench.client.records import EventRow, TopicRow
+from workbench.client.records import EventRow, QueryProgress, QueryScope, TopicRow
+from workbench.client.stream_client import Capability, StreamClient
 from workbench.models.event_export import ExportFormat, iterate, topic_events
 from workbench.models.query_library import QueryLibrary
+from workbench.models.time_display import parse_time_ms
 from workbench.views.qt_event_list_model import (
     COMMITTED,
     MIMETYPE,
@@ -143,6 +146,7 @@ class QtQueryPanel(QWidget):
         self._pending: list[EventRow] = []
         self._export_dir = Path.home()
         self._status_error = False
+        self._progress: QueryProgress | None = None
         self._flush_timer = QTimer(self)
         self._flush_timer.setInterval(FLUSH_MS)
         self._flush_timer.timeout.connect(self._flush)
@@ -255,12 +259,16 @@ class QtQueryPanel(QWidget):
         self._size_columns()
         self.table.selectionModel().currentRowChanged.connect(self._row_changed)
 
+        self._build_scope()
+
         top = QWidget()
         top_layout = QVBoxLayout(top)
         top_layout.setContentsMargins(0, 0, 0, 0)
         top_layout.addLayout(library_row)
         top_layout.addWidget(self.editor, 1)
+        top_layout.addWidget(self.scope_box)
         top_layout.addLayout(run_row)
+        top_layout.addWidget(self.plan_label)
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.setChildrenCollapsible(False)
         splitter.addWidget(top)
@@ -337,14 +345,33 @@ class QtQueryPanel(QWidget):
         if client is None:
             self._show_status("Not connected to a broker", error=True)
             return
+        try:
+            scope = self.query_scope() if self._scoped(client) else None
+        except ValueError as exc:
+            self._show_status(str(exc), error=True)
+            return
+        if scope is not None:
+            try:
+                plan = client.query_plan(query, scope)
+            except ClientError as exc:
+                self._show_status(str(exc), error=True)
+                self._point_at_error(str(exc))
+                return
+            self.plan_label.setText(
+                f"On the servers: {plan.server}.  Here: {plan.client or 'nothing more'}."
+            )
+        self.plan_label.setVisible(scope is not None)
         self.stop()
         self._run_id += 1
         self._pending = []
+        self._progress = None
         self.model.clear()
         self._remember(query)
         self._show_status("Running…")
         self._flush_timer.start()
-        self._task = self._session.run(self._stream(client, query, self._run_id), what="query")
+        self._task = self._session.run(
+            self._stream(client, query, self._run_id, scope), what="query"
+        )
         self._update_actions()
 
     def stop(self) -> None:
@@ -352,11 +379,20 @@ class QtQueryPanel(QWidget):
         if self._task is not None:
             self._task.cancel()
 
-    async def _stream(self, client: BrokerClient, query: str, run_id: int) -> None:
+    async def _stream(
+        self, client: StreamClient, query: str, run_id: int, scope: QueryScope | None = None
+    ) -> None:
         started = time.monotonic()
         count, note, failure = 0, "", ""
+
+        def progress(report: QueryProgress) -> None:
+            if run_id == self._run_id:
+                self._progress = report
+
         try:
-            rows = client.query(query)
+            rows = (
+                client.query(query, scope, progress) if scope is not None else client.query(query)
+            )
             try:
                 async for row in rows:
                     self._pending.append(row)
@@ -390,10 +426,18 @@ class QtQueryPanel(QWidget):
             self._show_status(failure, error=True)
         else:
             noun = "event" if count == 1 else "events"
-            self._show_status(f"{count:,} {noun} in {seconds:.2f} s{note}")
+            scanned = self._progress
+            read = f", {scanned.scanned:,} scanned here" if scanned is not None else ""
+            self._show_status(f"{count:,} {noun} in {seconds:.2f} s{read}{note}")
         self._update_actions()
 
     def _flush(self) -> None:
+        report = self._progress
+        if report is not None and self._task is not None:
+            self._show_status(
+                f"Scanning… {report.scanned:,} of {report.total:,} events here, "
+                f"{report.matched:,} matched"
+            )
         if self._pending:
             rows, self._pending = self._pending, []
             self.model.append(rows)
@@ -567,7 +611,66 @@ class QtQueryPanel(QWidget):
 
     # -- state --------------------------------------------------------------------------------
 
+    def _build_scope(self) -> None:
+        """The range an engine without EnSQL scans on its servers (JetStream): a subject
+        filter and offsets; hidden for an Ensign broker, which runs the whole query."""
+        self.subject_edit = QLineEdit()
+        self.subject_edit.setPlaceholderText("all subjects (or e.g. orders.eu.*)")
+        self.subject_edit.setToolTip("A NATS subject filter the servers apply (* and > allowed)")
+        self.first_edit = QLineEdit()
+        self.first_edit.setPlaceholderText("first")
+        self.last_edit = QLineEdit()
+        self.last_edit.setPlaceholderText("last")
+        for edit in (self.first_edit, self.last_edit):
+            edit.setValidator(QIntValidator(1, 2**31 - 1, edit))
+            edit.setMaximumWidth(self.fontMetrics().averageCharWidth() * 12)
+        self.after_edit = QLineEdit()
+        self.after_edit.setPlaceholderText("from (YYYY-MM-DD HH:MM)")
+        self.after_edit.setToolTip("Only events committed after this time (in the views' zone)")
+        self.before_edit = QLineEdit()
+        self.before_edit.setPlaceholderText("until")
+        self.before_edit.setToolTip("Only events committed before this time")
+        for edit in (self.after_edit, self.before_edit):
+            edit.setMaximumWidth(self.fontMetrics().averageCharWidth() * 24)
+        row = QtFlowLayout()
+        row.add_group(_buddy("Su&bject:", self.subject_edit), self.subject_edit)
+        row.add_group(_buddy("O&ffsets:", self.first_edit), self.first_edit, QLabel("to"),
+                      self.last_edit)  # fmt: skip
+        row.add_group(_buddy("T&ime:", self.after_edit), self.after_edit, QLabel("to"),
+                      self.before_edit)  # fmt: skip
+        self.scope_box = QWidget()
+        self.scope_box.setLayout(row)
+        self.scope_box.setToolTip(
+            "What the servers deliver; the WHERE clause, type, OFFSET and LIMIT run here"
+        )
+        self.scope_box.hide()
+        self.plan_label = QLabel()
+        self.plan_label.setWordWrap(True)
+        self.plan_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.plan_label.hide()
+
+    def query_scope(self) -> QueryScope:
+        """The server-side range as entered.
+
+        Raises:
+            ValueError: if a time is not one (the message says what to write).
+        """
+        first, last = self.first_edit.text(), self.last_edit.text()
+        after, before = self.after_edit.text().strip(), self.before_edit.text().strip()
+        zone = self._session.time_zone
+        return QueryScope(
+            subject=self.subject_edit.text().strip(),
+            first_offset=int(first) if first else None,
+            last_offset=int(last) if last else None,
+            after_ms=parse_time_ms(after, zone) if after else None,
+            before_ms=parse_time_ms(before, zone) if before else None,
+        )
+
+    def _scoped(self, client: StreamClient | None) -> bool:
+        return client is not None and Capability.SERVER_QUERY not in client.capabilities
+
     def _update_actions(self, *_: object) -> None:
+        self.scope_box.setVisible(self._scoped(self._session.client))
         connected = self._session.client is not None
         running = self._task is not None
         self.run_button.setEnabled(connected and not running)

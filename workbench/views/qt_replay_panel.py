@@ -2,6 +2,8 @@
 
 Events are copied whole (data, mimetype, type, metadata, creation time) in order: as fast as the
 broker acknowledges them, or at their original pacing (by commit time) scaled 0.1x to 100x.
+The source may be on another broker than the connected one, by its connection profile: an
+Ensign topic copied into a JetStream stream, or the other way round.
 """
 
 from __future__ import annotations
@@ -24,13 +26,33 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workbench.client.clients import AnySettings, client_for
+from workbench.client.errors import ClientError
 from workbench.client.records import TopicRow
+from workbench.client.stream_client import StreamClient
 from workbench.models.event_export import topic_events
 from workbench.models.event_replay import MAX_FACTOR, MIN_FACTOR, Replay, ReplayProgress
 from workbench.views.qt_run_status import QtRunStatus
 from workbench.views.qt_session import QtSession
 
 REFRESH_MS = 200
+THIS_BROKER = "This connection"
+
+
+class OtherBrokers:
+    """The brokers a replay may read from besides the connected one (by profile name).
+
+    Args:
+        names: the profile names to offer (the connected one is left out by the panel).
+        settings: a profile's connection settings with its secret; raises ``ClientError`` or
+            ``OSError`` when they cannot be made.
+    """
+
+    def __init__(
+        self, names: Callable[[], list[str]], settings: Callable[[str], AnySettings]
+    ) -> None:
+        self.names = names
+        self.settings = settings
 
 
 class QtReplayPanel(QWidget):
@@ -41,20 +63,35 @@ class QtReplayPanel(QWidget):
         session: QtSession,
         target: Callable[[], TopicRow | None],
         parent: QWidget | None = None,
+        others: OtherBrokers | None = None,
     ) -> None:
         super().__init__(parent)
         self._session = session
         self._target = target
+        self._others = others
+        self._other: StreamClient | None = None
+        self._other_name = ""
+        self._other_topics: list[TopicRow] = []
+        self._opening: asyncio.Task[None] | None = None
         self._replay: Replay | None = None
         self._task: asyncio.Task[ReplayProgress] | None = None
         self._timer = QTimer(self)
         self._timer.setInterval(REFRESH_MS)
         self._timer.timeout.connect(self._refresh)
         self._build()
-        session.topics_changed.connect(self._fill_topics)
+        session.topics_changed.connect(self._session_topics)
+        session.connected.connect(lambda _client: self._fill_brokers())
         self._fill_topics(session.topics)
+        self._fill_brokers()
 
     def _build(self) -> None:
+        self.broker_combo = QComboBox()
+        self.broker_combo.setToolTip(
+            "Where the events come from: the connected broker, or another profile's (an Ensign "
+            "topic into a JetStream stream, or the other way round)"
+        )
+        self.broker_combo.addItem(THIS_BROKER, "")
+        self.broker_combo.activated.connect(lambda _index: self._broker_chosen())
         self.from_topic = QRadioButton("A topic:")
         self.from_query = QRadioButton("An EnSQL query's results:")
         self.from_topic.setChecked(True)
@@ -82,6 +119,7 @@ class QtReplayPanel(QWidget):
         paced_row.addWidget(self.factor_spin)
         paced_row.addStretch(1)
         form = QFormLayout()
+        form.addRow("From broker:", self.broker_combo)
         form.addRow(self.from_topic, self.source_combo)
         form.addRow(self.from_query, self.query_edit)
         form.addRow("Speed:", self.fast)
@@ -103,6 +141,71 @@ class QtReplayPanel(QWidget):
         layout.addWidget(self.summary)
         layout.addStretch(1)
 
+    def _fill_brokers(self) -> None:
+        chosen = self.broker_combo.currentData()
+        self.broker_combo.clear()
+        self.broker_combo.addItem(THIS_BROKER, "")
+        if self._others is not None:
+            for name in self._others.names():
+                if name != self._session.profile_name:
+                    self.broker_combo.addItem(name, name)
+        index = self.broker_combo.findData(chosen)
+        self.broker_combo.setCurrentIndex(max(index, 0))
+
+    def choose_broker(self, name: str) -> asyncio.Task[None] | None:
+        """Read from another profile's broker ("" for the connected one); its topics fill the
+        source list once it answers."""
+        index = self.broker_combo.findData(name)
+        if index < 0:
+            return None
+        self.broker_combo.setCurrentIndex(index)
+        return self._broker_chosen()
+
+    def _broker_chosen(self) -> asyncio.Task[None] | None:
+        name = str(self.broker_combo.currentData() or "")
+        if self._opening is not None and not self._opening.done():
+            self._opening.cancel()
+        self._session.run(self._close_other())
+        if not name or self._others is None:
+            self._fill_topics(self._session.topics)
+            return None
+        self.source_combo.clear()
+        self.summary.setText(f"Connecting to {name}…")
+        self._opening = self._session.run(self._open_other(name), what=f"connecting to {name}")
+        return self._opening
+
+    async def _open_other(self, name: str) -> None:
+        assert self._others is not None
+        try:
+            client = client_for(self._others.settings(name))
+        except (ClientError, OSError) as exc:
+            self.summary.setText(f"Cannot use {name}: {exc}")
+            return
+        try:
+            await client.login()
+            topics = await client.topics(all_projects=True)
+        except BaseException as exc:
+            await client.close()
+            if isinstance(exc, ClientError):
+                self.summary.setText(f"Cannot read from {name}: {exc}")
+                return
+            raise
+        self._other, self._other_name, self._other_topics = client, name, topics
+        self._fill_topics(topics)
+        self.summary.setText(
+            f"Reading from {name} ({client.kind}); events are copied into the topic chosen above."
+        )
+
+    async def _close_other(self) -> None:
+        other, self._other, self._other_topics = self._other, None, []
+        self._other_name = ""
+        if other is not None:
+            await other.close()
+
+    def _session_topics(self, topics: list[TopicRow]) -> None:
+        if self._other is None and not self.broker_combo.currentData():
+            self._fill_topics(topics)
+
     def _fill_topics(self, topics: list[TopicRow]) -> None:
         current = self.source_combo.currentData(Qt.ItemDataRole.UserRole)
         self.source_combo.clear()
@@ -122,7 +225,8 @@ class QtReplayPanel(QWidget):
     def start(self) -> None:
         """Start copying into the producer's topic."""
         target, client = self._target(), self._session.client
-        if target is None or client is None:
+        source_client = self._other or client
+        if target is None or client is None or source_client is None:
             self.summary.setText("Choose a topic to replay into (above) first.")
             return
         if self.is_running():
@@ -130,21 +234,23 @@ class QtReplayPanel(QWidget):
         total = None
         if self.from_topic.isChecked():
             source_hex = self.source_combo.currentData(Qt.ItemDataRole.UserRole)
-            source = self._session.topic(bytes.fromhex(source_hex)) if source_hex else None
+            source = self._source_topic(bytes.fromhex(source_hex)) if source_hex else None
             if source is None:
                 self.summary.setText("Choose the topic to replay from.")
                 return
-            if source.id == target.id:
+            if self._other is None and source.id == target.id:
                 self.summary.setText("Replaying a topic into itself would never end.")
                 return
-            events = topic_events(client, source.id)
+            events = topic_events(source_client, source.id)
             total, what = source.events, source.name
+            if self._other is not None:
+                what += f" on {self._other_name}"
         else:
             query = self.query_edit.text().strip()
             if not query:
                 self.summary.setText("Write the query whose results to replay.")
                 return
-            events, what = client.query(query), "the query's results"
+            events, what = source_client.query(query), "the query's results"
         factor = self.factor_spin.value() if self.paced.isChecked() else None
         self._replay = Replay(client, target.id, events, factor, total)
         self._task = self._session.run(self._replay.run(), self._finished, "replaying")
@@ -152,6 +258,11 @@ class QtReplayPanel(QWidget):
         pace = f"at {factor:g}x the original pacing" if factor else "as fast as acknowledged"
         self.summary.setText(f"Replaying {what} into {target.name} {pace}…")
         self._timer.start()
+
+    def _source_topic(self, topic_id: bytes) -> TopicRow | None:
+        if self._other is not None:
+            return next((t for t in self._other_topics if t.id == topic_id), None)
+        return self._session.topic(topic_id)
 
     def is_running(self) -> bool:
         """True while a replay runs."""

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from workbench.client.broker_client import BrokerClient
 from workbench.client.errors import ClientError
+from workbench.client.stream_client import StreamClient
 from workbench.models.event_generator import EventGenerator, GeneratorStats, RunState
 from workbench.views.qt_glyph_icons import standard_icon
 from workbench.views.qt_session import QtSession
@@ -160,7 +161,7 @@ class QtRunSettler(QObject):
         self._session = session
         self._generator: EventGenerator | None = None
         self._profile = ""
-        self._client: BrokerClient | None = None  # the connection the job ran on
+        self._client: StreamClient | None = None  # the connection the job ran on
         self._settling: asyncio.Task[GeneratorStats] | None = None
         session.connected.connect(lambda _client: self.settle_now())
 
@@ -173,8 +174,8 @@ class QtRunSettler(QObject):
     def settle_now(self) -> None:
         """Settle the job now if it ended unsettled and its broker is connected."""
         generator, client = self._generator, self._session.client
-        if generator is None or not generator.unsettled or client is None:
-            return
+        if generator is None or not generator.unsettled or not isinstance(client, BrokerClient):
+            return  # (on JetStream a retried publish is stored once by its Nats-Msg-Id)
         if client is self._client or (self._settling is not None and not self._settling.done()):
             return
         if self._session.profile_name != self._profile:

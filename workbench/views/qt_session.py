@@ -20,10 +20,10 @@ from typing import Any, TypeVar
 
 from PySide6.QtCore import QObject, Signal
 
-from workbench.client.broker_client import BrokerClient
-from workbench.client.connection_settings import ConnectionSettings
+from workbench.client.clients import AnySettings, client_for, settings_address
 from workbench.client.errors import AuthError, ClientError, Unavailable
 from workbench.client.records import MetricsSample, TopicRow
+from workbench.client.stream_client import StreamClient
 from workbench.models.time_display import TimeZoneChoice
 
 log = logging.getLogger(__name__)
@@ -40,7 +40,7 @@ connection counts as lost (one could be a hiccup)."""
 class QtSession(QObject):
     """The workbench's live connection to one broker."""
 
-    connected = Signal(object)  # BrokerClient
+    connected = Signal(object)  # StreamClient
     disconnected = Signal(str)  # why
     connection_failed = Signal(str, str)  # the profile's name, what went wrong (failed or lost)
     topics_changed = Signal(list)  # list[TopicRow]
@@ -50,7 +50,7 @@ class QtSession(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.client: BrokerClient | None = None
+        self.client: StreamClient | None = None
         self.profile_name = ""
         self.topics: list[TopicRow] = []
         self._background: list[asyncio.Task[None]] = []
@@ -69,8 +69,8 @@ class QtSession(QObject):
 
     # -- connection ---------------------------------------------------------------------------
 
-    async def connect_to(self, settings: ConnectionSettings, profile_name: str = "") -> None:
-        """Log in to a broker and make it the current one.
+    async def connect_to(self, settings: AnySettings, profile_name: str = "") -> None:
+        """Log in to a broker (Ensign, or a NATS JetStream cluster) and make it the current one.
 
         Connecting to another profile drops the current connection first, so that no view
         shows one broker's data under another's name. Connecting again to the current profile
@@ -86,8 +86,9 @@ class QtSession(QObject):
         if previous is not None and not previous.done():
             previous.cancel()
         if self.client is not None and profile_name != self.profile_name:
-            await self.drop_connection(f"switching to {profile_name or settings.grpc_address}")
-        client = BrokerClient(settings)
+            where = profile_name or settings_address(settings)
+            await self.drop_connection(f"switching to {where}")
+        client = client_for(settings)
         try:
             await client.login()
             topics = await client.topics(all_projects=True)
@@ -119,7 +120,7 @@ class QtSession(QObject):
             self.disconnected.emit(reason)
             await self._close(*old)
 
-    def _detach(self) -> tuple[BrokerClient, list[asyncio.Task[None]]] | None:
+    def _detach(self) -> tuple[StreamClient, list[asyncio.Task[None]]] | None:
         """Make the current connection no longer current (at once, with no await in between)
         and stop its loops; its client and loops, for :meth:`_close`, or None without one."""
         # The loops end once their client is no longer the current one, so they stop even when
@@ -132,7 +133,7 @@ class QtSession(QObject):
             task.cancel()
         return (client, background) if client is not None else None
 
-    async def _close(self, client: BrokerClient, background: list[asyncio.Task[None]]) -> None:
+    async def _close(self, client: StreamClient, background: list[asyncio.Task[None]]) -> None:
         """Give a detached connection's loops a moment to end, then close its channel."""
         current = asyncio.current_task()
         waited = [task for task in background if task is not current]
@@ -142,7 +143,7 @@ class QtSession(QObject):
         finally:
             await client.close()  # ends any stream still open
 
-    async def _lose(self, client: BrokerClient, failure: ClientError) -> None:
+    async def _lose(self, client: StreamClient, failure: ClientError) -> None:
         """The broker stopped answering (or refused the key): drop the connection."""
         if self.client is not client:
             return
@@ -194,7 +195,7 @@ class QtSession(QObject):
             self.topics = topics
             self.topics_changed.emit(topics)
 
-    async def _refresh_topics_forever(self, client: BrokerClient) -> None:
+    async def _refresh_topics_forever(self, client: StreamClient) -> None:
         failures = 0
         while True:
             await asyncio.sleep(TOPIC_REFRESH_S)
@@ -215,7 +216,7 @@ class QtSession(QObject):
             if self.client is client:
                 self._set_topics(topics)
 
-    async def _relay_metrics(self, client: BrokerClient) -> None:
+    async def _relay_metrics(self, client: StreamClient) -> None:
         history = 3600
         while self.client is client:
             try:

@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
     QHeaderView,
+    QLabel,
     QLineEdit,
     QMenu,
     QMessageBox,
@@ -49,8 +50,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from workbench.client.broker_rules import ulid_str
+from workbench.client.broker_rules import topic_id_text
 from workbench.client.records import MetricsSample, ProjectRow, TopicRow
+from workbench.client.stream_client import Capability
 from workbench.models.event_pages import human_bytes
 from workbench.models.event_search import fold
 from workbench.models.time_display import TimeZoneChoice, exact_ms
@@ -316,6 +318,11 @@ class QtTopicBrowser(QWidget):
         layout.setSpacing(4)
         layout.addLayout(bar)
         layout.addWidget(self.view, 1)
+        self.details = QLabel()
+        self.details.setWordWrap(True)
+        self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.details.hide()
+        layout.addWidget(self.details)
         self.setFocusProxy(self.view)
 
         self.search.textChanged.connect(self._search)
@@ -377,13 +384,18 @@ class QtTopicBrowser(QWidget):
         known = {
             t.project_id: ProjectRow(t.project_id, t.project_name) for t in self._session.topics
         }
-        dialog = QtNewTopicDialog(self, list(known.values()), self._chosen_project(known))
+        client = self._session.client
+        jetstream = client is not None and Capability.REPLICAS in client.capabilities
+        dialog = QtNewTopicDialog(
+            self, list(known.values()), self._chosen_project(known), jetstream=jetstream
+        )
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.accepted.connect(
-            lambda: self.create_topic_named(dialog.topic_name(), dialog.project_id())
+            lambda: self.create_topic_named(
+                dialog.topic_name(), dialog.project_id(), dialog.replicas()
+            )
         )
-        client = self._session.client
-        if client is not None:  # projects without topics too
+        if client is not None and Capability.PROJECTS in client.capabilities:
             listing = self._session.run(
                 client.projects(), dialog.project_box.set_projects, "listing projects"
             )
@@ -448,15 +460,17 @@ class QtTopicBrowser(QWidget):
 
     # -- actions ------------------------------------------------------------------------------
 
-    def create_topic_named(self, name: str, project_id: bytes = b"") -> asyncio.Task[None] | None:
-        """Create a topic (in the key's project, or ``project_id``), then select it once it is
-        listed."""
+    def create_topic_named(
+        self, name: str, project_id: bytes = b"", replicas: int = 1
+    ) -> asyncio.Task[None] | None:
+        """Create a topic (in the key's project, or ``project_id``; on JetStream a stream with
+        ``replicas`` copies), then select it once it is listed."""
         client = self._session.client
         if client is None:
             return None
 
         async def create() -> None:
-            topic_id = await client.create_topic(name, project_id)
+            topic_id = await client.create_topic(name, project_id, replicas)
             self._pending_select = topic_id
 
         return self._session.run(create(), self._changed, f"creating topic {name}")
@@ -689,9 +703,26 @@ class QtTopicBrowser(QWidget):
         self.refresh_action.setEnabled(connected)
         self.destroy_action.setEnabled(connected and topic is not None)
         writable = connected and topic is not None and not topic.readonly
-        self.archive_action.setEnabled(writable)
-        self.dedup_action.setEnabled(writable)
+        client = self._session.client
+        can = client.capabilities if client is not None else frozenset()
+        self.archive_action.setEnabled(writable and Capability.ARCHIVE in can)
+        self.dedup_action.setEnabled(writable and Capability.DEDUP_POLICY in can)
+        self.archive_action.setVisible(client is None or Capability.ARCHIVE in can)
+        self.dedup_action.setVisible(client is None or Capability.DEDUP_POLICY in can)
+        self._show_details(topic)
         self._update_empty_text()
+
+    def _show_details(self, topic: TopicRow | None) -> None:
+        """A line under the list about the selected stream: its subjects and replicas (a
+        JetStream stream's; an Ensign topic says it all in its row)."""
+        if topic is None or not topic.subjects:
+            self.details.hide()
+            return
+        self.details.setText(
+            f"{topic.name}: subjects {', '.join(topic.subjects)} · R{topic.replicas} · "
+            f"{format_count(topic.events)} messages · {human_bytes(topic.bytes)}"
+        )
+        self.details.show()
 
     def _update_empty_text(self) -> None:
         if self._session.client is None:
@@ -809,11 +840,17 @@ def _topic_tooltip(topic: TopicRow, zone: TimeZoneChoice) -> str:
         lines.append(f"Offsets: {topic.first_offset:,} to {topic.last_offset:,}")
     if topic.last_committed_ms:
         lines.append(f"Last event: {exact_ms(topic.last_committed_ms, zone)}")
+    if topic.subjects:
+        lines.append(f"Subjects: {', '.join(topic.subjects)}")
+        lines.append(f"Replicas: {topic.replicas}")
+        lines.append("Deduplication: by Nats-Msg-Id, within the stream's window")
+        lines.append(f"Stream: {topic_id_text(topic.id)}")
+        return "\n".join(lines)
     policy = topic.dedup_strategy.replace("_", " ").title()
     if topic.dedup_keys:
         policy += f" (keys: {', '.join(topic.dedup_keys)})"
     if topic.dedup_fields:
         policy += f" (fields: {', '.join(topic.dedup_fields)})"
     lines.append(f"Deduplication: {policy}")
-    lines.append(f"ID: {ulid_str(topic.id)}")
+    lines.append(f"ID: {topic_id_text(topic.id)}")
     return "\n".join(lines)

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
@@ -27,6 +28,7 @@ from workbench.client.broker_rules import (
     validate_topic_name,
 )
 from workbench.client.errors import InvalidInput
+from workbench.client.jetstream_settings import STREAM_NAME_HINT, validate_stream_name
 from workbench.client.records import ProjectRow, TopicRow
 from workbench.models.topic_tree import format_count
 from workbench.views.qt_dialog_parts import (
@@ -67,14 +69,42 @@ class QtNewTopicDialog(QtNameDialog):
         parent: QWidget | None = None,
         projects: Sequence[ProjectRow] = (),
         project_id: bytes = b"",
+        jetstream: bool = False,
     ) -> None:
-        super().__init__(
-            "New topic", "Topic name", validate_topic_name, self.HINT, "e.g. orders.created", parent
-        )
+        """
+        Args:
+            parent: the window.
+            projects: the projects to choose from (an Ensign broker's).
+            project_id: the project chosen at first.
+            jetstream: a JetStream stream instead: its naming rule, no project, and a
+                replication factor.
+        """
+        if jetstream:
+            super().__init__(
+                "New stream", "Stream name", validate_stream_name, STREAM_NAME_HINT,
+                "e.g. orders", parent,
+            )  # fmt: skip
+        else:
+            super().__init__(
+                "New topic", "Topic name", validate_topic_name, self.HINT, "e.g. orders.created",
+                parent,
+            )  # fmt: skip
         self.project_box = QtProjectBox()
         self.project_box.setToolTip("The project the topic belongs to")
         self.project_box.set_projects(projects, project_id)
-        self.form.insertRow(0, "Project", self.project_box)
+        self.replicas_box = QSpinBox()
+        self.replicas_box.setRange(1, 5)
+        self.replicas_box.setToolTip(
+            "Copies of the stream, each on its own server: R3 survives losing one server"
+        )
+        if jetstream:
+            self.form.insertRow(1, "Replicas", self.replicas_box)
+        else:
+            self.form.insertRow(0, "Project", self.project_box)
+
+    def replicas(self) -> int:
+        """The replication factor chosen (1 for an Ensign topic)."""
+        return self.replicas_box.value()
 
     def topic_name(self) -> str:
         """The name typed."""

@@ -58,3 +58,44 @@ def test_a_copy_gets_a_free_name(tmp_path: Path) -> None:
     assert store.copy_name("a") == "a (copy)"
     store.save(Profile("a (copy)", "h:1", "http://h:2", "ID"), "s")
     assert store.copy_name("a") == "a (copy 2)"
+
+
+def test_a_nats_jetstream_profile_keeps_its_password_and_creds_text_as_secrets(
+    tmp_path: Path,
+) -> None:
+    from workbench.client.jetstream_settings import JetStreamSettings
+    from workbench.models.profiles import NATS_JETSTREAM
+
+    secrets = FileSecretStore(tmp_path / "secrets.json")
+    store = ProfileStore.open(tmp_path, secrets)
+    user = Profile(
+        "cluster",
+        kind=NATS_JETSTREAM,
+        nats_servers="nats://a:4222,nats://b:4222",
+        nats_auth="user",
+        nats_user="alice",
+    )
+    store.save(user, "pw-for-alice")
+    creds = Profile(
+        "decentral", kind=NATS_JETSTREAM, nats_servers="nats://c:4222", nats_auth="creds",
+        creds_file="/somewhere/user.creds",
+    )  # fmt: skip
+    store.save(creds, "-----BEGIN NATS USER JWT-----\nxyz")
+    reopened = ProfileStore.open(tmp_path, FileSecretStore(tmp_path / "secrets.json"))
+    assert reopened.get("cluster") == user
+    settings = user.settings(reopened.secret(user) or "")
+    assert isinstance(settings, JetStreamSettings)
+    assert settings.servers == ("nats://a:4222", "nats://b:4222")
+    assert (settings.user, settings.password, settings.auth_kind) == (
+        "alice",
+        "pw-for-alice",
+        "user",
+    )
+    assert "pw-for-alice" not in repr(settings)
+    decentral = creds.settings(reopened.secret(creds) or "")
+    assert isinstance(decentral, JetStreamSettings)
+    assert decentral.creds.startswith("-----BEGIN NATS USER JWT") and decentral.auth_kind == "creds"
+    text = (tmp_path / "profiles.json").read_text()
+    assert "pw-for-alice" not in text and "BEGIN NATS" not in text
+    anonymous = Profile("open", kind=NATS_JETSTREAM, nats_servers="127.0.0.1:4222")
+    assert not anonymous.needs_secret and user.needs_secret

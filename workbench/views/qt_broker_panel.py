@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QPalette
+from PySide6.QtGui import QPalette, QTextCursor
 from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
@@ -157,6 +157,12 @@ class QtBrokerPanel(QWidget):
         at_start = across.value() == across.minimum()
         self.log_view.appendPlainText(line)
         if at_start:
+            # The cursor at the new line's start: Qt keeps the cursor in view (when the view is
+            # first laid out too), so it would otherwise scroll to the line's end later.
+            cursor = self.log_view.textCursor()
+            cursor.movePosition(QTextCursor.MoveOperation.End)
+            cursor.movePosition(QTextCursor.MoveOperation.StartOfBlock)
+            self.log_view.setTextCursor(cursor)
             across.setValue(across.minimum())
 
     def _refresh(self, *_: object) -> None:

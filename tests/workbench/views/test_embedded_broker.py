@@ -9,6 +9,7 @@ import stat
 from pathlib import Path
 
 import pytest
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from tests.serve_process import process_alive, revoke_key
@@ -210,10 +211,14 @@ def test_the_broker_log_shows_each_line_from_its_start(
     broker = QtEmbeddedBroker(tmp_path / "data", secrets)
     panel = QtBrokerPanel(broker, QtSession())
     qtbot.addWidget(panel)
+    for n in range(3):  # lines that came before the tab was first shown
+        broker.log_line.emit(f"early {n} " + "x" * 400 + " end")
     panel.resize(700, 400)
     panel.show()
+    qtbot.waitExposed(panel)
     for n in range(5):
         broker.log_line.emit(f"line {n} " + "x" * 400 + " end")
+    QApplication.processEvents()
     across = panel.log_view.horizontalScrollBar()
     assert across.maximum() > 0, "the lines are wider than the view"
     assert across.value() == 0, "the lines are shown from their start"

@@ -22,7 +22,7 @@ import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
-from typing import Any, NoReturn
+from typing import Any
 
 from change_capture.broker_link import BrokerError, BrokerLink
 from change_capture.capture_loop import (
@@ -34,19 +34,13 @@ from change_capture.capture_loop import (
 )
 from change_capture.change_events import Change
 from change_capture.connection import UsageError, add_connection_arguments, broker_address
+from embedded_broker.command_line import OneLineErrors
 
 PROG = "ensign-broker capture"
 DEFAULT_SLOT = "ensign_capture"
 PARENT_CHECK_S = 1.0
 SLOT_NAME = re.compile(r"^[a-z0-9_]{1,63}$")
 log = logging.getLogger("change_capture")
-
-
-class _OneLineErrors(argparse.ArgumentParser):
-    """Usage errors in one line on stderr, then exit status 2."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 def add_parser(commands: Any, parents: Sequence[argparse.ArgumentParser] = ()) -> None:
@@ -58,7 +52,7 @@ def add_parser(commands: Any, parents: Sequence[argparse.ArgumentParser] = ()) -
         "ChangeEvent, in commit order, exactly once.",
     )
     sources = capture.add_subparsers(
-        dest="source", required=True, metavar="SOURCE", parser_class=_OneLineErrors
+        dest="source", required=True, metavar="SOURCE", parser_class=OneLineErrors
     )
     postgres = sources.add_parser(
         "postgres",

@@ -6,17 +6,16 @@ import argparse
 import asyncio
 import json
 import logging
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
 
 from change_capture import cli as capture_cli
 from embedded_broker import __version__
 from embedded_broker.auth.api_keys import ApiKey, KeyStore
 from embedded_broker.auth.permissions import Permission
 from embedded_broker.auth.projects import AUTH_DATABASE_FILE, ProjectDirectory
+from embedded_broker.command_line import OneLineErrors, closed_output_quiet
 from embedded_broker.config import default_data_dir, passphrase_from_env
 from embedded_broker.core.dedup import DedupPolicy, DedupStrategy
 from embedded_broker.core.errors import BrokerError
@@ -31,7 +30,7 @@ from embedded_broker.storage.integrity import check_data_dir
 from embedded_broker.storage.integrity import describe as describe_check
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser() -> OneLineErrors:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "--data-dir",
@@ -39,13 +38,14 @@ def _parser() -> argparse.ArgumentParser:
         default=argparse.SUPPRESS,
         help="data directory (default: $ENSIGN_BROKER_DATA_DIR or the user data directory)",
     )
-    # Typed as the base class: its subcommands' parsers are OneLineErrors too (argparse makes
-    # them of the parent's class), which the stubs cannot say.
-    parser: argparse.ArgumentParser = OneLineErrors(
+    top = OneLineErrors(
         prog="ensign-broker",
         description="The embedded Ensign-compatible broker.",
         parents=[common],
     )
+    # Typed as the base class: its subcommands' parsers are OneLineErrors too (argparse makes
+    # them of the parent's class), which the stubs cannot say.
+    parser: argparse.ArgumentParser = top
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -105,14 +105,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_key_commands(commands, common)
     _add_topic_commands(commands, common)
     capture_cli.add_parser(commands)
-    return parser
-
-
-class OneLineErrors(argparse.ArgumentParser):
-    """An argument parser whose usage errors are one line on stderr, then exit status 2."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+    return top
 
 
 def _add_key_commands(
@@ -180,23 +173,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     Output to a reader that went away (``ensign-broker topics list | head -1``) ends the command
     with status 1 and no traceback.
     """
-    try:
-        status = _main(argv)
-        sys.stdout.flush()
-    except BrokenPipeError:
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 1
-    return status
+    return closed_output_quiet(lambda: _main(argv))
 
 
 def _main(argv: Sequence[str] | None) -> int:
-    parser = _parser()
-    given = list(sys.argv[1:] if argv is None else argv)
-    first = given[0].partition("=")[0] if given else ""
-    options = {option for action in parser._actions for option in action.option_strings}
-    if first.startswith("-") and first not in options:
-        parser.error(f"unrecognized arguments: {given[0]}")  # before "a command is required"
-    args = parser.parse_args(given)
+    args = _parser().parse_command_line(argv)
     if args.command == "capture":  # a client of the broker, not a part of it
         status: int = args.run(args)
         return status

@@ -7,12 +7,11 @@ wire the application's parts together (:mod:`~workbench.app.parts`).
 
 from __future__ import annotations
 
-import argparse
-import os
 import sys
 import time
 from collections.abc import Sequence
-from typing import NoReturn
+
+from embedded_broker.command_line import OneLineErrors, closed_output_quiet
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -25,25 +24,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         The exit status: 0 success, 1 a failed operation, 2 a usage error.
     """
     started = time.monotonic()
-    parser = _parser()
-    given = list(sys.argv[1:] if argv is None else argv)
-    first = given[0].partition("=")[0] if given else ""
-    options = {option for action in parser._actions for option in action.option_strings}
-    if first.startswith("-") and first not in options:
-        parser.error(f"unrecognized arguments: {given[0]}")  # not "invalid choice" for the next
-    args = parser.parse_args(given)
+    args = _parser().parse_command_line(argv)
     if args.command is not None:
-        try:
-            status: int = args.run(args)
-            sys.stdout.flush()
-        except BrokenPipeError:  # the reader went away (``… | head``): no traceback
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-            return 1
+        status: int = closed_output_quiet(lambda: args.run(args))
         return status
     return _gui(started)
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser() -> OneLineErrors:
     from workbench import __version__
     from workbench.app import produce_command, profile_command, scenario_commands
 
@@ -58,13 +46,6 @@ def _parser() -> argparse.ArgumentParser:
     scenario_commands.add_parser(commands)
     profile_command.add_parser(commands)
     return parser
-
-
-class OneLineErrors(argparse.ArgumentParser):
-    """An argument parser whose usage errors are one line on stderr, then exit status 2."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 def _gui(started: float) -> int:

@@ -15,7 +15,6 @@ import asyncio
 import os
 import random
 import sys
-import tempfile
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -23,18 +22,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import nats  # noqa: E402
-import qasync  # noqa: E402
 from nats.js import api as js_api  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from scripts.take_screenshots import OUT, save, until  # noqa: E402
+from scripts.take_screenshots import OUT, run_in_workbench, save, until  # noqa: E402
 from tests.nats_cluster import NatsCluster  # noqa: E402
 from workbench.app.parts import Workbench  # noqa: E402
-from workbench.app.qt_environment import prepare_qt_environment  # noqa: E402
 from workbench.client.stream_client import StreamClient  # noqa: E402
 from workbench.models.profiles import NATS_JETSTREAM, Profile  # noqa: E402
 from workbench.models.sample_data import GENERATORS  # noqa: E402
-from workbench.models.secret_store import FileSecretStore  # noqa: E402
 
 PROFILE = "team cluster"
 STREAMS = {"orders": 3, "sensor-readings": 1}
@@ -123,23 +118,11 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=40, help="publishing time for charts")
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
-    prepare_qt_environment()
-    app = QApplication(sys.argv)
-    app.setApplicationName("Ensign Workbench")
-    loop = qasync.QEventLoop(app)
-    asyncio.set_event_loop(loop)
     cluster = NatsCluster.start(3)
     try:
-        with tempfile.TemporaryDirectory() as home:
-            config = Path(home) / "config"
-            parts = Workbench.create(
-                config, Path(home) / "data", FileSecretStore(config / "secrets.json")
-            )
-            parts.window.resize(1440, 880)
-            parts.window.show()
-            with loop:
-                loop.run_until_complete(scenario(parts, cluster, args.seconds))
-                loop.run_until_complete(parts.session.drop_connection("done"))
+        run_in_workbench(
+            lambda parts: scenario(parts, cluster, args.seconds), embedded_broker=False
+        )
     finally:
         cluster.stop()
     return 0

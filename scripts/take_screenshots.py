@@ -18,9 +18,10 @@ import random
 import signal
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 ROOT = Path(__file__).resolve().parents[1]
@@ -325,12 +326,11 @@ async def keys_and_code(parts: Workbench) -> None:
     dialog.reject()
 
 
-def main() -> int:
-    faulthandler.register(signal.SIGUSR1)
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=75, help="publishing time for charts")
-    args = parser.parse_args()
-    OUT.mkdir(parents=True, exist_ok=True)
+def run_in_workbench(
+    scenario: Callable[[Workbench], Coroutine[Any, Any, None]], embedded_broker: bool = True
+) -> None:
+    """Run ``scenario`` in a real workbench window (1440 by 880, offscreen) in a temporary home,
+    with its embedded broker started (``embedded_broker``) and stopped afterwards."""
     prepare_qt_environment()
     app = QApplication(sys.argv)
     app.setApplicationName("Ensign Workbench")
@@ -343,13 +343,24 @@ def main() -> int:
         )
         parts.window.resize(1440, 880)
         parts.window.show()
-        parts.broker.start()
+        if embedded_broker:
+            parts.broker.start()
         try:
             with loop:
-                loop.run_until_complete(scenario(parts, args.seconds))
+                loop.run_until_complete(scenario(parts))
                 loop.run_until_complete(parts.session.drop_connection("done"))
         finally:
-            parts.broker.stop_and_wait()
+            if embedded_broker:
+                parts.broker.stop_and_wait()
+
+
+def main() -> int:
+    faulthandler.register(signal.SIGUSR1)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=75, help="publishing time for charts")
+    args = parser.parse_args()
+    OUT.mkdir(parents=True, exist_ok=True)
+    run_in_workbench(lambda parts: scenario(parts, args.seconds))
     return 0
 
 

@@ -10,7 +10,6 @@ are saved by name, and exported and imported as files.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Callable
 from dataclasses import replace
@@ -60,7 +59,7 @@ from workbench.views.qt_flow_layout import QtFlowLayout
 from workbench.views.qt_glyph_icons import standard_icon
 from workbench.views.qt_json_highlighter import QtJsonHighlighter
 from workbench.views.qt_long_text import editor_text, show_text
-from workbench.views.qt_run_status import QtRunSettler, QtRunStatus
+from workbench.views.qt_run_status import QtGeneratorJob, QtRunStatus
 from workbench.views.qt_session import QtSession
 from workbench.views.qt_themes import error_color, palette_is_dark
 
@@ -103,17 +102,13 @@ class QtGeneratorPanel(QWidget):
         self._session = session
         self._target = target
         self._library = library
-        self._generator: EventGenerator | None = None
-        self._task: asyncio.Task[GeneratorStats] | None = None
-        self._timer = QTimer(self)
-        self._timer.setInterval(REFRESH_MS)
-        self._timer.timeout.connect(self._refresh)
+        self.job = QtGeneratorJob(session, REFRESH_MS, self)
+        self.job.progressed.connect(self._refresh)
+        self.job.finished.connect(self._finished)
         self._check = QTimer(self)
         self._check.setSingleShot(True)
         self._check.setInterval(CHECK_DELAY_MS)
         self._check.timeout.connect(self.check_template)
-        self._settler = QtRunSettler(session, self)
-        self._settler.settled.connect(self._finished)
         self._build()
         self.editor.setPlainText(json.dumps(STARTER, indent=2, ensure_ascii=False))
         self._fill_library()
@@ -245,7 +240,7 @@ class QtGeneratorPanel(QWidget):
         self.start_button.setIcon(standard_icon(self, QStyle.StandardPixmap.SP_MediaPlay))
         self.start_button.clicked.connect(self.start)
         self.status = QtRunStatus()
-        self.status.pause_toggled.connect(self._pause)
+        self.status.pause_toggled.connect(self.job.pause)
         self.status.stop_requested.connect(self.stop)
 
         form_widget = QWidget()
@@ -439,41 +434,27 @@ class QtGeneratorPanel(QWidget):
         settings = GeneratorSettings(
             topic.id, count, duration, shape, stop_on_nack=self.stop_on_nack.isChecked()
         )
-        self._generator = EventGenerator(client, TemplateSource(renderer), settings)
-        self._settler.follow(self._generator)
-        self._task = self._session.run(self._generator.run(), self._finished, "generating")
         self.start_button.setEnabled(False)
-        self._timer.start()
-        self._refresh()
+        self.job.start(EventGenerator(client, TemplateSource(renderer), settings), "generating")
 
     def is_running(self) -> bool:
         """True while a run goes on."""
-        return self._task is not None and not self._task.done()
+        return self.job.is_running()
 
     def stop(self) -> None:
         """Send nothing more (batches in flight are still answered)."""
-        if self._generator is not None:
-            self._generator.stop()
-
-    def _pause(self, paused: bool) -> None:
-        if self._generator is not None:
-            if paused:
-                self._generator.pause()
-            else:
-                self._generator.resume()
+        self.job.stop()
 
     def _refresh(self) -> None:
-        if self._generator is not None:
-            self.status.show_stats(self._generator.stats(), self._generator.settings.duration_s)
+        if self.job.generator is not None:
+            generator = self.job.generator
+            self.status.show_stats(generator.stats(), generator.settings.duration_s)
 
     def _finished(self, stats: GeneratorStats) -> None:
-        self._timer.stop()
-        self.status.show_stats(
-            stats, self._generator.settings.duration_s if self._generator else None
-        )
+        generator = self.job.generator
+        self.status.show_stats(stats, generator.settings.duration_s if generator else None)
         self.start_button.setEnabled(True)
         self._session.refresh_topics()
-        self._settler.settle_now()
 
     def _shape_changed(self, text: str) -> None:
         self.shape_params.setCurrentIndex(list(ShapeKind).index(ShapeKind(text)))

@@ -9,11 +9,10 @@ summary names the line and counts what was skipped.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -39,7 +38,7 @@ from workbench.models.event_generator import EventGenerator, GeneratorSettings, 
 from workbench.models.event_import import BadLine, FieldMapping, ImportSource, Record, preview
 from workbench.models.payload_formats import cell_value, shown_text
 from workbench.views.qt_flow_layout import fit_combo
-from workbench.views.qt_run_status import QtRunSettler, QtRunStatus
+from workbench.views.qt_run_status import QtGeneratorJob, QtRunStatus
 from workbench.views.qt_session import QtSession
 
 WHOLE_RECORD = "(the whole record, as JSON)"
@@ -60,14 +59,10 @@ class QtImportPanel(QWidget):
         super().__init__(parent)
         self._session = session
         self._target = target
-        self._generator: EventGenerator | None = None
         self._source: ImportSource | None = None
-        self._task: asyncio.Task[GeneratorStats] | None = None
-        self._timer = QTimer(self)
-        self._timer.setInterval(REFRESH_MS)
-        self._timer.timeout.connect(self._refresh)
-        self._settler = QtRunSettler(session, self)
-        self._settler.settled.connect(self._finished)
+        self.job = QtGeneratorJob(session, REFRESH_MS, self)
+        self.job.progressed.connect(self._refresh)
+        self.job.finished.connect(self._finished)
         self._build()
 
     def _build(self) -> None:
@@ -127,7 +122,7 @@ class QtImportPanel(QWidget):
         self.import_button = QPushButton("Import")
         self.import_button.clicked.connect(self.start)
         self.status = QtRunStatus(can_pause=True)
-        self.status.pause_toggled.connect(self._pause)
+        self.status.pause_toggled.connect(self.job.pause)
         self.status.stop_requested.connect(self.stop)
         self.summary = QLabel()
         self.summary.setWordWrap(True)
@@ -243,35 +238,24 @@ class QtImportPanel(QWidget):
         if self.is_running():
             return
         self._source = ImportSource(path, self.mapping(), skip_bad=self.skip_check.isChecked())
-        self._generator = EventGenerator(client, self._source, GeneratorSettings(topic.id))
-        self._settler.follow(self._generator)
-        self._task = self._session.run(self._generator.run(), self._finished, "importing")
         self.import_button.setEnabled(False)
         self.summary.setText(f"Importing {path.name} into {topic.name}…")
-        self._timer.start()
+        generator = EventGenerator(client, self._source, GeneratorSettings(topic.id))
+        self.job.start(generator, "importing")
 
     def is_running(self) -> bool:
         """True while an import runs."""
-        return self._task is not None and not self._task.done()
+        return self.job.is_running()
 
     def stop(self) -> None:
         """Send nothing more (batches in flight are still answered)."""
-        if self._generator is not None:
-            self._generator.stop()
-
-    def _pause(self, paused: bool) -> None:
-        if self._generator is not None:
-            if paused:
-                self._generator.pause()
-            else:
-                self._generator.resume()
+        self.job.stop()
 
     def _refresh(self) -> None:
-        if self._generator is not None:
-            self.status.show_stats(self._generator.stats())
+        if self.job.generator is not None:
+            self.status.show_stats(self.job.generator.stats())
 
     def _finished(self, stats: GeneratorStats) -> None:
-        self._timer.stop()
         self.status.show_stats(stats)
         self.import_button.setEnabled(True)
         self._session.refresh_topics()
@@ -288,4 +272,3 @@ class QtImportPanel(QWidget):
         if stats.failure:
             text += f". Stopped at {stats.failure}: nothing after it was sent."
         self.summary.setText(text + ("" if text.endswith(".") else "."))
-        self._settler.settle_now()

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QGridLayout,
     QLabel,
@@ -194,3 +194,59 @@ class QtRunSettler(QObject):
         elif self._session.client is not client:  # connected again meanwhile: try that one
             self.settle_now()
         # Else the broker is not back yet: the next connection settles the job.
+
+
+class QtGeneratorJob(QObject):
+    """A panel's run of an :class:`EventGenerator` (the generator's, the import's): started as
+    session work, its counters refreshed every ``refresh_ms``, paused and stopped on request,
+    and settled through a :class:`QtRunSettler` once its broker answers again.
+
+    ``progressed`` fires on each refresh while it runs (and once at the start); ``finished``
+    carries the final :class:`GeneratorStats` when the run ends, and again when settling
+    changed them.
+    """
+
+    progressed = Signal()
+    finished = Signal(object)  # GeneratorStats
+
+    def __init__(self, session: QtSession, refresh_ms: int, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._session = session
+        self.generator: EventGenerator | None = None
+        """The latest run's generator (None before the first)."""
+        self._task: asyncio.Task[GeneratorStats] | None = None
+        self._timer = QTimer(self)
+        self._timer.setInterval(refresh_ms)
+        self._timer.timeout.connect(self.progressed)
+        self._settler = QtRunSettler(session, self)
+        self._settler.settled.connect(self.finished)
+
+    def start(self, generator: EventGenerator, what: str) -> None:
+        """Run ``generator`` (``what``: the work's name in a failure message, "importing")."""
+        self.generator = generator
+        self._settler.follow(generator)
+        self._task = self._session.run(generator.run(), self._ended, what)
+        self._timer.start()
+        self.progressed.emit()
+
+    def is_running(self) -> bool:
+        """True while a run goes on."""
+        return self._task is not None and not self._task.done()
+
+    def stop(self) -> None:
+        """Send nothing more (batches in flight are still answered)."""
+        if self.generator is not None:
+            self.generator.stop()
+
+    def pause(self, paused: bool) -> None:
+        """Pause the run, or let it go on."""
+        if self.generator is not None:
+            if paused:
+                self.generator.pause()
+            else:
+                self.generator.resume()
+
+    def _ended(self, stats: GeneratorStats) -> None:
+        self._timer.stop()
+        self.finished.emit(stats)
+        self._settler.settle_now()

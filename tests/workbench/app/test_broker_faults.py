@@ -74,7 +74,7 @@ def test_killing_the_embedded_broker_mid_run_every_view_recovers_and_the_count_i
     session.metrics_sample.connect(samples.append)
 
     panel.start()
-    generator = panel._generator
+    generator = panel.job.generator
     assert generator is not None
     qloop.until(lambda: generator.stats().acked >= 3_000, 60, "events acknowledged")
     qloop.until(lambda: events.model.rowCount() >= 1_000, 30, "the live tail to show them")

@@ -15,7 +15,7 @@ from typing import Final
 from embedded_broker.api.listen_address import DEFAULT_AUTH, DEFAULT_GRPC, ListenAddress
 from embedded_broker.auth.permissions import ENSIGN_PERMISSIONS as _ENSIGN
 from embedded_broker.auth.permissions import EXPLANATIONS, Permission
-from embedded_broker.core import dedup, ids, mime_names, names
+from embedded_broker.core import dedup, ids, mime_names, names, timestamps
 from embedded_broker.core.errors import InvalidArgument
 from embedded_broker.core.model import MAX_EVENT_SIZE
 from embedded_broker.core.time_text import local_time as local_time  # how listings write times
@@ -41,9 +41,9 @@ receives under gRPC's default 4 MiB limit); an event's data is always less."""
 VERSION_PART_MAX: Final[int] = 2**32 - 1
 """The largest number in a type version (``ensign.v1beta1.Type`` holds each as ``uint32``)."""
 
-EARLIEST_CREATED_MS: Final[int] = -62_135_596_800_000
+EARLIEST_CREATED_MS: Final[int] = timestamps.MIN_SECONDS * 1000
 """0001-01-01T00:00:00Z in milliseconds since the epoch: the earliest protobuf Timestamp."""
-LATEST_CREATED_MS: Final[int] = 253_402_300_799_999
+LATEST_CREATED_MS: Final[int] = timestamps.MAX_SECONDS * 1000 + 999
 """9999-12-31T23:59:59.999Z in milliseconds: the latest protobuf Timestamp."""
 
 

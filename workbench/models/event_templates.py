@@ -146,7 +146,6 @@ _JSON_MIMETYPES: Final = frozenset(
     {broker_rules.APPLICATION_JSON, broker_rules.APPLICATION_JSON_LD}
 )
 _VERSION: Final = re.compile(r"(\d{1,10})\.(\d{1,10})\.(\d{1,10})\Z")
-_MAX_VERSION_PART: Final = 2**32 - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -372,11 +371,12 @@ def parse_type(text: str) -> tuple[str, str]:
         name, version = text, DEFAULT_TYPE_VERSION
     else:
         match = _VERSION.match(version.strip())
-        if match is None or any(int(part) > _MAX_VERSION_PART for part in match.groups()):
+        parts = match.groups() if match is not None else ()
+        if not parts or any(int(part) > broker_rules.VERSION_PART_MAX for part in parts):
             raise ValueError(
                 f"the type version {version!r} is not major.minor.patch (e.g. Order:1.2.0)"
             )
-        version = ".".join(str(int(part)) for part in match.groups())
+        version = ".".join(str(int(part)) for part in parts)
     name = name.strip()
     if not name:
         raise ValueError(f"the type {text!r} has no name (e.g. Order or Order:1.2.0)")

@@ -35,6 +35,7 @@ from workbench.client.broker_rules import (
 from workbench.client.errors import InvalidInput
 from workbench.client.records import NewEvent
 from workbench.models import json_exact
+from workbench.models.event_export import JSON_DATA_MIMETYPES
 from workbench.models.json_exact import JsonNumber
 
 PREVIEW_RECORDS = 5
@@ -252,17 +253,12 @@ def _data(fields: Any, name: str | None, mimetype: int) -> bytes:
     holds what its mimetype says."""
     value = fields if name is None else _required(fields, name)
     text = _text(value)
-    if text is value and _is_json_mimetype(mimetype):
+    if text is value and mimetype_text(mimetype) in JSON_DATA_MIMETYPES:
         try:
             json_exact.parse(text, constants=False)
         except ValueError:
             text = json_exact.dumps(value)
     return text.encode("utf-8")
-
-
-def _is_json_mimetype(mimetype: int) -> bool:
-    text = mimetype_text(mimetype)
-    return text == "application/json" or text.endswith("+json")
 
 
 def _type_name(fields: Any, mapping: FieldMapping) -> str:

@@ -19,8 +19,12 @@ import subprocess
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import pytest
 
 START_TIMEOUT_S = 60
 
@@ -208,3 +212,17 @@ class NatsCluster:
                     shutil.copy(node.log_file, Path(keep) / node.log_file.name)
         with contextlib.suppress(OSError):
             shutil.rmtree(self.root)
+
+
+@contextmanager
+def running_nats(size: int = 3, config: str = "") -> Iterator[NatsCluster]:
+    """A cluster of ``size`` nodes (``config``: extra server configuration) for the ``with``
+    block, stopped afterwards; the test is skipped, saying why, where ``nats-server`` is missing.
+    """
+    if server_binary() is None:
+        pytest.skip("nats-server is not installed: apt-get install nats-server")
+    cluster = NatsCluster.start(size, config=config)
+    try:
+        yield cluster
+    finally:
+        cluster.stop()

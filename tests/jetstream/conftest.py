@@ -6,19 +6,14 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.nats_cluster import NatsCluster, server_binary
+from tests.nats_cluster import NatsCluster, running_nats
 from workbench.client.jetstream_settings import JetStreamSettings
 
 
 @pytest.fixture(scope="session")
 def nats_cluster() -> Iterator[NatsCluster]:
-    if server_binary() is None:
-        pytest.skip("nats-server is not installed: apt-get install nats-server")
-    cluster = NatsCluster.start(3)
-    try:
+    with running_nats(3) as cluster:
         yield cluster
-    finally:
-        cluster.stop()
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.nats_cluster import NatsCluster, server_binary
+from tests.nats_cluster import NatsCluster, running_nats
 from workbench.client.jetstream_client import JetStreamClient
 from workbench.client.jetstream_settings import JetStreamSettings
 from workbench.client.records import EventRow
@@ -59,13 +59,8 @@ def _read(settings: JetStreamSettings, stream: str) -> list[EventRow]:
 @pytest.fixture(scope="module")
 def auth_server() -> Iterator[NatsCluster]:
     """One server that wants a user and password."""
-    if server_binary() is None:
-        pytest.skip("nats-server is not installed: apt-get install nats-server")
-    server = NatsCluster.start(1, config=AUTH_CONFIG)
-    try:
+    with running_nats(1, AUTH_CONFIG) as server:
         yield server
-    finally:
-        server.stop()
 
 
 def test_produce_to_a_new_r3_stream_counts_pubacks_as_acks(
@@ -184,13 +179,10 @@ def test_a_demo_scenario_runs_on_the_cluster(nats_cluster: NatsCluster) -> None:
 def test_an_nkey_seed_file_logs_in(tmp_path: Path) -> None:
     import nkeys
 
-    if server_binary() is None:
-        pytest.skip("nats-server is not installed: apt-get install nats-server")
     seed = nkeys.encode_seed(os.urandom(32), nkeys.PREFIX_BYTE_USER)
     public = nkeys.from_seed(bytearray(seed)).public_key.decode()
     config = f'jetstream: enabled\nauthorization {{ users = [ {{ nkey: "{public}" }} ] }}\n'
-    server = NatsCluster.start(1, config=config)
-    try:
+    with running_nats(1, config) as server:
         seed_file = tmp_path / "user.nk"
         seed_file.write_bytes(seed + b"\n")
         base = ["--nats", server.urls[0], "--topic", "keyed", "--create-topic", "--body", "x"]
@@ -199,5 +191,3 @@ def test_an_nkey_seed_file_logs_in(tmp_path: Path) -> None:
         assert seed.decode() not in done.stderr + done.stdout
         anonymous = _headless("produce", *base)
         assert anonymous.returncode == 2 and "refused the credentials" in anonymous.stderr
-    finally:
-        server.stop()

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from tests.nats_cluster import NatsCluster, server_binary
+from tests.nats_cluster import NatsCluster, running_nats
 from workbench.client.broker_client import encode_event
 from workbench.client.jetstream_client import JetStreamClient
 from workbench.client.jetstream_settings import JetStreamSettings
@@ -24,13 +24,8 @@ RATE = 4_000
 @pytest.fixture
 def own_cluster() -> Iterator[NatsCluster]:
     """A cluster of its own: this test kills one of its servers."""
-    if server_binary() is None:
-        pytest.skip("nats-server is not installed: apt-get install nats-server")
-    cluster = NatsCluster.start(3)
-    try:
+    with running_nats(3) as cluster:
         yield cluster
-    finally:
-        cluster.stop()
 
 
 def _numbered() -> Callable[[int], list[bytes]]:

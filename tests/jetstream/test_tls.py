@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from embedded_broker.crypto.tls_certificate import ensure_certificate
-from tests.nats_cluster import NatsCluster, server_binary
+from tests.nats_cluster import NatsCluster, running_nats
 from workbench.client.errors import Unavailable
 from workbench.client.jetstream_client import JetStreamClient
 from workbench.client.jetstream_settings import JetStreamSettings
@@ -18,18 +18,13 @@ from workbench.client.jetstream_settings import JetStreamSettings
 @pytest.fixture(scope="module")
 def tls_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[NatsCluster, Path]]:
     """One server with a self-signed certificate for 127.0.0.1 (its own CA)."""
-    if server_binary() is None:
-        pytest.skip("nats-server is not installed: apt-get install nats-server")
     material = ensure_certificate(tmp_path_factory.mktemp("tls"))
     config = (
         "jetstream: enabled\n"
         f'tls {{ cert_file: "{material.cert_path}", key_file: "{material.key_path}" }}\n'
     )
-    server = NatsCluster.start(1, config=config)
-    try:
+    with running_nats(1, config) as server:
         yield server, material.cert_path
-    finally:
-        server.stop()
 
 
 def test_the_ca_file_makes_a_tls_connection_and_without_it_the_server_is_not_trusted(

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from pytestqt.qtbot import QtBot
 
-from tests.nats_cluster import NatsCluster, server_binary
+from tests.nats_cluster import NatsCluster, running_nats
 from tests.workbench.conftest import QLoop
 from tests.workbench.views.test_jetstream_views import _loop_always_current
 from workbench.client.jetstream_client import JetStreamClient
@@ -24,13 +24,8 @@ __all__ = ["_loop_always_current"]
 @pytest.fixture
 def own_cluster() -> Iterator[NatsCluster]:
     """A cluster of its own: the test kills one of its servers."""
-    if server_binary() is None:
-        pytest.skip("nats-server is not installed: apt-get install nats-server")
-    cluster = NatsCluster.start(3)
-    try:
+    with running_nats(3) as cluster:
         yield cluster
-    finally:
-        cluster.stop()
 
 
 def _events(first: int, count: int) -> list[NewEvent]:

@@ -8,7 +8,7 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from tests.jetstream.test_headless import AUTH_CONFIG
-from tests.nats_cluster import NatsCluster, server_binary
+from tests.nats_cluster import NatsCluster, running_nats
 from tests.workbench.conftest import QLoop
 from workbench.models.profiles import NATS_AUTH, NATS_JETSTREAM
 from workbench.views.qt_profile_dialog import QtProfileDialog
@@ -16,13 +16,8 @@ from workbench.views.qt_profile_dialog import QtProfileDialog
 
 @pytest.fixture(scope="module")
 def auth_server() -> Iterator[NatsCluster]:
-    if server_binary() is None:
-        pytest.skip("nats-server is not installed: apt-get install nats-server")
-    server = NatsCluster.start(1, config=AUTH_CONFIG)
-    try:
+    with running_nats(1, AUTH_CONFIG) as server:
         yield server
-    finally:
-        server.stop()
 
 
 def test_a_nats_profile_tests_its_user_and_password_and_keeps_the_password_secret(

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -20,6 +21,13 @@ from tests import secret_scan
 from workbench.app.qt_environment import prepare_qt_environment
 
 prepare_qt_environment()  # the Qt settings ensign-workbench runs with
+
+# The suite's property tests draw the same examples on every run: a result is reproducible, and
+# a build is not failed by the luck of a draw. Exploring new examples is the longer fuzz run's
+# job (ENSIGN_FUZZ_EXAMPLES set; see the README), which draws afresh each time.
+settings.register_profile("suite", derandomize=True, database=None)
+settings.register_profile("explore", database=None)
+settings.load_profile("explore" if os.environ.get("ENSIGN_FUZZ_EXAMPLES") else "suite")
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

@@ -23,6 +23,7 @@ def fuzz_settings(ci_examples: int) -> settings:
     return settings(
         max_examples=EXAMPLES or ci_examples,
         deadline=None,
-        database=None,  # every run explores afresh; a failure prints its reproducing example
+        # the suite's examples are the same each run, the longer run's new (tests/conftest.py);
+        # a failure prints its reproducing example
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
     )

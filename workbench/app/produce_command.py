@@ -373,15 +373,15 @@ def _source(args: argparse.Namespace) -> tuple[Callable[[int], list[bytes]], int
     if args.template is not None:
         return _template_source(args, metadata), count
     mimetype = mimetype_number(args.mimetype or "text/plain")
-    data = args.body.encode("utf-8")
+    data = _utf8("--body", args.body).encode("utf-8")
     if mimetype in JSON_MIMETYPES:
         try:
             json.loads(data)
         except ValueError as exc:
             raise UsageError(f"--body is not valid JSON for {args.mimetype}: {exc}") from None
     type_name, type_version = _type(args.type)
-    event = NewEvent(data, mimetype, type_name, type_version, metadata)
-    return (lambda n: [encode_event(event) for _ in range(n)]), count
+    encoded = encode_event(NewEvent(data, mimetype, type_name, type_version, metadata))
+    return (lambda n: [encoded] * n), count
 
 
 def _template_source(
@@ -409,15 +409,25 @@ def _metadata(pairs: Sequence[str]) -> dict[str, str]:
         key, equals, value = pair.partition("=")
         if not equals or not key:
             raise UsageError(f"--meta {pair!r}: write KEY=VALUE")
-        metadata[key] = value
+        metadata[_utf8("--meta", key)] = _utf8("--meta", value)
     return metadata
+
+
+def _utf8(option: str, text: str) -> str:
+    """``text`` if it is UTF-8 text; raises UsageError naming ``option`` if the command line
+    held bytes that are not (Python passes each such byte on as a lone surrogate, PEP 383)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise UsageError(f"{option} {text!r} holds bytes that are not UTF-8 text") from None
+    return text
 
 
 def _type(text: str | None, default: str = "Generic") -> tuple[str, str]:
     """``--type``'s (name, version): ``Name`` or ``Name:1.2.3`` (version 1.0.0 by default)."""
     if text is None:
         return default, "1.0.0"
-    name, colon, version = text.partition(":")
+    name, colon, version = _utf8("--type", text).partition(":")
     try:
         parts = type_version_parts(version) if colon else (1, 0, 0)
     except InvalidInput as exc:

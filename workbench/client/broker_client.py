@@ -567,7 +567,9 @@ def encode_event(new: NewEvent) -> bytes:
     Raises:
         InvalidInput: the type version or created time cannot be written in an ``Event``
             (see :func:`~workbench.client.broker_rules.type_version_parts` and
-            :func:`~workbench.client.broker_rules.check_created_ms`).
+            :func:`~workbench.client.broker_rules.check_created_ms`), or a text field (type
+            name, a metadata key or value) holds a lone surrogate, which is not Unicode text
+            and has no UTF-8 form (protobuf ``string`` fields are UTF-8).
     """
     encoded: bytes = _event_message(new).SerializeToString()
     return encoded
@@ -575,22 +577,36 @@ def encode_event(new: NewEvent) -> bytes:
 
 def _event_message(new: NewEvent) -> Event:
     parts = type_version_parts(new.type_version)
-    event = Event(
-        data=new.data,
-        metadata=new.metadata,
-        mimetype=new.mimetype,  # type: ignore[arg-type]
-        type=Type(
-            name=new.type_name,
-            major_version=parts[0],
-            minor_version=parts[1],
-            patch_version=parts[2],
-        ),
-    )
+    try:
+        event = Event(
+            data=new.data,
+            metadata=new.metadata,
+            mimetype=new.mimetype,  # type: ignore[arg-type]
+            type=Type(
+                name=new.type_name,
+                major_version=parts[0],
+                minor_version=parts[1],
+                patch_version=parts[2],
+            ),
+        )
+    except UnicodeEncodeError as exc:
+        field = _not_unicode(new, exc.object)
+        raise InvalidInput(f"{field} is not Unicode text: {exc.reason}") from None
     if new.created_ms is None:
         event.created.GetCurrentTime()
     else:
         event.created.FromMilliseconds(check_created_ms(new.created_ms))
     return event
+
+
+def _not_unicode(new: NewEvent, text: str) -> str:
+    """Which field of ``new`` holds ``text`` (one a UTF-8 encoder refused)."""
+    if text == new.type_name:
+        return f"the type name {text!r}"
+    if text in new.metadata:
+        return f"the metadata key {text!r}"
+    key = next((k for k, v in new.metadata.items() if v == text), "")
+    return f"the metadata value {text!r} of {key!r}"
 
 
 def _topic_row(details: admin_pb2.TopicDetails) -> TopicRow:

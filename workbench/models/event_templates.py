@@ -114,6 +114,7 @@ from workbench.models.template_functions import (
     available_locales,
 )
 from workbench.models.template_output import (
+    has_lone_surrogate,
     json_bytes,
     json_string,
     json_string_part,
@@ -500,7 +501,10 @@ def _check_structure(template: EventTemplate) -> None:
     if not isinstance(template.metadata, Mapping):
         raise TemplateError("metadata", "metadata is an object of text values")
     for key, value in template.metadata.items():
-        _require_type(child_path("metadata", key), value, (str,), "text (quote numbers)")
+        path = child_path("metadata", key)
+        _require_type(path, value, (str,), "text (quote numbers)")
+        _require_unicode(path, key, "key")
+        _require_unicode(path, value, "value")
     if template.is_json:
         _check_json(template.body, "body")
     elif not isinstance(template.body, str):
@@ -515,6 +519,15 @@ def _check_structure(template: EventTemplate) -> None:
 def _require_type(path: str, value: Any, kinds: tuple[type, ...], what: str) -> None:
     if not isinstance(value, kinds):
         raise TemplateError(path, f"expected {what}, not {_json_kind(value)}")
+
+
+def _require_unicode(path: str, text: str, what: str) -> None:
+    """Refuse a lone surrogate (``"\\ud800"`` in JSON): it is not Unicode text and has no UTF-8
+    form, so an event's metadata (protobuf ``string``) cannot carry it."""
+    if has_lone_surrogate(text):
+        raise TemplateError(
+            path, f"the {what} holds a lone surrogate (half of a \\uXXXX pair), which is not text"
+        )
 
 
 def _check_json(value: Any, path: str) -> None:

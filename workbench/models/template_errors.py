@@ -48,4 +48,6 @@ def child_path(parent: str, key: str | int) -> str:
     if _IDENTIFIER.match(key):
         return f"{parent}.{key}" if parent else key
     quoted = '"' + key.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if not quoted.isascii():  # a lone surrogate as its JSON escape, so the path prints
+        quoted = quoted.encode("utf-8", "backslashreplace").decode("utf-8")
     return f"{parent}[{quoted}]"

@@ -105,6 +105,11 @@ def text_bytes(text: str) -> bytes:
         return valid_text(text).encode()
 
 
+def has_lone_surrogate(text: str) -> bool:
+    """Whether ``text`` holds a lone surrogate (U+D800 to U+DFFF), which has no UTF-8 form."""
+    return not text.isascii() and _SURROGATES.search(text) is not None
+
+
 def valid_text(text: str) -> str:
     """``text`` with lone surrogates replaced by U+FFFD (so it encodes as UTF-8)."""
     return text if text.isascii() else _SURROGATES.sub("\ufffd", text)

@@ -175,6 +175,11 @@ def test_a_bad_line_in_a_file_exits_1_naming_it(
         (["--topic", "t", "--body", "{", "--mimetype", "application/json"], "not valid JSON"),
         (["--topic", "t", "--body", "x", "--mimetype", "image/gif"], "unknown mimetype"),
         (["--topic", "t", "--body", "x", "--shape", "burst"], "at least 1 event per burst"),
+        (  # a byte that is not UTF-8 reaches Python as a lone surrogate
+            ["--topic", "t", "--body", "x", "--meta", "k\udcff=v"],
+            "--meta 'k\\udcff' holds bytes that are not UTF-8 text",
+        ),
+        (["--topic", "t", "--body", "\udcff"], "--body '\\udcff' holds bytes that are not UTF-8"),
     ],
 )
 def test_usage_errors_exit_2_with_one_line(

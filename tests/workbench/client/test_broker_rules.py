@@ -10,7 +10,9 @@ from embedded_broker.core.ids import ulid_str as broker_ulid_str
 from embedded_broker.core.mime_names import mime_text
 from embedded_broker.core.names import validate_topic_name as broker_validate_topic_name
 from workbench.client import broker_rules
+from workbench.client.broker_client import encode_event
 from workbench.client.errors import ClientError, InvalidInput
+from workbench.client.records import NewEvent
 
 
 @pytest.mark.parametrize("name", ["orders", "a", "Orders.v2-eu_west", "x" * 512])
@@ -99,3 +101,20 @@ def test_mimetype_text_is_read_as_the_broker_reads_it(text: str, number: int) ->
 def test_an_unknown_mimetype_is_refused_with_examples() -> None:
     with pytest.raises(InvalidInput, match="unknown mimetype 'application/jsn'; use one such as"):
         broker_rules.mimetype_number("application/jsn")
+
+
+@pytest.mark.parametrize(
+    ("new", "named"),
+    [
+        (NewEvent(b"", type_name="Order\udcff"), "the type name 'Order\\udcff'"),
+        (NewEvent(b"", metadata={"k\ud800": "v"}), "the metadata key 'k\\ud800'"),
+        (NewEvent(b"", metadata={"k": "\udfff"}), "the metadata value '\\udfff' of 'k'"),
+    ],
+)
+def test_an_event_field_that_is_not_unicode_text_is_refused_by_name(
+    new: NewEvent, named: str
+) -> None:
+    """Protobuf ``string`` fields are UTF-8; a lone surrogate has no UTF-8 form."""
+    with pytest.raises(InvalidInput, match="is not Unicode text") as error:
+        encode_event(new)
+    assert str(error.value).startswith(named)

@@ -248,6 +248,20 @@ def test_lone_surrogates_in_text_become_replacement_characters() -> None:
     assert event[0].metadata == {"m": "b\ufffd"}
 
 
+@pytest.mark.parametrize(
+    ("metadata", "path"),
+    [('{"k\\ud800": "v"}', 'metadata["k\\ud800"]'), ('{"k": "v\\udc00"}', "metadata.k")],
+)
+def test_a_lone_surrogate_written_in_metadata_is_refused_where_it_is(
+    metadata: str, path: str
+) -> None:
+    """An escape that JSON reads but UTF-8 cannot write: an event could not carry it."""
+    with pytest.raises(TemplateError, match="lone surrogate") as error:
+        template_from_json(f'{{"body": "", "mimetype": "text/plain", "metadata": {metadata}}}')
+    assert error.value.path == path
+    assert str(error.value).encode("utf-8"), "the message itself prints"
+
+
 def test_type_and_metadata_may_hold_expressions() -> None:
     events = rendered(
         {},

@@ -225,6 +225,15 @@ def to_event(record: Record, mapping: FieldMapping) -> NewEvent:
         raise BadLine(record.line, _reason(exc)) from None
 
 
+def _encoded(record: Record, mapping: FieldMapping) -> bytes:
+    """``record`` as an encoded event; raises BadLine if it makes none (a field that is not
+    Unicode text, such as a lone surrogate escape, included)."""
+    try:
+        return encode_event(to_event(record, mapping))
+    except InvalidInput as exc:
+        raise BadLine(record.line, str(exc)) from None
+
+
 def _reason(exc: Exception) -> str:
     if isinstance(exc, KeyError):
         return f"no field {exc.args[0]!r}"
@@ -258,7 +267,10 @@ def _data(fields: Any, name: str | None, mimetype: int) -> bytes:
             json_exact.parse(text, constants=False)
         except ValueError:
             text = json_exact.dumps(value)
-    return text.encode("utf-8")
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError(f"the data {text[:40]!r} is not Unicode text (a lone surrogate)") from None
 
 
 def _type_name(fields: Any, mapping: FieldMapping) -> str:
@@ -346,7 +358,7 @@ class ImportSource:
             try:
                 if isinstance(item, BadLine):
                     raise item
-                out.append(encode_event(to_event(item, self.mapping)))
+                out.append(_encoded(item, self.mapping))
             except BadLine as bad:
                 if self.skip_bad:
                     self.skipped.append(bad)

@@ -245,13 +245,21 @@ def test_bytes_that_are_not_utf8_make_a_bad_line_with_its_number(tmp_path: Path)
         (b'{"t": 253402300800000}', FieldMapping(created_field="t"), "outside years 1 to 9999"),
         (b'{"t": -62135596800001}', FieldMapping(created_field="t"), "outside years 1 to 9999"),
         (b'{"v": "4294967296"}', FieldMapping(version_field="v"), "above 4,294,967,295"),
+        # JSON can write half of a surrogate pair; an event's text fields (UTF-8) cannot hold it
+        (b'{"m": "\\ud800"}', FieldMapping(metadata=("m",)), "metadata value '\\ud800'"),
+        (b'{"t": "T\\udfff"}', FieldMapping(type_field="t"), "type name 'T\\udfff'"),
+        (  # (as JSON data it is the JSON string "\\udc00", which holds it)
+            b'{"d": "\\udc00"}',
+            FieldMapping(data="d", mimetype="text/plain"),
+            "the data '\\udc00' is not Unicode",
+        ),
     ],
 )
 def test_a_time_or_version_an_event_cannot_hold_is_a_bad_line_not_a_crash(
     tmp_path: Path, line: bytes, mapping: FieldMapping, why: str
 ) -> None:
     path = tmp_path / "odd.jsonl"
-    path.write_bytes(b'{"t": 0, "v": "1.2.3"}\n' + line + b"\n")
+    path.write_bytes(b'{"t": 0, "v": "1.2.3", "m": "", "d": ""}\n' + line + b"\n")
     source = ImportSource(path, mapping)
     assert len(source(10)) == 1, "the good line before it is imported"
     with pytest.raises(BadLine) as bad:

@@ -196,6 +196,14 @@ def test_hex_dump_and_csv_helpers() -> None:
     assert parse_csv("1,2\n3,4\n") == (["Column 1", "Column 2"], [["1", "2"], ["3", "4"]])
 
 
+def test_a_long_csv_is_read_whole_with_the_dialect_of_its_first_rows() -> None:
+    """The delimiter and header are guessed from the first rows (a few KB), every row is read."""
+    text = "id;name\n" + "".join(f"{i};name {i}\n" for i in range(5000))
+    headers, rows = parse_csv(text)
+    assert headers == ["id", "name"]
+    assert len(rows) == 5000 and rows[-1] == ["4999", "name 4999"]
+
+
 def test_json_tokens_tell_keys_from_strings() -> None:
     line = '  "name": "Ada \\"the\\" first", "n": -1.5e3, "ok": true, "x": null'
     kinds = [(line[t.start : t.start + t.length], t.kind) for t in json_tokens(line)]

@@ -276,6 +276,7 @@ def _run_scenario(args: argparse.Namespace) -> int:
 async def _with_progress(generator: EventGenerator, show: bool) -> GeneratorStats:
     if not show:
         return await generator.run()
+    from rich.console import Console
     from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
 
     target = generator.settings.count
@@ -285,7 +286,7 @@ async def _with_progress(generator: EventGenerator, show: bool) -> GeneratorStat
         TaskProgressColumn(),
         TextColumn("{task.fields[line]}"),
     ]
-    with Progress(*columns, transient=True) as progress:
+    with Progress(*columns, transient=True, console=Console(stderr=True)) as progress:
         task = progress.add_task("produce", total=target, line="")
         run = asyncio.ensure_future(generator.run())
         while not run.done():

@@ -93,10 +93,15 @@ async def _with_progress(read: Callable[[Progress | None], Awaitable[int]], show
     if not show:
         await read(None)
         return
+    from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     with Progress(
-        TextColumn("[bold]profiling"), BarColumn(), MofNCompleteColumn(), transient=True
+        TextColumn("[bold]profiling"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        transient=True,
+        console=Console(stderr=True),
     ) as bar:
         task = bar.add_task("profile", total=None)
 

@@ -4,6 +4,7 @@ a key in the environment, against a test broker."""
 from __future__ import annotations
 
 import os
+import pty
 import subprocess
 import sys
 
@@ -33,3 +34,37 @@ def run_headless(
         text=True,
         timeout=120,
     )
+
+
+def run_on_terminal(
+    command: str, broker: BrokerProcess, env: dict[str, str], *args: str
+) -> tuple[int, str, str]:
+    """:func:`run_headless` with stderr on a terminal (a pseudo-terminal), as someone at a
+    shell runs it: progress bars drawn. Returns (exit status, stdout, what the terminal got)."""
+    connection = ["--endpoint", broker.grpc_address, "--auth-url", broker.auth_url, "--insecure"]
+    controller, terminal = pty.openpty()
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "workbench", command, *args, *connection],
+            env={**env, "TERM": "xterm-256color", "COLUMNS": "100"},
+            stdout=subprocess.PIPE,
+            stderr=terminal,
+            text=True,
+            timeout=120,
+        )
+        os.close(terminal)
+        terminal = -1
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(controller, 65536)
+            except OSError:  # the terminal side is closed and everything was read
+                break
+            if not chunk:
+                break
+            shown += chunk
+    finally:
+        if terminal >= 0:
+            os.close(terminal)
+        os.close(controller)
+    return done.returncode, done.stdout, shown.decode("utf-8", "replace")

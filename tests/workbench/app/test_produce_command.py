@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.serve_process import BrokerProcess, create_key
-from tests.workbench.app.headless_runs import key_env, run_headless
+from tests.workbench.app.headless_runs import key_env, run_headless, run_on_terminal
 from tests.workbench.conftest import running_broker
 from workbench.client.broker_client import BrokerClient
 from workbench.client.connection_settings import ConnectionSettings
@@ -117,6 +117,21 @@ def test_every_event_acknowledged_exits_0_with_a_json_summary(
         "mimetype": 50,
         "metadata": {"region": "eu"},
     }
+
+
+def test_on_a_terminal_a_progress_bar_is_drawn_and_the_summary_printed(
+    broker: BrokerProcess, env: dict[str, str]
+) -> None:
+    status, out, shown = run_on_terminal(
+        "produce", broker, env, "--topic", "on-tty", "--create-topic", "--body", "x",
+        "--count", "2000", "--rate", "1000",
+    )  # fmt: skip
+    assert "Traceback" not in shown and status == 0, shown
+    assert "producing" in shown, "the progress bar is drawn on the terminal (stderr)"
+    assert out.startswith("sent 2,000, acked 2,000"), "stdout keeps only the summary"
+    status, out, shown = run_on_terminal("profile", broker, env, "--topic", "on-tty")
+    assert "Traceback" not in shown and status == 0, shown
+    assert out.startswith("on-tty: 2,000 events read")
 
 
 def test_refused_events_exit_1_and_say_why(

@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -462,13 +463,13 @@ def _count(text: str) -> int:
 
 def _seconds(text: str) -> float:
     value = float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError("must be above 0")
+    if not (value > 0 and math.isfinite(value)):
+        raise argparse.ArgumentTypeError("must be a number of seconds above 0")
     return value
 
 
 def _rate(text: str) -> float:
     value = float(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError("must be 0 or more")
+    if not (value >= 0 and math.isfinite(value)):  # NaN fails both comparisons
+        raise argparse.ArgumentTypeError("must be a number, 0 or more")
     return value

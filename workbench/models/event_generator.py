@@ -284,7 +284,7 @@ class EventGenerator:
             left = math.inf if settings.count is None else settings.count - self._sent
             if left <= 0:
                 return
-            due = shape.due(elapsed) - self._sent
+            due = shape.sent_by(elapsed) - self._sent
             if due < 1:
                 await self._wait_for_due(elapsed)
                 continue

@@ -99,6 +99,18 @@ class RateShape:
         whole, part = divmod(t, self.period_s)
         return whole * self._integral(self.period_s) + self._integral(part)
 
+    def sent_by(self, t: float) -> float:
+        """Events a run following this shape has sent by ``t`` seconds (inf when unlimited).
+
+        Event ``k`` (from 0) goes out when :meth:`due` reaches ``k``: the first at the start,
+        so ``r`` events/s for ``d`` seconds send ``ceil(r * d)`` events (10/s for 2 s: 20, at
+        0, 0.1 … 1.9 s). A burst's events all go out at the start of its period.
+        """
+        due = self.due(t)
+        if self.kind is ShapeKind.BURST or math.isinf(due):
+            return due
+        return float(math.floor(due + 1e-9) + 1)  # + 1e-9: 2.9999999 from float sums is 3
+
     def _integral(self, t: float, steps: int = 1000) -> float:
         """The integral of :meth:`rate_at` from 0 to ``t`` (within one period), midpoint rule."""
         width = t / steps

@@ -134,6 +134,19 @@ def test_on_a_terminal_a_progress_bar_is_drawn_and_the_summary_printed(
     assert out.startswith("on-tty: 2,000 events read")
 
 
+def test_a_paced_run_sends_rate_times_duration_events_starting_at_once(
+    broker: BrokerProcess, env: dict[str, str]
+) -> None:
+    done = _produce(
+        broker, env, "--topic", "paced", "--create-topic", "--body", "x",
+        "--rate", "10", "--duration", "2",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("sent 20, acked 20"), "at 0, 0.1 … 1.9 s"
+    done = _produce(broker, env, "--topic", "paced", "--body", "x", "--rate", "0.001")
+    assert done.returncode == 0 and done.stdout.startswith("sent 1, acked 1"), "no 1,000 s wait"
+
+
 def test_refused_events_exit_1_and_say_why(
     broker: BrokerProcess, env: dict[str, str], tmp_path: Path
 ) -> None:
@@ -190,6 +203,8 @@ def test_a_bad_line_in_a_file_exits_1_naming_it(
         (["--topic", "t", "--body", "{", "--mimetype", "application/json"], "not valid JSON"),
         (["--topic", "t", "--body", "x", "--mimetype", "image/gif"], "unknown mimetype"),
         (["--topic", "t", "--body", "x", "--shape", "burst"], "at least 1 event per burst"),
+        (["--topic", "t", "--body", "x", "--rate", "nan"], "--rate: must be a number, 0 or more"),
+        (["--topic", "t", "--body", "x", "--duration", "inf"], "--duration: must be a number"),
         (  # a byte that is not UTF-8 reaches Python as a lone surrogate
             ["--topic", "t", "--body", "x", "--meta", "k\udcff=v"],
             "--meta 'k\\udcff' holds bytes that are not UTF-8 text",

@@ -16,6 +16,23 @@ def test_constant_and_unlimited() -> None:
     assert unlimited.unlimited and math.isinf(unlimited.due(1)) and math.isinf(unlimited.rate_at(0))
 
 
+@pytest.mark.parametrize(
+    ("rate", "seconds", "sent"), [(1, 1, 1), (1, 3, 3), (10, 2, 20), (1000, 2, 2000), (0.001, 5, 1)]
+)
+def test_a_run_sends_its_first_event_at_the_start_and_rate_times_duration_in_all(
+    rate: float, seconds: float, sent: int
+) -> None:
+    shape = RateShape(rate=rate)
+    assert shape.sent_by(0) == 1, "nothing to wait for before the first event"
+    just_before_the_end = seconds - 1e-6
+    assert shape.sent_by(just_before_the_end) == sent
+
+
+def test_a_burst_sends_its_events_at_the_start_of_each_period() -> None:
+    burst = RateShape(ShapeKind.BURST, burst=50, period_s=2)
+    assert [burst.sent_by(t) for t in (0, 1.9, 2)] == [50, 50, 100]
+
+
 def test_a_ramp_integrates_its_rate_then_holds_the_end_rate() -> None:
     ramp = RateShape(ShapeKind.RAMP, rate=100, to_rate=300, period_s=10)
     assert ramp.rate_at(0) == 100 and ramp.rate_at(5) == 200 and ramp.rate_at(20) == 300

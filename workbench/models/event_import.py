@@ -117,8 +117,9 @@ def file_format(path: Path) -> str:
 
 def open_records(path: Path) -> IO[str]:
     """A file opened for :func:`read_records`: bytes that are not UTF-8 are kept (as lone
-    surrogates), so that they make a bad line with its number rather than end the reading."""
-    return path.open(encoding="utf-8", errors="surrogateescape", newline="")
+    surrogates), so that they make a bad line with its number rather than end the reading. A
+    leading byte-order mark (which Excel's "CSV UTF-8" writes) is skipped, not read as text."""
+    return path.open(encoding="utf-8-sig", errors="surrogateescape", newline="")
 
 
 def read_records(stream: IO[str], fmt: str) -> Iterator[Record | BadLine]:
@@ -160,6 +161,11 @@ def _csv_records(stream: IO[str]) -> Iterator[Record | BadLine]:
         return
     except csv.Error as exc:
         yield BadLine(1, f"the header row is not valid CSV ({exc})")
+        return
+    twice = sorted({name for name in header if header.count(name) > 1})
+    if twice:  # a record maps each name to one value: the other column would be lost
+        names = ", ".join(map(repr, twice))
+        yield BadLine(1, f"the header names {names} more than once; give each column its own name")
         return
     start = reader.line_num + 1
     while True:

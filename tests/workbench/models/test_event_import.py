@@ -110,6 +110,33 @@ def test_csv_rows_with_the_wrong_number_of_columns_are_bad_lines(tmp_path: Path)
     assert [(b.line, b.reason) for b in source.skipped] == [(3, "1 columns where the header has 2")]
 
 
+def test_a_csv_header_that_names_a_column_twice_is_refused_before_any_row(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "twice.csv"
+    path.write_text("id,id,payload\n1,2,a\n")
+    source = ImportSource(path, FieldMapping())
+    with pytest.raises(BadLine, match="line 1: the header names 'id' more than once"):
+        source(10)
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "fields"),
+    [
+        ("excel.csv", "id,payload\r\n1,a\r\n", {"id": "1", "payload": "a"}),
+        ("lines.jsonl", '{"id": "x"}\n', {"id": "x"}),
+    ],
+)
+def test_a_leading_byte_order_mark_is_not_part_of_the_first_field(
+    tmp_path: Path, name: str, content: str, fields: dict[str, object]
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(b"\xef\xbb\xbf" + content.encode())
+    records, names = preview(path)
+    assert [r.fields for r in records if isinstance(r, Record)] == [fields]
+    assert names == list(fields)
+
+
 def test_unknown_file_types_are_refused(tmp_path: Path) -> None:
     with pytest.raises(InvalidInput, match=r"\.jsonl"):
         file_format(tmp_path / "events.xml")

@@ -7,6 +7,7 @@ spends an Argon2 hash on each call): run them on a worker thread, never on the G
 
 from __future__ import annotations
 
+import http.client
 import json
 import ssl
 import urllib.error
@@ -77,6 +78,11 @@ def _tokens(settings: ConnectionSettings, path: str, body: dict[str, str]) -> tu
             return str(answer["access_token"]), str(answer.get("refresh_token") or "")
     except urllib.error.HTTPError as exc:
         raise _refusal(exc) from None
+    except http.client.HTTPException:  # an answer that is not HTTP/1.1: gRPC's HTTP/2, say
+        raise Unavailable(
+            f"{settings.auth_url} does not answer as the broker's auth endpoint (HTTP); "
+            "is it the gRPC port? The auth URL names the broker's other port"
+        ) from None
     except (urllib.error.URLError, OSError, ValueError, KeyError) as exc:
         reason = str(getattr(exc, "reason", None) or exc)
         raise Unavailable(

@@ -702,5 +702,17 @@ def _translate(exc: grpc.aio.AioRpcError, address: str) -> ClientError:
 def _last_words(details: str) -> str:
     """What gRPC says last of why a broker is unreachable ("failed to connect to all
     addresses; last error: UNKNOWN: ipv4:127.0.0.1:5356: Failed to connect to remote host:
-    Connection refused" says "Connection refused"): the part a user can act on."""
-    return details.rsplit(": ", 1)[-1].strip() or "no answer"
+    Connection refused" says "Connection refused"): the part a user can act on.
+
+    A failed TLS handshake is said as one ("… Tls handshake failed (TSI_PROTOCOL_FAILURE):
+    SSL_ERROR_SSL: …:WRONG_VERSION_NUMBER: …: OK" ends in a status word, "OK"), with what the
+    usual cause is: TLS spoken to a plaintext port, or a certificate not trusted.
+    """
+    if "handshake failed" in details.lower():
+        if "WRONG_VERSION_NUMBER" in details:
+            return "the TLS handshake failed: the broker answers without TLS on this port"
+        if "CERTIFICATE_VERIFY_FAILED" in details:
+            return "the TLS handshake failed: the broker's certificate is not trusted"
+        return "the TLS handshake failed"
+    words = details.removesuffix(": OK")
+    return words.rsplit(": ", 1)[-1].strip() or "no answer"

@@ -248,6 +248,33 @@ def test_connection_problems_exit_2(broker: BrokerProcess, env: dict[str, str]) 
     assert remote.returncode == 2 and "loopback only" in remote.stderr
 
 
+def _produce_at(
+    env: dict[str, str], endpoint: str, auth_url: str, *tls: str
+) -> subprocess.CompletedProcess[str]:
+    connection = ["--endpoint", endpoint, "--auth-url", auth_url, *tls]
+    return subprocess.run(
+        [*PRODUCE, "--topic", "t", "--body", "x", *connection],
+        env={k: v for k, v in env.items() if k != "GRPC_VERBOSITY"},  # as a user's shell has it
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_mixed_up_ports_or_tls_are_named_in_one_line(
+    broker: BrokerProcess, env: dict[str, str]
+) -> None:
+    grpc_url = f"http://{broker.grpc_address}"
+    done = _produce_at(env, broker.grpc_address, grpc_url, "--insecure")
+    assert done.returncode == 2 and len(done.stderr.splitlines()) == 1, done.stderr
+    assert "does not answer as the broker's auth endpoint (HTTP); is it the gRPC port?" in (
+        done.stderr
+    )
+    done = _produce_at(env, broker.grpc_address, broker.auth_url)  # TLS to a plaintext port
+    assert done.returncode == 2 and len(done.stderr.splitlines()) == 1, done.stderr
+    assert "the TLS handshake failed: the broker answers without TLS on this port" in done.stderr
+
+
 def test_a_template_run_is_reproducible_with_a_seed(
     broker: BrokerProcess, env: dict[str, str], tmp_path: Path
 ) -> None:

@@ -23,8 +23,10 @@ import argparse
 import asyncio
 import json
 import math
+import signal
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, TextIO
@@ -115,7 +117,9 @@ def add_parser(commands: Any) -> None:
     mapping.add_argument("--skip-bad-lines", action="store_true", help="skip and count bad lines")
 
     pace = parser.add_argument_group("how many, how fast")
-    pace.add_argument("--count", type=_count, metavar="N", help="events to send (default 1)")
+    pace.add_argument(
+        "--count", type=_count, metavar="N", help="events to send (default: 1; a --file: all)"
+    )
     pace.add_argument("--duration", type=_seconds, metavar="SECONDS", help="send for this long")
     pace.add_argument(
         "--rate", type=_rate, default=0.0, metavar="EVENTS_PER_S", help="0: as fast as acked"
@@ -177,7 +181,8 @@ async def _produce(
                 topic_id, count, args.duration, shape, stop_on_nack=args.stop_on_nack
             ),
         )
-        stats = await _with_progress(generator, show=not args.json and sys.stderr.isatty())
+        with _stop_on_interrupt(generator):
+            stats = await _with_progress(generator, show=not args.json and sys.stderr.isatty())
     finally:
         await client.close()
     if generator.unsettled:
@@ -186,8 +191,32 @@ async def _produce(
     _report(args, stats, skipped, sys.stdout)
     if stats.failure:
         print(f"ensign-workbench produce: {stats.failure}", file=sys.stderr)
+    elif stats.state is RunState.STOPPED:
+        print("ensign-workbench produce: interrupted (the counts are final)", file=sys.stderr)
     ok = stats.state is RunState.DONE and not stats.nacked and not stats.lost
     return 0 if ok else 1
+
+
+@contextmanager
+def _stop_on_interrupt(generator: EventGenerator) -> Iterator[None]:
+    """Ctrl-C (SIGINT) stops ``generator`` as its Stop button does: nothing more is sent, the
+    events in flight are answered and counted, and the summary is printed. A second Ctrl-C
+    interrupts at once (Python's default)."""
+    loop = asyncio.get_running_loop()
+
+    def interrupted() -> None:
+        generator.stop()
+        loop.remove_signal_handler(signal.SIGINT)  # the next one is KeyboardInterrupt
+
+    try:
+        loop.add_signal_handler(signal.SIGINT, interrupted)
+    except (NotImplementedError, RuntimeError):  # no signal handlers here (Windows, a thread)
+        yield
+        return
+    try:
+        yield
+    finally:
+        loop.remove_signal_handler(signal.SIGINT)
 
 
 async def _settle(generator: EventGenerator, settings: AnySettings) -> GeneratorStats:
@@ -354,7 +383,8 @@ def _source(args: argparse.Namespace) -> tuple[Callable[[int], list[bytes]], int
     count = args.count
     if args.file is not None:
         if not args.file.is_file():
-            raise UsageError(f"--file {args.file}: no such file")
+            what = "a folder, not a file" if args.file.is_dir() else "no such file"
+            raise UsageError(f"--file {args.file}: {what}")
         file_format(args.file)
         if args.mimetype:
             mimetype_number(args.mimetype)
@@ -411,6 +441,8 @@ def _metadata(pairs: Sequence[str]) -> dict[str, str]:
         key, equals, value = pair.partition("=")
         if not equals or not key:
             raise UsageError(f"--meta {pair!r}: write KEY=VALUE")
+        if key in metadata:
+            raise UsageError(f"--meta {key!r} is given twice; a metadata key holds one value")
         metadata[_utf8("--meta", key)] = _utf8("--meta", value)
     return metadata
 

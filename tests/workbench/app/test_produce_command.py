@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -119,6 +121,46 @@ def test_every_event_acknowledged_exits_0_with_a_json_summary(
     }
 
 
+def test_ctrl_c_stops_the_run_and_prints_what_was_sent_and_stored(
+    broker: BrokerProcess, env: dict[str, str]
+) -> None:
+    pace = ["--rate", "500", "--duration", "60", "--json"]
+    connection = ["--endpoint", broker.grpc_address, "--auth-url", broker.auth_url, "--insecure"]
+    run = subprocess.Popen(
+        [*PRODUCE, "--topic", "interrupted", "--create-topic", "--body", "x", *pace, *connection],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not _topic_exists(broker, env, "interrupted"):
+            time.sleep(0.2)
+        time.sleep(1.0)  # some events sent
+        run.send_signal(signal.SIGINT)
+        out, err = run.communicate(timeout=30)
+    finally:
+        run.kill()
+    assert run.returncode == 1, err
+    assert err.strip() == "ensign-workbench produce: interrupted (the counts are final)"
+    summary = json.loads(out)
+    assert summary["state"] == "stopped" and summary["sent"] > 0
+    assert summary["acked"] == summary["sent"] == len(_read(broker, env, "interrupted"))
+
+
+def _topic_exists(broker: BrokerProcess, env: dict[str, str], topic: str) -> bool:
+    async def main() -> bool:
+        client = _client(broker, env)
+        await client.login()
+        try:
+            return topic in {t.name for t in await client.topics()}
+        finally:
+            await client.close()
+
+    return asyncio.run(main())
+
+
 def test_on_a_terminal_a_progress_bar_is_drawn_and_the_summary_printed(
     broker: BrokerProcess, env: dict[str, str]
 ) -> None:
@@ -204,6 +246,8 @@ def test_a_bad_line_in_a_file_exits_1_naming_it(
         (["--topic", "t", "--body", "x", "--mimetype", "image/gif"], "unknown mimetype"),
         (["--topic", "t", "--body", "x", "--shape", "burst"], "at least 1 event per burst"),
         (["--topic", "t", "--body", "x", "--rate", "nan"], "--rate: must be a number, 0 or more"),
+        (["--topic", "t", "--body", "x", "--meta", "a=1", "--meta", "a=2"], "'a' is given twice"),
+        (["--topic", "t", "--file", "/"], "--file /: a folder, not a file"),
         (["--topic", "t", "--body", "x", "--duration", "inf"], "--duration: must be a number"),
         (  # a byte that is not UTF-8 reaches Python as a lone surrogate
             ["--topic", "t", "--body", "x", "--meta", "k\udcff=v"],

@@ -714,5 +714,7 @@ def _last_words(details: str) -> str:
         if "CERTIFICATE_VERIFY_FAILED" in details:
             return "the TLS handshake failed: the broker's certificate is not trusted"
         return "the TLS handshake failed"
-    words = details.removesuffix(": OK")
-    return words.rsplit(": ", 1)[-1].strip() or "no answer"
+    words = details.removesuffix(": OK").rsplit(": ", 1)[-1].strip()
+    while words.endswith(")") and words.count(")") > words.count("("):
+        words = words[:-1]  # "(recvmsg: Connection reset by peer (104))" was cut inside
+    return words or "no answer"

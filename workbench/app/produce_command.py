@@ -186,7 +186,7 @@ async def _produce(
     finally:
         await client.close()
     if generator.unsettled:
-        stats = await _settle(generator, settings)
+        stats = await _settle(generator, settings, _rediscover(args))
     skipped = getattr(source, "skipped", [])
     _report(args, stats, skipped, sys.stdout)
     if stats.failure:
@@ -219,9 +219,23 @@ def _stop_on_interrupt(generator: EventGenerator) -> Iterator[None]:
         loop.remove_signal_handler(signal.SIGINT)
 
 
-async def _settle(generator: EventGenerator, settings: AnySettings) -> GeneratorStats:
+def _rediscover(args: argparse.Namespace) -> Callable[[], AnySettings] | None:
+    """How to find the embedded broker again when no address was given: the workbench that
+    runs it restarts it after a crash, on other ports when its own are taken (``serve.json``
+    says where). None when ``--endpoint`` or ``--nats`` named the broker."""
+    if args.endpoint or getattr(args, "nats", None):
+        return None
+    return lambda: connection_settings(args)
+
+
+async def _settle(
+    generator: EventGenerator,
+    settings: AnySettings,
+    rediscover: Callable[[], AnySettings] | None = None,
+) -> GeneratorStats:
     """Ask the broker, on a new connection, which unanswered events it stored; try again with
-    the reconnection backoff for up to ``SETTLE_FOR_S`` seconds (it may be restarting).
+    the reconnection backoff for up to ``SETTLE_FOR_S`` seconds (it may be restarting, and with
+    ``rediscover``, be found again on new ports).
 
     On JetStream there is nothing to ask: each event carries a ``Nats-Msg-Id``, and the
     generator's own retries are stored once; what stayed unanswered is reported as lost.
@@ -230,6 +244,13 @@ async def _settle(generator: EventGenerator, settings: AnySettings) -> Generator
         return generator.stats()
     attempt, waited = 0, 0.0
     while True:
+        if rediscover is not None and attempt:
+            try:
+                found = await asyncio.to_thread(rediscover)
+            except (UsageError, NotRunning, ClientError):
+                found = settings  # not back yet: keep trying where it was
+            if isinstance(found, ConnectionSettings):
+                settings = found
         client = BrokerClient(settings)
         try:
             await client.login()

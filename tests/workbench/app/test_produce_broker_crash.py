@@ -15,6 +15,7 @@ import pytest
 
 from tests.serve_process import create_key, start_broker
 from tests.workbench.app.headless_runs import key_env
+from tests.workbench.app.test_single_instance import workbench_env
 from workbench.client.broker_client import BrokerClient
 from workbench.client.connection_settings import ConnectionSettings
 from workbench.models.event_export import topic_events
@@ -93,3 +94,57 @@ def test_a_run_whose_broker_is_killed_and_restarted_reports_what_was_stored(
     assert summary["acked"] + summary["unstored"] + summary["nacked"] == summary["sent"]
     numbers = [json.loads(data)["n"] for data in stored]
     assert len(set(numbers)) == len(numbers), "nothing stored twice"
+
+
+@pytest.mark.timeout(180)
+def test_a_run_on_the_embedded_broker_settles_where_it_comes_back_on_other_ports(
+    tmp_path: Path,
+) -> None:
+    """Without --endpoint, produce finds this user's broker through its ``serve.json``; when
+    the broker comes back elsewhere (as the workbench restarts it when its ports are taken),
+    the run asks it there which events it stored instead of reporting them lost."""
+    data_dir = tmp_path / "broker"
+    broker = start_broker(data_dir)
+    key = create_key(data_dir, "local", "all")  # the workbench's project
+    template = tmp_path / "run.json"
+    template.write_text(json.dumps(TEMPLATE))
+    run = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "workbench", "produce", "--data-dir", str(data_dir)),
+            *("--topic", "moved", "--create-topic", "--template", str(template)),
+            *("--duration", "60", "--rate", "3000", "--json"),
+        ],
+        env=workbench_env(tmp_path / "home"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    restarted = None
+    try:
+        settings = ConnectionSettings(
+            broker.grpc_address, broker.auth_url, key["client_id"], key["client_secret"]
+        )
+        deadline = time.monotonic() + 60
+        while len(_events(settings, "moved")) < 1_500:
+            assert time.monotonic() < deadline and run.poll() is None, "the run to publish"
+            time.sleep(0.2)
+        broker.stop(signal.SIGKILL)
+        restarted = start_broker(data_dir)  # on new free ports
+        assert restarted.grpc_address != broker.grpc_address
+        out, err = run.communicate(timeout=90)
+        stored = _events(
+            ConnectionSettings(
+                restarted.grpc_address, restarted.auth_url, key["client_id"], key["client_secret"]
+            ),
+            "moved",
+        )
+    finally:
+        run.kill()
+        broker.stop()
+        if restarted is not None:
+            restarted.stop()
+
+    summary = json.loads(out)
+    assert summary["lost"] == 0, f"asked on its new ports, the broker said what it stored: {err}"
+    assert summary["acked"] == len(stored)
+    assert summary["acked"] + summary["unstored"] + summary["nacked"] == summary["sent"]

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import logging
+import sqlite3
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -170,6 +171,8 @@ def _add_topic_commands(
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status (0 success, 1 failure, 2 usage error).
 
+    A failure is one line on stderr, never a traceback: the broker's own errors, and a data
+    directory that cannot be used (read-only, full, missing) as the OS or SQLite reports it.
     Output to a reader that went away (``ensign-broker topics list | head -1``) ends the command
     with status 1 and no traceback.
     """
@@ -198,6 +201,15 @@ def _main(argv: Sequence[str] | None) -> int:
             return _topics(store, args)
     except BrokerError as exc:
         print(f"ensign-broker: {exc}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:
+        raise  # the reader went away: closed_output_quiet ends the command quietly
+    except OSError as exc:  # the data directory's lock or files (a read-only directory)
+        where = exc.filename or data_dir
+        print(f"ensign-broker: cannot use {where}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    except sqlite3.Error as exc:
+        print(f"ensign-broker: cannot use the data directory {data_dir}: {exc}", file=sys.stderr)
         return 1
 
 
@@ -365,14 +377,26 @@ def _topics(store: EventStore, args: argparse.Namespace) -> int:
         store.archive_topic(topic.id)
         print(f"topic {topic.name!r} is now read-only")
     else:
-        if not args.yes:
-            answer = input(f"Type the topic name to destroy {topic.name!r} for good: ")
-            if answer.strip() != topic.name:
-                print("not destroyed", file=sys.stderr)
-                return 1
+        if not args.yes and _typed_answer(topic.name) != topic.name:
+            print(
+                f"ensign-broker: topic {topic.name!r} not destroyed (the name was not typed; "
+                "--yes destroys without asking)",
+                file=sys.stderr,
+            )
+            return 1
         store.destroy_topic(topic.id)
         print(f"topic {topic.name!r} destroyed")
     return 0
+
+
+def _typed_answer(name: str) -> str | None:
+    """What the user typed to confirm destroying topic ``name``; None if standard input ended
+    (``< /dev/null``, a script without ``--yes``) or the user pressed Ctrl-C: not a yes."""
+    try:
+        return input(f"Type the topic name to destroy {name!r} for good: ").strip()
+    except (EOFError, KeyboardInterrupt):
+        print()  # end the prompt's line (input() wrote it to standard output)
+        return None
 
 
 def _describe(topic: Topic) -> dict[str, object]:

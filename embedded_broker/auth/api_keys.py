@@ -7,6 +7,7 @@ line can create and revoke keys while a broker is running.
 from __future__ import annotations
 
 import functools
+import logging
 import secrets
 import string
 import threading
@@ -17,14 +18,20 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from embedded_broker.auth.permissions import Permission, parse_permissions
-from embedded_broker.auth.projects import open_auth_database
-from embedded_broker.core.errors import BrokerError, NotFound
+from embedded_broker.auth.projects import (
+    AUTH_DATABASE_FILE,
+    auth_database_errors,
+    open_auth_database,
+)
+from embedded_broker.core.errors import BrokerError, NotFound, StorageError, StorageFull
 from embedded_broker.core.ids import new_ulid, now_ms, ulid_str
 
 CLIENT_ID_LENGTH = 32
 CLIENT_SECRET_LENGTH = 64
 _LETTERS = string.ascii_letters
 _ALPHANUMERICS = string.ascii_letters + string.digits
+
+log = logging.getLogger(__name__)
 
 # Argon2id at about 100 ms per check on a small machine: slow on purpose, run only at login.
 _HASHER = PasswordHasher(time_cost=3, memory_cost=64 * 1024, parallelism=2)
@@ -83,12 +90,19 @@ _COLUMNS = "id, client_id, project_id, name, permissions, created_ms, last_used_
 
 
 class KeyStore:
-    """API keys in ``auth.db``. Thread-safe; several processes may use one file."""
+    """API keys in ``auth.db``. Thread-safe; several processes may use one file.
+
+    Raises:
+        StorageFull | StorageError: from the constructor, if ``auth.db`` cannot be opened.
+    """
 
     def __init__(self, data_dir: Path) -> None:
+        self._path = data_dir / AUTH_DATABASE_FILE
         self._conn = open_auth_database(data_dir)
-        self._conn.executescript(_DDL)
+        with auth_database_errors(self._path):
+            self._conn.executescript(_DDL)
         self._lock = threading.Lock()
+        self._touch_failing = False
         self._revoked: frozenset[bytes] = frozenset()
         self._revoked_version: tuple[int, int] = (-1, -1)
         self._own_changes = 0
@@ -100,12 +114,18 @@ class KeyStore:
     def create(
         self, project_id: bytes, permissions: list[str] | frozenset[Permission], name: str = ""
     ) -> tuple[ApiKey, str]:
-        """Create a key; return it with its ClientSecret, which is never available again."""
+        """Create a key; return it with its ClientSecret, which is never available again.
+
+        Raises:
+            InvalidArgument: for an unknown permission, or none.
+            StorageFull | StorageError: if ``auth.db`` cannot be written (a full disk, say);
+                no key was created.
+        """
         granted = parse_permissions(str(p) for p in permissions)
         client_id = "".join(secrets.choice(_LETTERS) for _ in range(CLIENT_ID_LENGTH))
         secret = "".join(secrets.choice(_ALPHANUMERICS) for _ in range(CLIENT_SECRET_LENGTH))
         key = ApiKey(new_ulid(), client_id, project_id, name, granted, now_ms(), None, None)
-        with self._lock:
+        with self._lock, auth_database_errors(self._path):
             self._conn.execute(
                 "INSERT INTO api_keys (id, client_id, secret_hash, project_id, name, permissions,"
                 " created_ms) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -124,6 +144,10 @@ class KeyStore:
     def authenticate(self, client_id: str, client_secret: str) -> ApiKey:
         """Check a ClientID and ClientSecret (Argon2id, deliberately slow) and record the use.
 
+        Recording the use is best-effort: when ``auth.db`` cannot be written (a full disk), the
+        key still authenticates and one warning is logged until a use is recorded again, so that
+        nobody is locked out of the broker they need to read from or clean up.
+
         Raises:
             AuthenticationFailed: for an unknown ClientID, a wrong secret or a revoked key,
                 without saying which.
@@ -140,12 +164,25 @@ class KeyStore:
         key = self.by_client_id(client_id)
         if row is None or not key.active:
             raise AuthenticationFailed("invalid client id or client secret")
-        self.touch(key.id)
+        try:
+            self.touch(key.id)
+        except (StorageFull, StorageError) as exc:
+            if not self._touch_failing:  # one line, not one per login, while the disk is full
+                log.warning(
+                    "API key %s logged in; its last-used time was not recorded: %s", client_id, exc
+                )
+            self._touch_failing = True
+        else:
+            self._touch_failing = False
         return key
 
     def touch(self, key_id: bytes) -> None:
-        """Record that a key was just used."""
-        with self._lock:
+        """Record that a key was just used.
+
+        Raises:
+            StorageFull | StorageError: if ``auth.db`` cannot be written.
+        """
+        with self._lock, auth_database_errors(self._path):
             self._conn.execute("UPDATE api_keys SET last_used_ms=? WHERE id=?", (now_ms(), key_id))
 
     def by_client_id(self, client_id: str) -> ApiKey:
@@ -174,9 +211,14 @@ class KeyStore:
         return [_key(row) for row in rows]
 
     def revoke(self, client_id: str) -> ApiKey:
-        """Revoke a key: it can no longer authenticate, and its tokens stop working."""
+        """Revoke a key: it can no longer authenticate, and its tokens stop working.
+
+        Raises:
+            NotFound: if there is no such key.
+            StorageFull | StorageError: if ``auth.db`` cannot be written; the key still works.
+        """
         key = self.by_client_id(client_id)
-        with self._lock:
+        with self._lock, auth_database_errors(self._path):
             self._conn.execute(
                 "UPDATE api_keys SET revoked_ms=coalesce(revoked_ms, ?) WHERE id=?",
                 (now_ms(), key.id),

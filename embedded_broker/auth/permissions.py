@@ -27,11 +27,11 @@ ENSIGN_PERMISSIONS = frozenset(p for p in Permission if p is not Permission.BROK
 
 EXPLANATIONS: dict[Permission, str] = {
     Permission.PUBLISHER: "publish events to the project's topics",
-    Permission.SUBSCRIBER: "subscribe to topics and run EnSQL queries",
+    Permission.SUBSCRIBER: "read events: subscribe, run EnSQL queries, page through topics",
     Permission.TOPICS_CREATE: "create topics",
     Permission.TOPICS_EDIT: "archive topics and change their deduplication policy",
     Permission.TOPICS_DESTROY: "destroy topics and all their events, for good",
-    Permission.TOPICS_READ: "list topics and read their details, statistics and events",
+    Permission.TOPICS_READ: "list topics and read their details and statistics (not their events)",
     Permission.METRICS_READ: "read the project's metrics: rates, latency, consumer-group lag",
     Permission.BROKER_ADMIN: "this broker's own: manage projects and keys, use every project",
 }

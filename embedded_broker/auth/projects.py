@@ -7,11 +7,14 @@ the event log. The event log is held open by one process at a time; ``auth.db`` 
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import sqlite3
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
-from embedded_broker.core.errors import AlreadyExists, NotFound
+from embedded_broker.core.errors import AlreadyExists, NotFound, StorageError, StorageFull
 from embedded_broker.core.ids import new_ulid, now_ms, parse_ulid, ulid_str
 from embedded_broker.core.model import Project
 from embedded_broker.core.names import validate_project_name
@@ -29,22 +32,75 @@ CREATE TABLE IF NOT EXISTS projects (
 
 
 def open_auth_database(data_dir: Path) -> sqlite3.Connection:
-    """Open ``auth.db`` (created 0600 on first use); safe to share between processes."""
-    path = ensure_private_dir(data_dir) / AUTH_DATABASE_FILE
-    if not path.exists():
-        path.touch(mode=0o600)
-    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=FULL")
+    """Open ``auth.db`` (created 0600 on first use); safe to share between processes.
+
+    Raises:
+        StorageFull: if the disk holding ``data_dir`` is full.
+        StorageError: if ``auth.db`` cannot be opened or created (a read-only data directory,
+            say), naming the file and why.
+    """
+    path = data_dir / AUTH_DATABASE_FILE
+    with auth_database_errors(path):
+        ensure_private_dir(data_dir)
+        if not path.exists():
+            path.touch(mode=0o600)
+        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
+        try:
+            # WAL mode creates auth.db-wal and auth.db-shm beside it: this is where a read-only
+            # directory fails, even for a command that only lists.
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=FULL")
+        except sqlite3.Error:
+            conn.close()
+            raise
     return conn
 
 
+@contextlib.contextmanager
+def auth_database_errors(path: Path) -> Iterator[None]:
+    """Report SQLite's and the OS's failures to use ``path`` (``auth.db``) as broker errors, so
+    that the command line prints one line and the services answer with a status, not a crash.
+
+    Raises:
+        StorageFull: for a full disk (``SQLITE_FULL``, ``ENOSPC``).
+        StorageError: for any other failure to open, read or write ``path``.
+    """
+    try:
+        yield
+    except (OSError, sqlite3.OperationalError) as exc:
+        raise _auth_database_error(path, exc) from exc
+
+
+def _auth_database_error(path: Path, exc: OSError | sqlite3.OperationalError) -> Exception:
+    if isinstance(exc, OSError):
+        if exc.errno == errno.ENOSPC:
+            return StorageFull(f"the disk holding {path} is full: free some space, then try again")
+        hint = " (is the data directory writable?)" if exc.errno in _NOT_WRITABLE else ""
+        return StorageError(f"cannot use {exc.filename or path}: {exc.strerror or exc}{hint}")
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code == sqlite3.SQLITE_FULL:
+        return StorageFull(f"the disk holding {path} is full: free some space, then try again")
+    hint = ""
+    if code is not None and code & 0xFF in (sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_READONLY):
+        hint = " (is the data directory writable?)"
+    return StorageError(f"cannot use {path}: {exc}{hint}")
+
+
+_NOT_WRITABLE = frozenset({errno.EROFS, errno.EACCES, errno.EPERM})
+
+
 class ProjectDirectory:
-    """Every project of a data directory. Thread-safe; several processes may share it."""
+    """Every project of a data directory. Thread-safe; several processes may share it.
+
+    Raises:
+        StorageFull | StorageError: from the constructor, if ``auth.db`` cannot be opened.
+    """
 
     def __init__(self, data_dir: Path) -> None:
+        self._path = data_dir / AUTH_DATABASE_FILE
         self._conn = open_auth_database(data_dir)
-        self._conn.executescript(_DDL)
+        with auth_database_errors(self._path):
+            self._conn.executescript(_DDL)
         self._lock = threading.Lock()
 
     def close(self) -> None:
@@ -57,10 +113,11 @@ class ProjectDirectory:
         Raises:
             InvalidArgument: if the name is unusable.
             AlreadyExists: if a project with that name exists.
+            StorageFull | StorageError: if ``auth.db`` cannot be written (a full disk, say).
         """
         name = validate_project_name(name)
         project = Project(new_ulid(), name, now_ms())
-        with self._lock:
+        with self._lock, auth_database_errors(self._path):
             try:
                 self._conn.execute(
                     "INSERT INTO projects VALUES (?, ?, ?)", (project.id, name, project.created_ms)

@@ -1,4 +1,8 @@
-"""Paged reads of a topic by offset, by commit time or from its end (the admin ``ReadEvents``)."""
+"""Paged reads of a topic by offset, by commit time or from its end (the admin ``ReadEvents``).
+
+Reading events hands out their data, so it needs ``subscriber``, as Ensign's Subscribe and
+EnSQL do; ``topics:read`` lists topics and their statistics, never what their events hold.
+"""
 
 from __future__ import annotations
 
@@ -60,7 +64,8 @@ async def read_page(
 
     Args:
         broker: the broker's state.
-        caller: needs ``subscriber`` or ``topics:read``; a ``broker:admin`` reads any project.
+        caller: needs ``subscriber`` (``topics:read`` is not enough: a page carries the events'
+            data); a ``broker:admin`` reads any project.
         topic_id: the topic's 16-byte id.
         start: where to start; ``at`` is the offset for ``OFFSET`` and milliseconds since the
             epoch for ``TIME`` (ignored for ``END``).
@@ -68,10 +73,10 @@ async def read_page(
         limit: the most events wanted (0 means ``DEFAULT_READ``).
 
     Raises:
-        PermissionDenied: without either permission, or for another project's topic.
+        PermissionDenied: without ``subscriber``, or for another project's topic.
         NotFound: if there is no such topic.
     """
-    caller.require(Permission.SUBSCRIBER, Permission.TOPICS_READ)
+    caller.require(Permission.SUBSCRIBER)
     topic = broker.caller_topic(caller, topic_id)
     limit = min(limit or DEFAULT_READ, MAX_READ)
     last = topic.stats.events

@@ -75,7 +75,9 @@ def check_data_dir(data_dir: Path, passphrase: str | None = None) -> CheckReport
     Raises:
         KeyUnavailable: if the master key is missing or the passphrase wrong (nothing can be
             verified without it).
-        StorageError: if there is no event log in ``data_dir``.
+        StorageError: if there is no event log in ``data_dir``, or it cannot be opened (a
+            read-only directory: SQLite must create ``events.db-shm`` beside a WAL database
+            to read it), which says nothing of damage.
     """
     began = time.monotonic()
     report = CheckReport()
@@ -86,6 +88,7 @@ def check_data_dir(data_dir: Path, passphrase: str | None = None) -> CheckReport
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None, timeout=30)
     try:
         conn.execute("PRAGMA query_only=ON")
+        _require_readable(conn, path)
         try:
             verdict = [row[0] for row in conn.execute("PRAGMA quick_check")]
         except sqlite3.DatabaseError as exc:
@@ -115,6 +118,20 @@ def check_data_dir(data_dir: Path, passphrase: str | None = None) -> CheckReport
         conn.close()
     report.seconds = time.monotonic() - began
     return report
+
+
+def _require_readable(conn: sqlite3.Connection, path: Path) -> None:
+    """Raise if SQLite cannot open ``path`` at all: that is a setting, not damage to report."""
+    try:
+        conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
+    except sqlite3.DatabaseError as exc:
+        code = getattr(exc, "sqlite_errorcode", 0)
+        if code & 0xFF == sqlite3.SQLITE_CANTOPEN:
+            raise StorageError(
+                f"cannot read {path}: {exc} (is the data directory writable? SQLite creates "
+                f"{path.name}-shm beside it to read it)"
+            ) from exc
+        # anything else is the quick check's to report
 
 
 def _check_topic(

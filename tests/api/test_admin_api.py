@@ -68,6 +68,32 @@ def test_batched_publish_and_paged_reads(client: Client) -> None:
     assert details.project_name == "demo"
 
 
+def test_reading_events_needs_subscriber_while_topics_read_still_lists_sizes(
+    client: Client, broker: BrokerProcess
+) -> None:
+    """A ``topics:read`` key sees a topic's name and size but not what its events hold: the
+    admin ReadEvents refuses it as Ensign's Subscribe and EnSQL do."""
+    topic = client.create_topic(_name())
+    client.admin.PublishBatch(_batch(topic.id, [event(b"salary: 90000")]), metadata=client.auth)
+    lister = connect(broker, create_key(broker.data_dir, "demo", "topics:read", "metrics:read"))
+    reader = connect(broker, create_key(broker.data_dir, "demo", "subscriber"))
+    try:
+        listed = lister.admin.ListTopics(admin_pb2.ListTopicsRequest(), metadata=lister.auth)
+        assert {t.topic.name: t.events for t in listed.topics}[topic.name] == 1
+        for start in ({"offset": 1}, {"from_end": True}, {"after": Timestamp()}):
+            request = admin_pb2.ReadEventsRequest(topic_id=topic.id, limit=10, **start)
+            with pytest.raises(grpc.RpcError) as caught:
+                lister.admin.ReadEvents(request, metadata=lister.auth)
+            assert caught.value.code() == grpc.StatusCode.PERMISSION_DENIED
+            assert "lacks the 'subscriber' permission" in caught.value.details()
+            assert b"salary" not in str(caught.value.details()).encode()
+            page = reader.admin.ReadEvents(request, metadata=reader.auth)
+            assert Event.FromString(page.events[0].event).data == b"salary: 90000"
+    finally:
+        lister.close()
+        reader.close()
+
+
 def _batch(topic_id: bytes, events: list[Event]) -> admin_pb2.PublishBatchRequest:
     return admin_pb2.PublishBatchRequest(
         topic_id=topic_id, events=[e.SerializeToString() for e in events]

@@ -82,7 +82,7 @@ def test_paged_reads_by_offset_time_and_from_the_end(engine: Callable[[Scenario]
         topic = await e.broker.change(e.broker.store.create_topic, e.project_id, "orders")
         bodies = [make_event(f"{i}").SerializeToString() for i in range(1, 251)]
         await publish_batch(e.broker, e.caller(), topic.id, bodies)
-        reader = e.caller(P.TOPICS_READ)
+        reader = e.caller(P.SUBSCRIBER)
         page = await read_page(e.broker, reader, topic.id, ReadFrom.OFFSET, 100, 20)
         assert [r.offset for r in page.records] == list(range(100, 120))
         assert (page.next_offset, page.last_offset) == (120, 250)
@@ -93,10 +93,11 @@ def test_paged_reads_by_offset_time_and_from_the_end(engine: Callable[[Scenario]
         assert by_time.records[0].committed_ms >= committed and by_time.records[-1].offset == 250
         later = await read_page(e.broker, reader, topic.id, ReadFrom.TIME, committed + 10**9)
         assert later.records == [] and later.next_offset == 251
-        with pytest.raises(PermissionDenied):
-            await read_page(e.broker, e.caller(P.PUBLISHER), topic.id, ReadFrom.OFFSET)
+        for lacking in (P.PUBLISHER, P.TOPICS_READ):  # topics:read lists, never reads data
+            with pytest.raises(PermissionDenied, match="'subscriber'"):
+                await read_page(e.broker, e.caller(lacking), topic.id, ReadFrom.OFFSET)
         other = e.broker.projects.create("other")
-        outsider = e.caller(P.TOPICS_READ, project_id=other.id)
+        outsider = e.caller(P.SUBSCRIBER, project_id=other.id)
         with pytest.raises(NotFound, match="unknown topic"):
             await read_page(e.broker, outsider, topic.id, ReadFrom.OFFSET)
 

@@ -10,6 +10,8 @@
 2. Opening a topic of 1,000,000 events: time from choosing the topic to its last page on screen
    (the virtual table fetches only the visible page). Baseline: one raw ``ReadEvents`` call for
    that page over the same connection, in the same run.
+3. The event detail pane moving from a 1 MB one-line event to a small one (a new wrap mode
+   lays out the text already shown; the pane empties itself first). Baseline: small to small.
 
 Sizes: ``BENCH_GUI_SECONDS`` (probe time, default 10), ``BENCH_GUI_EVENTS`` (1,000,000).
 """
@@ -276,8 +278,49 @@ async def _scenario(parts: object, rows: list[Row]) -> None:
     )
 
 
+def _detail_switch(rows: list[Row]) -> None:
+    """The event detail pane moving from a 1 MB one-line text event to a small one (shown as
+    text too), against moving from one small event to another. Both in one process, offscreen.
+    """
+    from PySide6.QtWidgets import QApplication
+
+    from workbench.client.records import EventRow
+    from workbench.views.qt_event_detail import QtEventDetail
+
+    def event(offset: int, data: bytes) -> EventRow:
+        return EventRow(
+            b"t" * 16, offset, bytes(10), 0, 0, "Note", "1.0.0", 1, data, {}, False, ""
+        )  # mimetype 1: text/plain
+
+    def switch_s(first: EventRow, second: EventRow) -> float:
+        detail.show_event(first)
+        QApplication.processEvents()
+        started = time.perf_counter()
+        detail.show_event(second)
+        QApplication.processEvents()
+        return time.perf_counter() - started
+
+    detail = QtEventDetail()
+    detail.resize(900, 600)
+    detail.show()
+    small, other = event(1, b"a short note"), event(2, b"another short note")
+    baseline = min(switch_s(small, other) for _ in range(3))
+    after_big = switch_s(event(3, b"z" * 1_000_000), small)
+    detail.close()
+    rows.append(
+        Row(
+            "detail pane: a small event after a 1 MB one-line one",
+            after_big * 1000,
+            "ms",
+            baseline * 1000,
+            "a small event after a small one",
+            "< 100 ms",
+        )
+    )
+
+
 def run() -> list[Row]:
-    """Run both GUI benchmarks with a real workbench and embedded broker."""
+    """Run the GUI benchmarks with a real workbench and embedded broker."""
     import qasync
     from PySide6.QtWidgets import QApplication
 
@@ -290,6 +333,7 @@ def run() -> list[Row]:
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     rows: list[Row] = []
+    _detail_switch(rows)
     with tempfile.TemporaryDirectory() as home:
         config = Path(home) / "config"
         parts = Workbench.create(config, Path(home) / "data", FileSecretStore(config / "s.json"))

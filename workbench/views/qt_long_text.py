@@ -22,6 +22,9 @@ def longest_line(text: str) -> int:
 def show_text(edit: QPlainTextEdit, text: str, wrap: bool = True) -> None:
     """Show ``text`` in ``edit``, wrapped if ``wrap`` and no line is too long to wrap in time."""
     wrapped = wrap and longest_line(text) <= WRAP_LINE_LIMIT
+    # Empty the editor before changing its wrap mode: a new mode lays out the text already there
+    # again, and wrapping a 1 MB line shown unwrapped took Qt 30-50 s.
+    edit.clear()
     edit.setLineWrapMode(
         QPlainTextEdit.LineWrapMode.WidgetWidth if wrapped else QPlainTextEdit.LineWrapMode.NoWrap
     )

@@ -210,10 +210,14 @@ class BrokerClient:
     # -- topics -------------------------------------------------------------------------------
 
     async def topics(self, all_projects: bool = False) -> list[TopicRow]:
-        """Topics with statistics (of every project, for a broker:admin key)."""
+        """Topics with statistics: of the key's project, or with ``all_projects`` of every
+        project when the key has ``broker:admin`` (the broker refuses the rest to other keys,
+        so theirs stays their own project's: a key of any preset can browse what it may see).
+        """
+        wide = all_projects and (not self._claims or "broker:admin" in self.permissions)
         reply = await self._call(
             lambda md: self._admin.ListTopics(
-                admin_pb2.ListTopicsRequest(all_projects=all_projects),
+                admin_pb2.ListTopicsRequest(all_projects=wide),
                 metadata=md,
                 timeout=CALL_TIMEOUT_S,
             )

@@ -564,3 +564,25 @@ def test_number_formats() -> None:
     assert format_rate(0) == "—"
     assert format_rate(0.4) == "0.4/s"
     assert format_rate(1234.4) == "1,234/s"
+
+
+@pytest.mark.parametrize(
+    "permissions", [("subscriber", "topics:read"), ("topics:read", "metrics:read")]
+)
+def test_a_key_without_broker_admin_connects_and_browses_its_own_project(
+    qloop: QLoop, qtbot: QtBot, broker: Broker, permissions: tuple[str, ...]
+) -> None:
+    """The Subscriber and Read-only presets of the key manager, as a broker profile's key."""
+    suffix = permissions[0].replace(":", "-")
+    with connected_session(qloop, broker.analytics) as admin:
+        _create(qloop, admin, f"analytics-only-{suffix}")
+    with connected_session(qloop, broker.demo) as demo:
+        _create(qloop, demo, f"demo-visible-{suffix}")
+    key = create_key(broker.process.data_dir, "demo", *permissions)
+    with connected_session(qloop, settings_for(broker.process, key)) as session:
+        assert session.failure is None
+        assert {t.project_name for t in session.topics} == {"demo"}
+        assert f"demo-visible-{suffix}" in {t.name for t in session.topics}
+        browser = QtTopicBrowser(session)
+        qtbot.addWidget(browser)
+        assert f"demo-visible-{suffix}" in _visible(browser)["demo"]

@@ -34,7 +34,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workbench.client.broker_client import encode_event
 from workbench.client.broker_rules import (
+    MAX_EVENT_BYTES,
     mimetype_number,
     mimetype_text,
     topic_id_text,
@@ -260,16 +262,27 @@ class QtComposer(QWidget):
             self.metadata_table.editItem(key_item)
 
     def metadata(self) -> dict[str, str]:
-        """The metadata table as a dict (rows without a key are left out)."""
-        out = {}
+        """The metadata table as a dict, keys and values as typed (rows whose key is empty or
+        only spaces are left out).
+
+        Raises:
+            InvalidInput: if two rows have the same key (an event's metadata holds one value
+                per key; sending would drop one of them).
+        """
+        out: dict[str, str] = {}
         for row in range(self.metadata_table.rowCount()):
             key_item, value_item = (
                 self.metadata_table.item(row, 0),
                 self.metadata_table.item(row, 1),
             )
-            key = key_item.text().strip() if key_item else ""
-            if key:
-                out[key] = value_item.text() if value_item else ""
+            key = key_item.text() if key_item else ""
+            if not key.strip():
+                continue
+            if key in out:
+                raise InvalidInput(
+                    f"the metadata key {key!r} is in two rows; a key holds one value"
+                )
+            out[key] = value_item.text() if value_item else ""
         return out
 
     def load(self, event: NewEvent) -> None:
@@ -296,7 +309,8 @@ class QtComposer(QWidget):
 
         Raises:
             BodyError: the body cannot be read in its mode.
-            InvalidInput: the mimetype or version is not one Ensign knows.
+            InvalidInput: the mimetype or version is not one Ensign knows, a metadata key is
+                in two rows, or the encoded event is larger than the broker takes.
         """
         data = body_bytes(self.mode, self._body_source())
         if not data:
@@ -306,7 +320,14 @@ class QtComposer(QWidget):
             map(str, type_version_parts(self.version_edit.text().strip() or "1.0.0"))
         )
         name = self.type_edit.text().strip() or "Generic"
-        return NewEvent(data, mimetype, name, version, self.metadata())
+        event = NewEvent(data, mimetype, name, version, self.metadata())
+        size = len(encode_event(event))
+        if size > MAX_EVENT_BYTES:
+            raise InvalidInput(
+                f"the event is {size:,} bytes with its type, metadata and times; "
+                f"the broker takes at most {MAX_EVENT_BYTES:,}"
+            )
+        return event
 
     def _body_source(self) -> str:
         if self.mode is BodyMode.FILE:

@@ -131,9 +131,28 @@ def test_a_nack_shows_its_code_and_reason_in_place(
     big.write_bytes(b"\x00" * (MAX_EVENT_BYTES - 10))  # fits as data; not with its envelope
     composer.set_body(BodyMode.FILE, str(big))
     composer.mimetype_combo.setCurrentText("application/octet-stream")
+    composer.send()  # refused before sending, with the size the broker would have counted
+    said = composer.result_label.text()
+    assert said.startswith("Not sent: the event is 4,194,2") and said.endswith(
+        f"the broker takes at most {MAX_EVENT_BYTES:,}"
+    ), said
+    assert len(composer.history) == 1, "only the first send went out"
+
+
+def test_two_metadata_rows_with_one_key_are_refused_before_sending(
+    qloop: QLoop, producer: QtProducer, session: QtSession
+) -> None:
+    _new_topic(qloop, producer, session, "twice")
+    composer = producer.composer
+    composer.set_body(BodyMode.TEXT, "hello")
+    composer.add_metadata("k", "one")
+    composer.add_metadata("k", "two")
+    sent = len(composer.history)
     composer.send()
-    qloop.until(lambda: composer.result_label.text().startswith("Nacked"), what="the nack")
-    assert "MAX_EVENT_SIZE_EXCEEDED" in composer.result_label.text()
+    assert composer.result_label.text() == (
+        "Not sent: the metadata key 'k' is in two rows; a key holds one value"
+    )
+    assert len(composer.history) == sent
 
 
 def test_produce_from_this_event_fills_the_composer(

@@ -284,10 +284,10 @@ class QtReplayPanel(QWidget):
         self._timer.stop()
         self.replay_button.setEnabled(True)
         self._session.refresh_topics()
-        ended = "Stopped" if progress.stopped else "Done"
+        ended = "Failed" if progress.failure else "Stopped" if progress.stopped else "Done"
         text = f"{ended}: published {progress.published:,} of {progress.read:,} events read"
         self.status.show_text(text, progress.published, progress.total or 0, False)
         if progress.failure:
             self.status.show_problems([f"Ended: {progress.failure}"])
-            text += f". Ended early: {progress.failure}"
+            text += f". {progress.failure}"
         self.summary.setText(text + ".")

@@ -234,6 +234,14 @@ def test_a_replay_copies_a_topic_into_the_chosen_one(
         b"event 2",
     ]
 
+    replayer.from_query.setChecked(True)
+    replayer.query_edit.setText("SELEKT * FROM replay-from")
+    replayer.start()
+    qloop.until(lambda: not replayer.is_running(), what="the failed replay")
+    said = replayer.summary.text()
+    assert said.startswith("Failed: published 0 of 0 events read. "), said
+    assert len(_stored(qloop, broker[1], target)) == 3
+
 
 def test_a_template_previews_five_events_and_a_run_reaches_its_count(
     qloop: QLoop,

@@ -63,8 +63,8 @@ from workbench.views.qt_glyph_icons import standard_icon
 from workbench.views.qt_session import QtSession
 
 ID_CHARS = 12
-"""Hex digits of an id the Id column has room for (its middle is elided: an id's start is its
-time, its end tells neighbours apart)."""
+"""Hex digits of an id the Id column has room for (its start is elided: an id's start is its
+time, the same for hours; its end tells neighbours apart)."""
 TAIL_TICK_MS = 100
 TAIL_BUFFER = 20_000
 TAIL_POLL_ROWS = 200

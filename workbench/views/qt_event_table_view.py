@@ -38,6 +38,15 @@ LAYOUT_CACHE_SIZE = 20_000
 _NUMERIC = frozenset(int(c) for c in NUMERIC_COLUMNS)
 _SELECTED = QStyle.StateFlag.State_Selected.value
 _ELIDE_RIGHT = Qt.TextElideMode.ElideRight
+
+
+def cell_elide(column: int) -> Qt.TextElideMode:
+    """Where a cell too long for its column is cut: an id (an RLID in hex: 12 digits of
+    milliseconds, then 8 of a sequence) at its start, so that the digits which tell neighbours
+    apart stay in view; any other text at its end."""
+    return Qt.TextElideMode.ElideLeft if column == Column.ID else _ELIDE_RIGHT
+
+
 _FOCUSED = QStyle.StateFlag.State_HasFocus.value
 
 
@@ -111,7 +120,7 @@ class QtEventCellDelegate(QStyledItemDelegate):
         font = self._fonts[(column == Column.ID, look is CellLook.DUPLICATE)]
         width = rect.width() - 2 * self._margin
         if width > 0:
-            elide = Qt.TextElideMode.ElideMiddle if column == Column.ID else _ELIDE_RIGHT
+            elide = cell_elide(column)
             static, text_width = self._layout(font, text, width, elide)
             x = float(rect.x() + self._margin)
             if column in _NUMERIC:

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from PySide6.QtGui import QFontMetrics
 from pytestqt.qtbot import QtBot
 
 from tests.serve_process import BrokerProcess, create_key
@@ -17,7 +18,9 @@ from workbench.client.broker_client import BrokerClient
 from workbench.client.connection_settings import ConnectionSettings
 from workbench.client.records import EventRow, MetricsSample, NewEvent, TopicRow
 from workbench.models.event_pages import Column
+from workbench.views.qt_event_pages_model import cell_font
 from workbench.views.qt_event_table import PLACEHOLDER, QtEventTable
+from workbench.views.qt_event_table_view import cell_elide
 from workbench.views.qt_session import QtSession
 
 JSON = 50
@@ -383,3 +386,21 @@ def test_a_topic_name_of_512_characters_never_widens_the_table(
     qloop.until(lambda: "events" in table.status.toolTip(), what="the topic's status")
     assert table.minimumSizeHint().width() <= max(narrow, 900), "the name pushes the view wider"
     assert table.status.toolTip().startswith(name[:512]), "the whole name in the tooltip"
+
+
+def test_the_id_column_shows_the_digits_that_tell_neighbouring_events_apart(
+    table: QtEventTable,
+) -> None:
+    """An RLID is 6 bytes of milliseconds, then 4 of a sequence: events sent one per call in
+    the same hours share their first digits, and a batch shares its milliseconds."""
+    ms = 1_796_000_000_000
+    neighbours = [
+        (ms << 32 | 0).to_bytes(10, "big").hex(),  # one event per call: a new millisecond each
+        ((ms + 1) << 32 | 0).to_bytes(10, "big").hex(),
+        ((ms + 1) << 32 | 1).to_bytes(10, "big").hex(),  # the next of one batch
+    ]
+    metrics = QFontMetrics(cell_font(table.view.font(), fixed=True, italic=False))
+    width = table.view.columnWidth(Column.ID) - 2 * metrics.averageCharWidth()
+    shown = [metrics.elidedText(i, cell_elide(Column.ID), width) for i in neighbours]
+    assert all("…" in text for text in shown), "the column is narrower than an id"
+    assert len(set(shown)) == 3, shown

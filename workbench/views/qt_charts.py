@@ -78,6 +78,8 @@ DEFAULT_WINDOW_S = 300
 GAP_S = 2.5
 """Points further apart than this are not joined: a period without samples (the broker was
 down, the topic was gone, no publish was acked) is a gap, never a line across it."""
+LEGEND_SHARE = 0.42
+"""The most of the charts' width the legend takes to show whole series names."""
 LATENCY_DOT = 4
 """The size of the dots on latency lines: a second with acks between seconds without is a lone
 point, which a line alone would not show."""
@@ -310,8 +312,7 @@ class QtCharts(QWidget):
             self._groups.append(group)
         self.legend.itemChanged.connect(self._on_legend_changed)
         panel.addWidget(self.legend, 1)
-        width = QFontMetrics(self.font()).horizontalAdvance("M") * 22
-        self._legend_panel.setMinimumWidth(width)
+        self._fit_legend()
 
     # -- public API ---------------------------------------------------------------------------
 
@@ -486,10 +487,12 @@ class QtCharts(QWidget):
         super().showEvent(event)
         self._schedule()
         QTimer.singleShot(0, self._fit_titles)
+        self._fit_legend()
 
     def resizeEvent(self, event: QResizeEvent) -> None:
-        """Keep every plot's title readable at the new size."""
+        """Keep every plot's title readable, and the legend within its share, at the new size."""
         super().resizeEvent(event)
+        self._fit_legend()
         QTimer.singleShot(0, self._fit_titles)
 
     def _fit_titles(self) -> None:
@@ -591,6 +594,38 @@ class QtCharts(QWidget):
         self.legend.blockSignals(False)
         self._hide_empty_groups()
         self._sync_topic_combo()
+        QTimer.singleShot(0, self._fit_legend)  # once the new entries are laid out
+
+    def _fit_legend(self) -> None:
+        """Give the legend room for its longest series name and value (in presentation mode's
+        larger font too): at least 22 ems, at most ``LEGEND_SHARE`` of the charts' width, the
+        plots keeping the rest. Names longer than that are elided in the middle."""
+        legend = self.legend
+        metrics = QFontMetrics(legend.font())
+        em = metrics.horizontalAdvance("M")
+        names = values = 0
+        for item in self._items.values():
+            names = max(names, metrics.horizontalAdvance(item.text(0)))
+            values = max(values, metrics.horizontalAdvance(item.text(1) or "8,888.8 kB/s"))
+        style = legend.style()
+        entry = (
+            2 * legend.indentation()  # a group, then its series
+            + style.pixelMetric(QStyle.PixelMetric.PM_IndicatorWidth)
+            + legend.iconSize().width()
+            + 3 * em  # the spacing between check box, swatch, text and the value
+        )
+        margins = self._legend_panel.contentsMargins()
+        wanted = (
+            entry
+            + names
+            + values
+            + 2 * legend.frameWidth()
+            + legend.verticalScrollBar().sizeHint().width()
+            + margins.left()
+            + margins.right()
+        )
+        cap = int(self.width() * LEGEND_SHARE)  # of the width now: the window never grows
+        self._legend_panel.setMinimumWidth(max(22 * em, min(wanted, cap)))
 
     def _add_legend_item(self, key: SeriesKey, dark: bool) -> None:
         metric, name = key
@@ -857,6 +892,7 @@ class QtCharts(QWidget):
             self._apply_theme()
         elif kind in (QEvent.Type.FontChange, QEvent.Type.ApplicationFontChange):
             self._apply_fonts()
+            self._fit_legend()
 
 
 def _embolden(button: QPushButton, bold: bool) -> None:

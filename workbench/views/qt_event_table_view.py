@@ -40,11 +40,15 @@ _SELECTED = QStyle.StateFlag.State_Selected.value
 _ELIDE_RIGHT = Qt.TextElideMode.ElideRight
 
 
+_CUT_AT_START = frozenset({Column.ID, Column.COMMITTED, Column.CREATED})
+
+
 def cell_elide(column: int) -> Qt.TextElideMode:
-    """Where a cell too long for its column is cut: an id (an RLID in hex: 12 digits of
-    milliseconds, then 8 of a sequence) at its start, so that the digits which tell neighbours
-    apart stay in view; any other text at its end."""
-    return Qt.TextElideMode.ElideLeft if column == Column.ID else _ELIDE_RIGHT
+    """Where a cell too long for its column is cut: at its start for an id (an RLID in hex: 12
+    digits of milliseconds, then 8 of a sequence) and a time (``2026-11-30 06:36:33.123``), so
+    that what tells neighbouring events apart stays in view (in presentation mode's larger font,
+    for one); any other text at its end."""
+    return Qt.TextElideMode.ElideLeft if column in _CUT_AT_START else _ELIDE_RIGHT
 
 
 _FOCUSED = QStyle.StateFlag.State_HasFocus.value

@@ -34,7 +34,7 @@ from workbench.models.chart_series import (
     LAG,
     TOTAL,
 )
-from workbench.views.qt_charts import QtCharts
+from workbench.views.qt_charts import LEGEND_SHARE, QtCharts
 from workbench.views.qt_session import QtSession
 from workbench.views.qt_themes import dark_palette, light_palette
 
@@ -490,3 +490,21 @@ def test_a_period_without_samples_is_drawn_as_a_gap(qtbot: QtBot, qloop: QLoop) 
         assert long == [], f"{key} is drawn across a period without samples: {long}"
     # the latency's lone points (a second with acks between seconds without) are still shown
     assert charts.curve((ACK_P99, "orders")).opts["symbol"] is not None
+
+
+def test_the_legend_widens_for_long_series_names_within_its_share(
+    qtbot: QtBot, qloop: QLoop
+) -> None:
+    """At 1280x720 in presentation mode "workout.samples p99" read "wo…99"."""
+    session, charts = _offline(qtbot)
+    charts.resize(900, 600)
+    charts.show()
+    qtbot.waitExposed(charts)
+    _feed(session, 1_700_000_000, {"workout.samples": (10.0, 1.0), "hello": (1.0, 1.0)})
+    qloop.until(lambda: charts.legend_item((ACK_P99, "workout.samples")) is not None)
+    legend = charts.legend
+    qloop.until(
+        lambda: legend.columnWidth(0) >= legend.sizeHintForColumn(0),
+        what="room for every series name, whole",
+    )
+    assert legend.width() <= charts.width() * LEGEND_SHARE + 24, "the plots keep the rest"

@@ -404,3 +404,10 @@ def test_the_id_column_shows_the_digits_that_tell_neighbouring_events_apart(
     shown = [metrics.elidedText(i, cell_elide(Column.ID), width) for i in neighbours]
     assert all("…" in text for text in shown), "the column is narrower than an id"
     assert len(set(shown)) == 3, shown
+
+
+def test_a_time_too_long_for_its_column_keeps_its_time_of_day(table: QtEventTable) -> None:
+    metrics = QFontMetrics(table.view.font())
+    for column in (Column.COMMITTED, Column.CREATED):
+        shown = metrics.elidedText("2026-11-30 06:36:33.123", cell_elide(column), 120)
+        assert shown.startswith("…") and shown.endswith("06:36:33.123"), shown

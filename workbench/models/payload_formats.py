@@ -36,7 +36,9 @@ _TEXT_MIMETYPES = frozenset(
     | JSON_MIMETYPES
 )
 """The mimetypes that promise text."""
-_SURROGATE = re.compile("[\ud800-\udfff]")
+_SHOWN_ESCAPED = re.compile("[\ud800-\udfff\u202a-\u202e\u2066-\u2069]")
+"""Lone surrogates (no character) and the bidirectional embedding, override and isolate
+controls (they reorder the text around them on screen: "\u202eRTL" shows as "LTR")."""
 
 
 class PayloadKind(enum.Enum):
@@ -223,11 +225,13 @@ def json_value(value: Any) -> str:
 
 
 def shown_text(text: str) -> str:
-    """``text`` for a widget: a lone surrogate (no character, so no widget can show it) becomes
-    its ``\\uXXXX`` escape."""
-    if _SURROGATE.search(text) is None:
+    """``text`` for a widget: a lone surrogate (no character, so no widget can show it) and a
+    bidirectional control (U+202A-U+202E, U+2066-U+2069, which would show the text around it
+    reordered: what the value holds, written otherwise) become their ``\\uXXXX`` escapes.
+    Copies and exports keep the characters themselves."""
+    if text.isascii() or _SHOWN_ESCAPED.search(text) is None:
         return text
-    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    return _SHOWN_ESCAPED.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 CELL_LIMIT = 2_000

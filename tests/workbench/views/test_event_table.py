@@ -411,3 +411,21 @@ def test_a_time_too_long_for_its_column_keeps_its_time_of_day(table: QtEventTabl
     for column in (Column.COMMITTED, Column.CREATED):
         shown = metrics.elidedText("2026-11-30 06:36:33.123", cell_elide(column), 120)
         assert shown.startswith("…") and shown.endswith("06:36:33.123"), shown
+
+
+def test_a_key_without_subscriber_sees_the_topic_and_why_its_events_are_not_shown(
+    qloop: QLoop, qtbot: QtBot, broker: BrokerProcess, publisher: BrokerClient
+) -> None:
+    """The key manager's Read-only preset, as a broker profile's key."""
+    topic_id = qloop.run(publisher.create_topic("read-only-view"))
+    qloop.run(publisher.publish(topic_id, _events(0, 3)))
+    key = create_key(broker.data_dir, "demo", "topics:read", "metrics:read")
+    with connected_session(qloop, settings_for(broker, key)) as session:
+        errors: list[str] = []
+        session.error.connect(errors.append)
+        table = QtEventTable(session)
+        qtbot.addWidget(table)
+        table.show()
+        table.show_topic(_topic(qloop, session, "read-only-view"))
+        qloop.until(lambda: bool(errors), what="the refusal to be said")
+        assert errors[0].endswith("failed: this API key lacks the 'subscriber' permission")

@@ -203,8 +203,8 @@ async def _scenario(parts: object, rows: list[Row]) -> None:
     await asyncio.sleep(SECONDS)
     gen_p99, gen_max = probe.stop()
     await _until(lambda: not panel.is_running())
-    assert panel._generator is not None
-    stats = panel._generator.stats()
+    assert panel.job.generator is not None
+    stats = panel.job.generator.stats()
     rows.append(
         Row(
             "generator in the window (template with Faker), as fast as acked",

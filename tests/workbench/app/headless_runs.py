@@ -22,11 +22,16 @@ def key_env(key: dict[str, str]) -> dict[str, str]:
     }
 
 
+def connection_args(broker: BrokerProcess) -> list[str]:
+    """The flags that point a headless command at ``broker`` over loopback plaintext."""
+    return ["--endpoint", broker.grpc_address, "--auth-url", broker.auth_url, "--insecure"]
+
+
 def run_headless(
     command: str, broker: BrokerProcess, env: dict[str, str], *args: str
 ) -> subprocess.CompletedProcess[str]:
     """``ensign-workbench COMMAND ARGS…`` against ``broker`` over loopback plaintext."""
-    connection = ["--endpoint", broker.grpc_address, "--auth-url", broker.auth_url, "--insecure"]
+    connection = connection_args(broker)
     return subprocess.run(
         [sys.executable, "-m", "workbench", command, *args, *connection],
         env=env,
@@ -41,7 +46,7 @@ def run_on_terminal(
 ) -> tuple[int, str, str]:
     """:func:`run_headless` with stderr on a terminal (a pseudo-terminal), as someone at a
     shell runs it: progress bars drawn. Returns (exit status, stdout, what the terminal got)."""
-    connection = ["--endpoint", broker.grpc_address, "--auth-url", broker.auth_url, "--insecure"]
+    connection = connection_args(broker)
     controller, terminal = pty.openpty()
     try:
         done = subprocess.run(

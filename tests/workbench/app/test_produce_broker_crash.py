@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.serve_process import create_key, start_broker
-from tests.workbench.app.headless_runs import key_env
+from tests.workbench.app.headless_runs import connection_args, key_env
 from tests.workbench.app.test_single_instance import workbench_env
 from workbench.client.broker_client import BrokerClient
 from workbench.client.connection_settings import ConnectionSettings
@@ -54,7 +54,7 @@ def test_a_run_whose_broker_is_killed_and_restarted_reports_what_was_stored(
     )
     template = tmp_path / "run.json"
     template.write_text(json.dumps(TEMPLATE))
-    connection = ["--endpoint", broker.grpc_address, "--auth-url", broker.auth_url, "--insecure"]
+    connection = connection_args(broker)
     run = subprocess.Popen(
         [
             *(sys.executable, "-m", "workbench", "produce", "--topic", "crash", "--create-topic"),

@@ -8,13 +8,19 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
 from tests.serve_process import BrokerProcess, create_key
-from tests.workbench.app.headless_runs import key_env, run_headless, run_on_terminal
+from tests.workbench.app.headless_runs import (
+    connection_args,
+    key_env,
+    run_headless,
+    run_on_terminal,
+)
 from tests.workbench.conftest import running_broker
 from workbench.client.broker_client import BrokerClient
 from workbench.client.connection_settings import ConnectionSettings
@@ -51,39 +57,51 @@ def _client(broker: BrokerProcess, env: dict[str, str]) -> BrokerClient:
     )
 
 
-def _read(broker: BrokerProcess, env: dict[str, str], topic: str) -> list[dict[str, object]]:
-    """The topic's events, read back through the workbench's client."""
+T = TypeVar("T")
 
-    async def main() -> list[dict[str, object]]:
+
+def _using_client(
+    broker: BrokerProcess, env: dict[str, str], work: Callable[[BrokerClient], Awaitable[T]]
+) -> T:
+    """``work`` done with the workbench's client, logged in with ``env``'s key, then closed."""
+
+    async def main() -> T:
         client = _client(broker, env)
         await client.login()
         try:
-            topic_id = {t.name: t.id for t in await client.topics()}[topic]
-            return [
-                {
-                    "data": r.data.decode(),
-                    "type": f"{r.type_name}:{r.type_version}",
-                    "mimetype": r.mimetype,
-                    "metadata": r.metadata,
-                }
-                async for r in topic_events(client, topic_id)
-            ]
+            return await work(client)
         finally:
             await client.close()
 
     return asyncio.run(main())
 
 
-def _archive(broker: BrokerProcess, env: dict[str, str], topic: str) -> None:
-    async def main() -> None:
-        client = _client(broker, env)
-        await client.login()
-        try:
-            await client.archive_topic({t.name: t.id for t in await client.topics()}[topic])
-        finally:
-            await client.close()
+async def _topic_id(client: BrokerClient, topic: str) -> bytes:
+    return {t.name: t.id for t in await client.topics()}[topic]
 
-    asyncio.run(main())
+
+def _read(broker: BrokerProcess, env: dict[str, str], topic: str) -> list[dict[str, object]]:
+    """The topic's events, read back through the workbench's client."""
+
+    async def read(client: BrokerClient) -> list[dict[str, object]]:
+        return [
+            {
+                "data": r.data.decode(),
+                "type": f"{r.type_name}:{r.type_version}",
+                "mimetype": r.mimetype,
+                "metadata": r.metadata,
+            }
+            async for r in topic_events(client, await _topic_id(client, topic))
+        ]
+
+    return _using_client(broker, env, read)
+
+
+def _archive(broker: BrokerProcess, env: dict[str, str], topic: str) -> None:
+    async def archive(client: BrokerClient) -> None:
+        await client.archive_topic(await _topic_id(client, topic))
+
+    _using_client(broker, env, archive)
 
 
 def test_every_event_acknowledged_exits_0_with_a_json_summary(
@@ -125,7 +143,7 @@ def test_ctrl_c_stops_the_run_and_prints_what_was_sent_and_stored(
     broker: BrokerProcess, env: dict[str, str]
 ) -> None:
     pace = ["--rate", "500", "--duration", "60", "--json"]
-    connection = ["--endpoint", broker.grpc_address, "--auth-url", broker.auth_url, "--insecure"]
+    connection = connection_args(broker)
     run = subprocess.Popen(
         [*PRODUCE, "--topic", "interrupted", "--create-topic", "--body", "x", *pace, *connection],
         env=env,
@@ -150,15 +168,10 @@ def test_ctrl_c_stops_the_run_and_prints_what_was_sent_and_stored(
 
 
 def _topic_exists(broker: BrokerProcess, env: dict[str, str], topic: str) -> bool:
-    async def main() -> bool:
-        client = _client(broker, env)
-        await client.login()
-        try:
-            return topic in {t.name for t in await client.topics()}
-        finally:
-            await client.close()
+    async def exists(client: BrokerClient) -> bool:
+        return topic in {t.name for t in await client.topics()}
 
-    return asyncio.run(main())
+    return _using_client(broker, env, exists)
 
 
 def test_on_a_terminal_a_progress_bar_is_drawn_and_the_summary_printed(
